@@ -1,0 +1,266 @@
+"""SQLModel tables. Status of an order is assigned only in storage/orders.py."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utcnow
+
+
+def _at(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    GRID_LEADER = "grid_leader"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+class OrderStatus(StrEnum):
+    SUBMITTED = "submitted"
+    DISPATCHED = "dispatched"
+    CLAIMED = "claimed"
+    ESCALATED = "escalated"
+    DONE = "done"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class Grid(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True)
+    name: str
+    leader_phone: str | None = None
+    telegram_chat_id: str | None = Field(default=None, index=True)
+    wecom_webhook: str | None = None
+
+
+class Building(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    grid_id: int = Field(foreign_key="grid.id", index=True)
+
+
+class Member(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    phone: str = Field(unique=True, index=True)
+    role: str = Field(default=Role.MEMBER)
+    grid_id: int | None = Field(default=None, foreign_key="grid.id", index=True)
+    branch: str | None = None
+
+
+class Resident(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    phone: str | None = None
+    building_id: int | None = Field(default=None, foreign_key="building.id")
+    room: str | None = None
+    created_at: datetime = _created()
+
+
+class Identity(SQLModel, table=True):
+    """A platform account (Telegram user, WeChat openid…) → the resident or member behind it."""
+
+    __table_args__ = (UniqueConstraint("platform", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    user_id: str
+    chat_id: str
+    display_name: str = ""
+    resident_id: int | None = Field(default=None, foreign_key="resident.id", index=True)
+    member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    # What the bot asked this person and waits for ("finish:12", "rate:12"); kept in the
+    # database so that a restart or another worker process continues the conversation.
+    awaiting: str | None = None
+    draft: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # photo/location before the words
+    last_seen_at: datetime | None = _at()
+
+
+class Invite(SQLModel, table=True):
+    code: str = Field(primary_key=True)
+    member_id: int = Field(foreign_key="member.id")
+    expires_at: datetime = _created()
+    used_at: datetime | None = _at()
+
+
+class Setting(SQLModel, table=True):
+    """Bindings made in chat, e.g. `staff_chat:telegram` → chat id."""
+
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "work_order"
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    building_id: int | None = Field(default=None, foreign_key="building.id")
+    grid_id: int | None = Field(default=None, foreign_key="grid.id", index=True)
+    category: str = "other"
+    tier: str = "小事"
+    confidence: float = 0.0
+    urgent: bool = False
+    status: str = Field(default=OrderStatus.SUBMITTED, index=True)
+    text: str = ""
+    photos: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    latitude: float | None = None
+    longitude: float | None = None
+    claimer_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    department: str | None = None
+    origin_platform: str = ""
+    finish_note: str | None = None
+    finish_photo: str | None = None
+    rating: int | None = None
+    created_at: datetime = _created()
+    dispatched_at: datetime | None = _at()
+    claimed_at: datetime | None = _at()
+    done_at: datetime | None = _at()
+    closed_at: datetime | None = _at()
+
+
+class OrderEvent(SQLModel, table=True):
+    """Audit trail: one row per transition."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="work_order.id", index=True)
+    actor: str
+    trigger: str
+    from_status: str
+    to_status: str
+    note: str | None = None
+    at: datetime = _created()
+
+
+class PointsEntry(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("member_id", "reason", "ref"),)
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    delta: int
+    reason: str
+    ref: str  # what earned it, e.g. "order:12" — with reason, unique: no double points
+    at: datetime = _created()
+
+
+class InboxEntry(SQLModel, table=True):
+    """A platform update already processed; a retry of it is dropped (or answered the same)."""
+
+    __table_args__ = (UniqueConstraint("platform", "message_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    message_key: str
+    replies: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    received_at: datetime = _created()
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A notification to deliver, written in the transaction of the change that caused it."""
+
+    __table_args__ = (Index("ix_outbox_state_id", "state", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    platform: str
+    chat_id: str
+    kind: str = "send"  # send | edit
+    edit_key: str | None = None  # for kind=edit: the key of the message to edit
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    state: str = Field(default=OutboxState.PENDING)
+    not_before: datetime = _created()
+    attempts: int = 0
+    lease_until: datetime | None = _at()
+    sent_at: datetime | None = _at()
+    sent_message_id: str | None = None
+    error: str | None = None
+    created_at: datetime = _created()
+
+
+# ---- the members' calendar (值班, 三会一课/主题党日) ------------------------------------------
+
+
+class Shift(SQLModel, table=True):
+    """A duty shift (值班); one per (start, place): a re-import updates it in place."""
+
+    __table_args__ = (UniqueConstraint("start_at", "place"),)
+    id: int | None = Field(default=None, primary_key=True)
+    start_at: datetime = _at(nullable=False, index=True)
+    end_at: datetime = _at(nullable=False)
+    place: str
+    created_by: int | None = Field(default=None, foreign_key="member.id")
+
+
+class ShiftMember(SQLModel, table=True):
+    """Who is on a shift; `reminded_at` = first reminder due, `acked_at` = 收到 pressed."""
+
+    __table_args__ = (UniqueConstraint("shift_id", "member_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    shift_id: int = Field(foreign_key="shift.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    reminded_at: datetime | None = _at()
+    acked_at: datetime | None = _at()
+    escalated_at: datetime | None = _at()
+
+
+class ShiftSwap(SQLModel, table=True):
+    """换班: a member asks, another member of the grid takes the place."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    shift_id: int = Field(foreign_key="shift.id", index=True)
+    from_member_id: int = Field(foreign_key="member.id")
+    to_member_id: int | None = Field(default=None, foreign_key="member.id")
+    state: str = "open"  # open | taken
+    requested_at: datetime = _created()
+    taken_at: datetime | None = _at()
+
+
+class StudySession(SQLModel, table=True):
+    """三会一课 or 主题党日 of a branch; one per (title, start)."""
+
+    __table_args__ = (UniqueConstraint("title", "start_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    kind: str
+    branch: str = Field(index=True)
+    start_at: datetime = _at(nullable=False, index=True)
+    end_at: datetime = _at(nullable=False, index=True)
+    place: str = ""
+    created_by: int | None = Field(default=None, foreign_key="member.id")
+    reported_at: datetime | None = _at()
+
+
+class Attendance(SQLModel, table=True):
+    """One row per member and session: present, leave (with reason) or absent (written at the end)."""
+
+    __table_args__ = (UniqueConstraint("session_id", "member_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="studysession.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    status: str  # present | leave | absent
+    reason: str | None = None
+    at: datetime = _created()
+
+
+class CalendarEvent(SQLModel, table=True):
+    """Audit trail of the calendar: ack, leave, check-in, swap, absent, created."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # shift | session
+    ref_id: int = Field(index=True)
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    action: str
+    note: str | None = None
+    at: datetime = _created()

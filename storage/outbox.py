@@ -1,0 +1,97 @@
+"""Outbox: notifications recorded in the transaction that caused them, delivered later."""
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from storage.models import OutboxMessage, OutboxState
+
+
+def enqueue(
+    session: Session,
+    key: str,
+    platform: str,
+    chat_id: str,
+    payload: dict,
+    *,
+    kind: str = "send",
+    edit_key: str | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    """Record a side effect in the caller's transaction. False if `key` was already queued."""
+    seen = session.exec(select(OutboxMessage.id).where(OutboxMessage.key == key)).first()
+    if seen is not None:
+        return False
+    row = OutboxMessage(key=key, platform=platform, chat_id=chat_id, kind=kind,
+                        edit_key=edit_key, payload=payload)
+    if not_before is not None:
+        row.not_before = not_before
+    try:
+        with session.begin_nested():  # a racing writer with the same key loses quietly
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
+
+
+def due_batches(session: Session, platforms: set[str], now: datetime, lease: timedelta,
+                limit: int = 500) -> dict[str, list[OutboxMessage]]:
+    """Lease what is due, grouped by chat, each chat's rows in order.
+
+    A chat whose oldest pending row is not due yet (or leased by another worker) blocks that
+    chat's later rows: per-chat order is kept across retries.
+    """
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.platform.in_(platforms))
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    batches: dict[str, list[OutboxMessage]] = defaultdict(list)
+    blocked: set[tuple[str, str]] = set()
+    for row in session.exec(query):
+        chat = (row.platform, row.chat_id)
+        if chat in blocked:
+            continue
+        if row.not_before > now or (row.lease_until is not None and row.lease_until > now):
+            blocked.add(chat)
+            continue
+        batches[f"{row.platform}:{row.chat_id}"].append(row)
+    leased = [row.id for rows in batches.values() for row in rows]
+    if leased:
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(leased))
+                        .values(lease_until=now + lease))
+    return batches
+
+
+def mark_sent(session: Session, row_id: int, now: datetime, message_id: str | None) -> None:
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
+        state=OutboxState.SENT, sent_at=now, sent_message_id=message_id, lease_until=None,
+        attempts=OutboxMessage.attempts + 1))
+
+
+def mark_retry(session: Session, row_id: int, at: datetime, error: str) -> None:
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
+        not_before=at, error=error, lease_until=None, attempts=OutboxMessage.attempts + 1))
+
+
+def mark_failed(session: Session, row_id: int, error: str) -> None:
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
+        state=OutboxState.FAILED, error=error, lease_until=None,
+        attempts=OutboxMessage.attempts + 1))
+
+
+def sent_message_id(session: Session, key: str) -> str | None:
+    return session.exec(select(OutboxMessage.sent_message_id).where(OutboxMessage.key == key)).first()
+
+
+def backlog(session: Session) -> int:
+    from sqlalchemy import func
+
+    return session.exec(select(func.count()).select_from(OutboxMessage)
+                        .where(OutboxMessage.state == OutboxState.PENDING)).one()

@@ -1,0 +1,79 @@
+"""Who is who: identities, members, residents, grids, and where to reach them."""
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from storage.models import Building, Grid, Identity, Member, Role, Setting
+
+
+def identity_for(session: Session, platform: str, user_id: str, chat_id: str, name: str,
+                 now: datetime, private: bool) -> Identity:
+    """The identity behind a platform user, created on first contact."""
+    identity = session.exec(select(Identity).where(
+        Identity.platform == platform, Identity.user_id == user_id)).first()
+    if identity is None:
+        # Telegram's private chat id equals the user id; a first contact from a group knows no better.
+        identity = Identity(platform=platform, user_id=user_id,
+                            chat_id=chat_id if private else user_id, display_name=name)
+    if private:
+        identity.chat_id = chat_id
+    identity.display_name = name or identity.display_name
+    identity.last_seen_at = now
+    session.add(identity)
+    session.flush()
+    return identity
+
+
+def reachable(session: Session, *, member_id: int | None = None, resident_id: int | None = None) -> Identity | None:
+    """The identity a person used last: notices go where they are listening."""
+    query = select(Identity)
+    query = query.where(Identity.member_id == member_id) if member_id is not None else query.where(Identity.resident_id == resident_id)
+    return session.exec(query.order_by(col(Identity.last_seen_at).desc().nulls_last(), col(Identity.id).desc())).first()
+
+
+def member_by_phone(session: Session, phone: str) -> Member | None:
+    return session.exec(select(Member).where(Member.phone == phone)).first()
+
+
+def grid_by_code(session: Session, code: str) -> Grid | None:
+    return session.exec(select(Grid).where(Grid.code == code.upper())).first()
+
+
+def grid_of_building(session: Session, building_id: int | None) -> Grid | None:
+    building = session.get(Building, building_id) if building_id else None
+    return session.get(Grid, building.grid_id) if building else None
+
+
+def grid_chats(session: Session, grid: Grid) -> list[tuple[str, str]]:
+    """The group chats a grid's cards go to, as (platform, chat id); WeCom robots aside."""
+    chats = [("telegram", grid.telegram_chat_id)] if grid.telegram_chat_id else []
+    console = get_setting(session, f"grid_chat:console:{grid.code}")
+    return chats + ([("console", console)] if console else [])
+
+
+def grid_has_group(session: Session, grid: Grid) -> bool:
+    return bool(grid_chats(session, grid) or grid.wecom_webhook)
+
+
+def grid_leaders(session: Session, grid_id: int) -> list[Member]:
+    return list(session.exec(select(Member).where(Member.grid_id == grid_id, Member.role == Role.GRID_LEADER)))
+
+
+def staff_members(session: Session) -> list[Member]:
+    return list(session.exec(select(Member).where(col(Member.role).in_((Role.STAFF, Role.ADMIN)))))
+
+
+def buildings(session: Session) -> list[Building]:
+    return list(session.exec(select(Building).order_by(Building.id)))
+
+
+def get_setting(session: Session, key: str) -> str | None:
+    setting = session.get(Setting, key)
+    return setting.value if setting else None
+
+
+def put_setting(session: Session, key: str, value: str) -> None:
+    setting = session.get(Setting, key) or Setting(key=key, value=value)
+    setting.value = value
+    session.add(setting)
