@@ -1,0 +1,85 @@
+"""What every use case gets: the open transaction, the policy, the clock and who is asking."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from handlers.messages import Inbound
+from storage.models import Identity, Member, Resident, Role
+from storage.orders import Actor
+from storage.policy import Policy
+
+STAFF_ROLES = (Role.STAFF, Role.ADMIN)
+MEMBER_ROLES = (Role.MEMBER, Role.GRID_LEADER, Role.STAFF, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class Services:
+    """The composition root's gifts to handlers: built once in bot/, shared by every update."""
+
+    engine: Engine
+    policy: Policy
+    timezone: ZoneInfo
+    clock: Callable[[], datetime]
+
+
+class Refusal(Exception):
+    """A request we answer with a short reason and no change (the savepoint is rolled back)."""
+
+    def __init__(self, text: str, alert: bool = False):
+        super().__init__(text)
+        self.text = text
+        self.alert = alert
+
+
+@dataclass
+class Ctx:
+    session: Session
+    services: Services
+    inbound: Inbound
+    identity: Identity
+    now: datetime
+    member: Member | None = None
+    resident: Resident | None = None
+
+    @property
+    def policy(self) -> Policy:
+        return self.services.policy
+
+    @property
+    def actor(self) -> Actor:
+        if self.member is not None:
+            return Actor("member", self.member.id, self.member.role, self.member.grid_id)
+        if self.resident is not None:
+            return Actor("resident", self.resident.id)
+        return Actor("guest")
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.services.timezone)
+
+    def require_member(self) -> Member:
+        if self.member is None:
+            raise Refusal("这个操作需要党员身份。请先私聊我，点「📱 分享手机号」或发送 /bind 邀请码 完成绑定。", alert=True)
+        return self.member
+
+    def require_staff(self) -> Member:
+        if self.member is None or self.member.role not in STAFF_ROLES:
+            raise Refusal("这个操作需要社区工作人员权限。", alert=True)
+        return self.member
+
+    def require_admin(self) -> Member:
+        if self.member is None or self.member.role != Role.ADMIN:
+            raise Refusal("这个操作需要管理员权限。", alert=True)
+        return self.member
+
+
+def parse_order_number(text: str) -> int:
+    """`128`, `#128`, `＃128` → 128; anything else is a Refusal."""
+    cleaned = text.strip().lstrip("#＃")
+    if not cleaned.isdigit() or len(cleaned) > 9:
+        raise Refusal(f"工单号应是数字，比如 128。您发的是：{text[:20]}")
+    return int(cleaned)

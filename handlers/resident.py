@@ -1,0 +1,209 @@
+"""Residents: register by building, report (群众点单), follow, cancel and rate (群众评议)."""
+
+import logging
+import unicodedata
+
+from sqlmodel import col, select
+
+from handlers import cards, notify
+from handlers.callbacks import BuildingCb
+from handlers.classifier import classify
+from handlers.context import Ctx, Refusal, parse_order_number
+from handlers.messages import Reply, buttons
+from storage import orders, people, points
+from storage.models import Building, Grid, Member, Order, Resident
+from storage.models import OrderStatus as S
+from storage.orders import SYSTEM
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT = 1000
+EMERGENCY_LINE = "⚠️ 紧急情况请先拨打 119（火警）/ 110（报警）/ 120（急救）！"
+
+
+def ask_building(ctx: Ctx, greeting: str = "") -> Reply:
+    """Offers the buildings as buttons; the answer registers the resident."""
+    ctx.identity.awaiting = "building"
+    rows = [[(b.name, BuildingCb(b.id).pack()) for b in chunk]
+            for chunk in _chunks(people.buildings(ctx.session), 3)]
+    intro = greeting or f"您好，这里是{ctx.policy.community_name}服务助手。"
+    return Reply(f"{intro}请问您住哪栋楼？点下面的按钮，或直接回复楼号。", buttons(*rows))
+
+
+def choose_building(ctx: Ctx, building_id: int | None = None, typed: str = "") -> list[Reply]:
+    """Stores the resident's building; submits what they wrote before registering, if anything."""
+    building = ctx.session.get(Building, building_id) if building_id else _building_named(ctx, typed)
+    if building is None:
+        raise Refusal("没找到这栋楼，请点按钮选择，或回复楼号（例如：1号楼）。")
+    resident = ctx.resident or Resident(name=ctx.identity.display_name or "居民")
+    resident.building_id = building.id
+    ctx.session.add(resident)
+    ctx.session.flush()
+    ctx.identity.resident_id = resident.id
+    ctx.identity.awaiting = None
+    ctx.resident = resident
+    replies = [Reply(f"好的，已登记：{building.name}。有什么需要帮忙的，直接发文字、照片或位置给我就行。")]
+    if not resident.phone:
+        replies.append(Reply("方便的话点下面「📱 分享手机号」，领单党员上门前会先联系您（不留也可以）。", ask_contact=True))
+    draft = ctx.identity.draft or {}
+    if draft.get("text"):
+        replies.append(submit_order(ctx))
+    return replies
+
+
+def report(ctx: Ctx) -> list[Reply]:
+    """A resident's free text, photo or location: a new order, or a draft awaiting words."""
+    inbound = ctx.inbound
+    text = inbound.text.strip()
+    if len(text) > MAX_TEXT:
+        raise Refusal(f"内容太长了（{len(text)} 字），请精简到 {MAX_TEXT} 字以内再发。")
+    if text and not _has_words(text):
+        raise Refusal("没看懂您的意思，请用文字说一下遇到了什么问题。")
+    draft = dict(ctx.identity.draft or {})
+    if inbound.photo:
+        draft["photos"] = [*draft.get("photos", []), inbound.photo]
+    if inbound.location:
+        draft["location"] = list(inbound.location)
+    if text:
+        draft["text"] = (draft.get("text", "") + "\n" + text).strip()
+    ctx.identity.draft = draft
+    if ctx.resident is None or ctx.resident.building_id is None:
+        return [ask_building(ctx, "收到，请先告诉我您住哪栋楼，登记后马上为您受理。")]
+    if not draft.get("text"):
+        return [Reply("收到。请再用一句话说说是什么问题，我马上为您登记。")]
+    return [submit_order(ctx)]
+
+
+def submit_order(ctx: Ctx) -> Reply:
+    """Turns the draft into an order: triage, then to the grid group or to staff."""
+    draft = ctx.identity.draft or {}
+    ctx.identity.draft = None
+    resident = ctx.resident
+    verdict = classify(draft["text"], ctx.policy)
+    location = draft.get("location") or [None, None]
+    order = orders.submit(ctx.session, Order(
+        resident_id=resident.id, building_id=resident.building_id, category=verdict.category,
+        tier=verdict.tier, confidence=verdict.confidence, urgent=verdict.urgent, text=draft["text"],
+        photos=draft.get("photos", []), latitude=location[0], longitude=location[1],
+        origin_platform=ctx.inbound.platform,
+    ), ctx.actor, ctx.now)
+    grid = people.grid_of_building(ctx.session, resident.building_id)
+    order.grid_id = grid.id if grid else None
+    building = ctx.session.get(Building, resident.building_id)
+    name = ctx.policy.category(order.category).name
+    sure = verdict.confidence >= ctx.policy.confidence_threshold and verdict.category != "other"
+    if verdict.urgent:
+        reply = notify_urgent(ctx, order, building, grid)
+    elif sure and order.tier == "小事" and grid is not None and people.grid_has_group(ctx.session, grid):
+        orders.apply(ctx.session, order, "dispatch", SYSTEM, ctx.now, dispatched_at=ctx.now, grid_id=grid.id)
+        notify.to_grid(ctx, grid, f"card:{order.id}:{grid.id}", cards.group_card(order, building, ctx.policy))
+        reply = Reply(f"已受理 ✅ 工单 #{order.id}（{name}）\n已派给{grid.name}，党员领单后会第一时间告诉您。查看进度：/status {order.id}")
+    else:
+        notify.to_staff(ctx, f"triage:{order.id}", cards.staff_card(order, building, grid, ctx.policy))
+        reply = Reply(f"已受理 ✅ 工单 #{order.id}（{name}）\n社区工作人员会尽快分派处理。查看进度：/status {order.id}")
+    logger.info("order %s submitted: %s %s conf=%.2f urgent=%s", order.id, order.category, order.tier,
+                verdict.confidence, verdict.urgent)
+    return reply
+
+
+def notify_urgent(ctx: Ctx, order: Order, building: Building | None, grid) -> Reply:
+    """Emergencies skip every queue: staff and the grid leader are told at once."""
+    card = cards.staff_card(order, building, grid, ctx.policy)
+    notify.to_staff(ctx, f"urgent:{order.id}", card)
+    if grid is not None:
+        notify.to_grid_leaders(ctx, grid.id, f"urgent:{order.id}", card)
+    return Reply(f"{EMERGENCY_LINE}\n已同时通知社区值班人员和网格长，工单 #{order.id}。")
+
+
+def my_orders(ctx: Ctx) -> list[Reply]:
+    resident = _require_resident(ctx)
+    rows = list(ctx.session.exec(select(Order).where(Order.resident_id == resident.id)
+                                 .order_by(col(Order.id).desc()).limit(10)))
+    if not rows:
+        return [Reply("您还没有提交过工单。有什么需要帮忙的，直接发文字给我就行。")]
+    return [Reply("您最近的工单：\n" + "\n".join(cards.status_line(o, ctx.policy, _claimer_name(ctx, o)) for o in rows)
+                  + "\n查看详情：/status 工单号")]
+
+
+def status(ctx: Ctx, args: list[str]) -> list[Reply]:
+    if not args:
+        raise Refusal("请带上工单号，例如：/status 128")
+    order = _visible_order(ctx, parse_order_number(args[0]))
+    lines = [cards.status_line(order, ctx.policy, _claimer_name(ctx, order)),
+             f"提交于 {ctx.local(order.created_at):%m月%d日 %H:%M}"]
+    for event in orders.events(ctx.session, order.id)[1:]:
+        lines.append(f"{ctx.local(event.at):%m-%d %H:%M} {cards.STATUS_NAMES.get(S(event.to_status), event.to_status)}")
+    return [Reply("\n".join(lines))]
+
+
+def cancel(ctx: Ctx, args: list[str]) -> list[Reply]:
+    _require_resident(ctx)
+    if not args:
+        raise Refusal("请带上要撤销的工单号，例如：/cancel 128")
+    order = _visible_order(ctx, parse_order_number(args[0]))
+    was_claimed_by = order.claimer_id if order.status == S.CLAIMED else None
+    try:
+        orders.apply(ctx.session, order, "cancel", ctx.actor, ctx.now, closed_at=ctx.now)
+    except orders.IllegalTransition:
+        raise Refusal(f"工单 #{order.id} 现在是「{cards.STATUS_NAMES[S(order.status)]}」，不能撤销了。") from None
+    grid = ctx.session.get(Grid, order.grid_id) if order.dispatched_at and order.grid_id else None
+    if grid is not None:
+        notify.edit_grid_card(ctx, grid, f"card:{order.id}:{grid.id}", f"card-cancel:{order.id}",
+                                  cards.withdrawn_card(order, ctx.policy, "居民已撤销"))
+    if was_claimed_by:
+        notify.to_member(ctx, was_claimed_by, f"cancelled:{order.id}",
+                         Reply(f"工单 #{order.id} 已被居民撤销，不用再处理了，辛苦了！"))
+    return [Reply(f"工单 #{order.id} 已撤销。有需要随时再找我们。")]
+
+
+def rate(ctx: Ctx, order_id: int, stars: int) -> list[Reply]:
+    """Closes a finished order with the resident's stars and posts the claimer's points."""
+    order = _visible_order(ctx, order_id)
+    try:
+        orders.apply(ctx.session, order, "rate", ctx.actor, ctx.now, rating=stars, closed_at=ctx.now)
+    except (orders.IllegalTransition, orders.NotPermitted):
+        if order.rating:
+            raise Refusal(f"工单 #{order.id} 已经评价过了（{order.rating}⭐），谢谢您！", alert=True) from None
+        raise Refusal(f"工单 #{order.id} 还没办结，办结后再请您评价。", alert=True) from None
+    ctx.identity.awaiting = None
+    if order.claimer_id:
+        earned = ctx.policy.points.get("order_closed", 0) + (ctx.policy.points.get("five_star_bonus", 0) if stars == 5 else 0)
+        points.award(ctx.session, order.claimer_id, earned, "order", f"order:{order.id}", ctx.now)
+        notify.to_member(ctx, order.claimer_id, f"rated:{order.id}",
+                         Reply(f"居民给工单 #{order.id} 打了 {stars}⭐，先锋积分 +{earned}。"))
+    return [Reply("谢谢您的评价！有事随时找我们。")]
+
+
+def _require_resident(ctx: Ctx) -> Resident:
+    if ctx.resident is None:
+        raise Refusal("您还没有登记住址，发送 /start 先登记一下。")
+    return ctx.resident
+
+
+def _visible_order(ctx: Ctx, order_id: int) -> Order:
+    """Residents see their own orders; members and staff see any."""
+    order = orders.get(ctx.session, order_id)
+    if order is None or (ctx.member is None and (ctx.resident is None or order.resident_id != ctx.resident.id)):
+        raise Refusal(f"没有找到工单 #{order_id}，请核对编号，或发送 /my 查看您的工单。", alert=True)
+    return order
+
+
+def _claimer_name(ctx: Ctx, order: Order) -> str | None:
+    claimer = ctx.session.get(Member, order.claimer_id) if order.claimer_id else None
+    return claimer.name if claimer else None
+
+
+def _building_named(ctx: Ctx, typed: str) -> Building | None:
+    wanted = typed.strip().replace("栋", "号楼").replace(" ", "")
+    if wanted.isdigit():
+        wanted += "号楼"
+    return next((b for b in people.buildings(ctx.session) if b.name == wanted), None)
+
+
+def _has_words(text: str) -> bool:
+    """False for emoji-only or punctuation-only messages."""
+    return any(unicodedata.category(ch)[0] in "LN" for ch in text)
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)]

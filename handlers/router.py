@@ -1,0 +1,135 @@
+"""One inbound in, replies out: inbox check, who is asking, which conversation — one transaction."""
+
+import logging
+from collections.abc import Callable
+
+from handlers import common, member, resident, staff
+from handlers.callbacks import BadCallback, BuildingCb, OrderCb, RateCb, unpack
+from handlers.context import Ctx, Refusal, Services, parse_order_number
+from handlers.messages import Inbound, Reply
+from storage import inbox, people
+from storage.db import transaction
+from storage.models import Member, Resident
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Ctx, list[str]], list[Reply]]
+
+COMMANDS: dict[str, Handler] = {
+    "start": lambda ctx, _: common.start(ctx),
+    "help": lambda ctx, _: common.help_command(ctx),
+    "bind": common.bind_code,
+    "my": lambda ctx, _: resident.my_orders(ctx),
+    "status": resident.status,
+    "cancel": resident.cancel,
+    "tasks": lambda ctx, _: member.tasks(ctx),
+    "mine": lambda ctx, _: member.mine(ctx),
+    "done": member.done_command,
+    "points": lambda ctx, _: member.my_points(ctx),
+    "rank": lambda ctx, _: member.rank(ctx),
+    "pending": lambda ctx, _: staff.pending(ctx),
+    "dispatch": staff.dispatch,
+    "escalate": staff.escalate,
+    "close": staff.close,
+    "bindgrid": staff.bind_grid,
+    "bindstaff": lambda ctx, _: staff.bind_staff(ctx),
+}
+# Plain words that mean a command (WeChat has no slash commands; elderly users type words).
+WORDS = {"领单": "claim", "绑定": "bind", "进度": "my", "我的工单": "my", "帮助": "help", "积分": "points", "撤销": "cancel"}
+
+BUSY = Reply("系统繁忙，请稍后再试。")
+
+
+def handle(services: Services, inbound: Inbound) -> list[Reply]:
+    """Process one update exactly once. A platform retry of it gets the answer given before."""
+    now = services.clock()
+    with transaction(services.engine) as session:
+        entry = inbox.first_sight(session, inbound.platform, inbound.message_key)
+        if entry is None:
+            logger.info("duplicate %s update %s dropped", inbound.platform, inbound.message_key)
+            return [Reply.from_payload(p) for p in inbox.earlier_replies(session, inbound.platform, inbound.message_key)]
+        identity = people.identity_for(session, inbound.platform, inbound.user_id, inbound.chat_id,
+                                       inbound.display_name, now, private=not inbound.is_group)
+        ctx = Ctx(session, services, inbound, identity, now,
+                  member=session.get(Member, identity.member_id) if identity.member_id else None,
+                  resident=session.get(Resident, identity.resident_id) if identity.resident_id else None)
+        try:
+            with session.begin_nested():  # a refusal undoes everything the handler wrote
+                replies = route(ctx)
+                session.add(ctx.identity)
+        except Refusal as refusal:
+            replies = [Reply(refusal.text, alert=refusal.text if inbound.callback else None)]
+        entry.replies = [reply.to_payload() for reply in replies]
+        session.add(entry)
+    return replies
+
+
+def route(ctx: Ctx) -> list[Reply]:
+    inbound = ctx.inbound
+    if inbound.callback is not None:
+        return on_button(ctx, inbound.callback)
+    if inbound.contact is not None:
+        return common.bind_contact(ctx)
+    command = inbound.command or _worded_command(inbound.text)
+    if command is not None:
+        name, args = command
+        if name == "claim":
+            return member.claim(ctx, _first_number(args))
+        handler = COMMANDS.get(name)
+        if handler is None:
+            raise Refusal("没有这个命令，发送 /help 查看可以用的命令。")
+        return handler(ctx, args)
+    if inbound.is_group:
+        return []  # group chatter is not for the bot
+    return on_private_message(ctx)
+
+
+def on_button(ctx: Ctx, data: str) -> list[Reply]:
+    try:
+        callback = unpack(data)
+    except BadCallback:
+        raise Refusal("这个按钮已失效，请重新操作。", alert=True) from None
+    if isinstance(callback, RateCb):
+        return resident.rate(ctx, callback.order_id, callback.stars)
+    if isinstance(callback, BuildingCb):
+        return resident.choose_building(ctx, callback.building_id)
+    actions: dict[str, Callable[[Ctx, int], list[Reply]]] = {
+        "claim": member.claim, "finish": member.ask_finish, "give_back": member.give_back,
+        "skip": lambda c, n: member.finish(c, n),
+    }
+    assert isinstance(callback, OrderCb)
+    action = actions.get(callback.action)
+    if action is None:
+        raise Refusal("这个按钮已失效，请重新操作。", alert=True)
+    return action(ctx, callback.order_id)
+
+
+def on_private_message(ctx: Ctx) -> list[Reply]:
+    """Free text, photo or location: continue what the bot asked, else a resident's report."""
+    inbound, awaiting = ctx.inbound, ctx.identity.awaiting or ""
+    if awaiting.startswith("finish:"):
+        return member.finish(ctx, int(awaiting.split(":")[1]), note=inbound.text.strip() or None, photo=inbound.photo)
+    if awaiting.startswith("rate:") and inbound.text.strip() in {"1", "2", "3", "4", "5"}:
+        return resident.rate(ctx, int(awaiting.split(":")[1]), int(inbound.text.strip()))
+    if awaiting == "building" and inbound.text and len(inbound.text) <= 10:
+        try:
+            return resident.choose_building(ctx, typed=inbound.text)
+        except Refusal:
+            pass  # not a building name: treat it as a report
+    if ctx.member is not None and ctx.resident is None:
+        return [Reply("您是党员身份，可以用这些命令：\n" + common.MEMBER_HELP)]
+    return resident.report(ctx)
+
+
+def _worded_command(text: str) -> tuple[str, list[str]] | None:
+    words = text.strip().split()
+    if words and words[0] in WORDS:
+        name = "status" if words[0] == "进度" and words[1:] else WORDS[words[0]]
+        return name, words[1:]
+    return None
+
+
+def _first_number(args: list[str]) -> int:
+    if not args:
+        raise Refusal("请带上工单号，例如：领单 128")
+    return parse_order_number(args[0])

@@ -1,0 +1,106 @@
+"""Community staff (社区派单): triage list, dispatch to a grid, escalate to a department, close.
+
+Admins bind group chats here too.
+"""
+
+from sqlmodel import select
+
+from handlers import cards, notify
+from handlers.context import Ctx, Refusal, parse_order_number
+from handlers.messages import Reply
+from storage import orders, people
+from storage.models import Building, Grid, Order
+from storage.models import OrderStatus as S
+
+
+def pending(ctx: Ctx) -> list[Reply]:
+    ctx.require_staff()
+    rows = list(ctx.session.exec(select(Order).where(Order.status == S.SUBMITTED).order_by(Order.urgent.desc(), Order.id).limit(20)))
+    if not rows:
+        return [Reply("没有待分派的工单。")]
+    lines = [f"{'🚨' if o.urgent else '·'} #{o.id} {ctx.policy.category(o.category).name}/{o.tier}：{cards.summary(o.text)[:30]}" for o in rows]
+    return [Reply(f"待分派 {len(rows)} 张：\n" + "\n".join(lines) + "\n派单：/dispatch 工单号 网格编号")]
+
+
+def dispatch(ctx: Ctx, args: list[str]) -> list[Reply]:
+    """`/dispatch 12 G02`: the order goes to that grid's group as a 领单 card."""
+    ctx.require_staff()
+    if len(args) < 2:
+        raise Refusal("用法：/dispatch 工单号 网格编号，例如 /dispatch 128 G01")
+    order = _order(ctx, args[0])
+    grid = people.grid_by_code(ctx.session, args[1])
+    if grid is None:
+        raise Refusal(f"没有网格编号 {args[1][:20]}，请核对。")
+    previous = ctx.session.get(Grid, order.grid_id) if order.status == S.DISPATCHED and order.grid_id else None
+    _move(ctx, order, "dispatch", grid_id=grid.id, dispatched_at=ctx.now)
+    if previous is not None and previous.id != grid.id:
+        notify.edit_grid_card(ctx, previous, f"card:{order.id}:{previous.id}", f"card-moved:{order.id}:{grid.id}",
+                              cards.withdrawn_card(order, ctx.policy, f"已改派{grid.name}"))
+    building = ctx.session.get(Building, order.building_id) if order.building_id else None
+    if not notify.to_grid(ctx, grid, f"card:{order.id}:{grid.id}", cards.group_card(order, building, ctx.policy)):
+        raise Refusal(f"{grid.name} 还没有绑定群聊，请管理员在网格群里发送 /bindgrid {grid.code}")
+    notify.to_resident(ctx, order.resident_id, f"dispatched:{order.id}:{grid.id}",
+                       Reply(f"工单 #{order.id} 已派给{grid.name}，党员领单后会第一时间告诉您。"))
+    return [Reply(f"工单 #{order.id} 已派给{grid.name}。")]
+
+
+def escalate(ctx: Ctx, args: list[str]) -> list[Reply]:
+    """`/escalate 12 城管执法`: 大事 goes to a department (部门接单)."""
+    ctx.require_staff()
+    if len(args) < 2:
+        raise Refusal("用法：/escalate 工单号 部门，例如 /escalate 128 城管执法")
+    order = _order(ctx, args[0])
+    department = " ".join(args[1:])[:40]
+    _move(ctx, order, "escalate", department=department, tier="大事")
+    notify.to_resident(ctx, order.resident_id, f"escalated:{order.id}",
+                       Reply(f"工单 #{order.id} 已转交 {department} 办理，有进展会告诉您。"))
+    return [Reply(f"工单 #{order.id} 已转交 {department}。部门办结后发送 /done {order.id} 说明。")]
+
+
+def close(ctx: Ctx, args: list[str]) -> list[Reply]:
+    """`/close 12 说明`: staff close an order with a note the resident reads (私事 advice too)."""
+    ctx.require_staff()
+    if len(args) < 2:
+        raise Refusal("用法：/close 工单号 说明，例如 /close 128 已电话答复居民")
+    order = _order(ctx, args[0])
+    note = " ".join(args[1:])[:500]
+    _move(ctx, order, "close", note=note, closed_at=ctx.now)
+    notify.to_resident(ctx, order.resident_id, f"closed:{order.id}", Reply(f"工单 #{order.id} 已办结：{note}"))
+    return [Reply(f"工单 #{order.id} 已关闭。")]
+
+
+def bind_grid(ctx: Ctx, args: list[str]) -> list[Reply]:
+    ctx.require_admin()
+    if not ctx.inbound.is_group:
+        raise Refusal("请在网格群里发送这条命令。")
+    if not args:
+        raise Refusal("用法：/bindgrid 网格编号，例如 /bindgrid G01")
+    grid = people.grid_by_code(ctx.session, args[0])
+    if grid is None:
+        raise Refusal(f"没有网格编号 {args[0][:20]}，请核对。")
+    grid.telegram_chat_id = ctx.inbound.chat_id
+    ctx.session.add(grid)
+    return [Reply(f"本群已绑定为{grid.name}（{grid.code}）的网格群，新工单会发到这里。")]
+
+
+def bind_staff(ctx: Ctx) -> list[Reply]:
+    ctx.require_admin()
+    if not ctx.inbound.is_group:
+        raise Refusal("请在工作人员群里发送这条命令。")
+    people.put_setting(ctx.session, f"staff_chat:{ctx.inbound.platform}", ctx.inbound.chat_id)
+    return [Reply("本群已设为社区工作人员群：待分派、紧急和督办工单会发到这里。")]
+
+
+def _order(ctx: Ctx, number: str) -> Order:
+    order_id = parse_order_number(number)
+    order = orders.get(ctx.session, order_id)
+    if order is None:
+        raise Refusal(f"没有找到工单 #{order_id}，请核对编号。")
+    return order
+
+
+def _move(ctx: Ctx, order: Order, trigger: str, note: str | None = None, **changes) -> None:
+    try:
+        orders.apply(ctx.session, order, trigger, ctx.actor, ctx.now, note=note, **changes)
+    except orders.IllegalTransition:
+        raise Refusal(f"工单 #{order.id} 现在是「{cards.STATUS_NAMES[S(order.status)]}」，不能这样操作。") from None
