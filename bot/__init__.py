@@ -1,0 +1,1 @@
+"""The edges: configuration, CLI, app assembly, one adapter per platform."""

@@ -1,0 +1,118 @@
+"""The `gridbot` console script."""
+
+import argparse
+import asyncio
+import logging
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.config import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="gridbot", description="党建引领基层治理 社区服务机器人")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="运行机器人（Telegram / 微信 / HTTP / 发送队列）")
+    demo = commands.add_parser("demo", help="本地演示：控制台聊天，无需令牌和网络")
+    demo.add_argument("--db", default=None, help="SQLite 文件（默认临时文件）")
+    importer = commands.add_parser("import", help="导入花名册（.xlsx 或 CSV 文件夹）")
+    importer.add_argument("path", type=Path)
+    invite = commands.add_parser("invite", help="为花名册里的党员生成一次性绑定码")
+    invite.add_argument("phone")
+    commands.add_parser("migrate", help="升级数据库结构")
+    commands.add_parser("classify", help="从标准输入逐行分类")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.command == "run" else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return COMMANDS[args.command](Settings(), args)
+
+
+def run_command(settings: Settings, _args) -> int:
+    from bot.runtime import NothingConfigured, serve
+
+    try:
+        asyncio.run(serve(settings))
+    except NothingConfigured as error:
+        print(error, file=sys.stderr)
+        return 2
+    return 0
+
+
+def demo_command(settings: Settings, args) -> int:
+    from bot.console import run_demo
+
+    return run_demo(settings, args.db)
+
+
+def import_command(settings: Settings, args) -> int:
+    from storage.db import make_engine, migrate, transaction
+    from storage.roster import RosterInvalid, apply_roster, read_roster
+
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    try:
+        roster = read_roster(args.path, settings.timezone)
+    except RosterInvalid as invalid:
+        print(f"花名册有误，未导入任何数据：\n{invalid}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as error:
+        print(f"无法读取 {args.path}：{error}", file=sys.stderr)
+        return 1
+    with transaction(engine) as session:
+        counts = apply_roster(session, roster, progress=_progress_bar)
+    print(file=sys.stderr)
+    for sheet, figures in counts.items():
+        print(f"{sheet}: " + "，".join(f"{k} {v}" for k, v in figures.items()))
+    return 0
+
+
+def invite_command(settings: Settings, args) -> int:
+    from storage.db import make_engine, migrate, transaction
+    from storage.invites import create_invite
+
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    try:
+        with transaction(engine) as session:
+            code = create_invite(session, args.phone, datetime.now(UTC))
+    except LookupError as error:
+        print(error.args[0] if error.args else error, file=sys.stderr)
+        return 1
+    print(code)
+    return 0
+
+
+def migrate_command(settings: Settings, _args) -> int:
+    from storage.db import make_engine, migrate
+
+    migrate(make_engine(settings.database_url))
+    print("数据库已是最新结构。")
+    return 0
+
+
+def classify_command(settings: Settings, _args) -> int:
+    from handlers.classifier import classify
+    from storage.policy import load_policy
+
+    policy = load_policy(settings.config)
+    out = sys.stdout
+    for line in sys.stdin:
+        text = line.strip()
+        if text:
+            verdict = classify(text, policy)
+            out.write(f"{verdict.category}\t{verdict.tier}\t{verdict.confidence:.2f}\t{int(verdict.urgent)}\n")
+    return 0
+
+
+def _progress_bar(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    print(f"\r导入 [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
+
+
+COMMANDS = {"run": run_command, "demo": demo_command, "import": import_command, "invite": invite_command,
+            "migrate": migrate_command, "classify": classify_command}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Settings from the environment (or a .env file), as listed in CONTRACT.md."""
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GRIDBOT_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///gridbot.db"
+    timezone: str = "Asia/Shanghai"
+    config: Path | None = None
+
+    telegram_token: str | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_rate: float = 30.0        # messages per second, the whole bot
+    telegram_group_rate: int = 20      # messages per minute, per group
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+
+    wechat_appid: str | None = None
+    wechat_secret: str | None = None
+    wechat_token: str | None = None
+    wechat_aes_key: str | None = None
+    wechat_api_url: str = "https://api.weixin.qq.com"
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_token)
+
+    @property
+    def wechat_enabled(self) -> bool:
+        return bool(self.wechat_appid and self.wechat_token)

@@ -1,0 +1,64 @@
+"""The demo community: two grids, four buildings, members of every role, two residents."""
+
+from dataclasses import dataclass
+
+from sqlmodel import select
+
+from handlers.context import Services
+from storage import people as directory
+from storage.db import transaction
+from storage.models import Building, Grid, Identity, Member, Resident, Role
+
+GROUPS = {"一网格群": "group-G01", "二网格群": "group-G02", "工作人员群": "group-staff"}
+ROLE_NAMES = {Role.MEMBER: "党员", Role.GRID_LEADER: "网格长", Role.STAFF: "社区工作人员", Role.ADMIN: "管理员"}
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    name: str
+    user_id: str
+    role: str
+    phone: str | None = None
+
+    def describe(self) -> str:
+        return f"{self.name}（{ROLE_NAMES.get(self.role, '居民' if self.role == 'resident' else '未登记')}）"
+
+
+MEMBERS = [
+    ("李明", "13800000011", Role.MEMBER, "G01"), ("赵强", "13800000012", Role.MEMBER, "G01"),
+    ("王芳", "13800000013", Role.GRID_LEADER, "G01"), ("陈刚", "13800000021", Role.MEMBER, "G02"),
+    ("刘洋", "13800000031", Role.STAFF, None), ("周敏", "13800000041", Role.ADMIN, None),
+]
+RESIDENTS = [("张阿姨", "13800000001", "1号楼", "2单元302"), ("王大爷", "13800000002", "3号楼", "1单元501")]
+
+
+def seed(services: Services) -> list[DemoPerson]:
+    """Idempotent: an existing demo database is reused as it is."""
+    now = services.clock()
+    with transaction(services.engine) as session:
+        if session.exec(select(Grid)).first() is None:
+            grids = {code: Grid(code=code, name=name) for code, name in (("G01", "一网格"), ("G02", "二网格"))}
+            session.add_all(grids.values())
+            session.flush()
+            for number in range(1, 5):
+                session.add(Building(name=f"{number}号楼", grid_id=grids["G01" if number <= 2 else "G02"].id))
+            for code in grids:
+                directory.put_setting(session, f"grid_chat:console:{code}", f"group-{code}")
+            directory.put_setting(session, "staff_chat:console", GROUPS["工作人员群"])
+            session.flush()
+            for name, phone, role, grid in MEMBERS:
+                member = Member(name=name, phone=phone, role=role, grid_id=grids[grid].id if grid else None, branch="第一支部")
+                session.add(member)
+                session.flush()
+                session.add(Identity(platform="console", user_id=f"u-{name}", chat_id=f"u-{name}",
+                                     display_name=name, member_id=member.id, last_seen_at=now))
+            for name, phone, building_name, room in RESIDENTS:
+                building = session.exec(select(Building).where(Building.name == building_name)).one()
+                resident = Resident(name=name, phone=phone, building_id=building.id, room=room)
+                session.add(resident)
+                session.flush()
+                session.add(Identity(platform="console", user_id=f"u-{name}", chat_id=f"u-{name}",
+                                     display_name=name, resident_id=resident.id, last_seen_at=now))
+    residents = [DemoPerson(name, f"u-{name}", "resident", phone) for name, phone, _, _ in RESIDENTS]
+    members = [DemoPerson(name, f"u-{name}", role, phone) for name, phone, role, _ in MEMBERS]
+    return [*residents, *members, DemoPerson("新邻居", "u-新邻居", "guest")]

@@ -1,0 +1,75 @@
+"""`gridbot run`: every configured platform, the HTTP server and the outbox sender, one process."""
+
+import asyncio
+import logging
+import signal
+from hmac import compare_digest
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bot.config import Settings
+from bot.http import http_app, serve_http
+from bot.sender import OutboxSender
+from bot.services import build_services
+
+logger = logging.getLogger(__name__)
+
+
+class NothingConfigured(Exception):
+    pass
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGTERM/SIGINT, or until `stop` is set (tests run it in-process that way)."""
+    if not (settings.telegram_enabled or settings.wechat_enabled):
+        raise NothingConfigured("没有配置任何平台：请设置 GRIDBOT_TELEGRAM_TOKEN 或 GRIDBOT_WECHAT_APPID/GRIDBOT_WECHAT_TOKEN")
+    services = await asyncio.to_thread(build_services, settings)
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+
+    transports, jobs, webhook = {}, [], None
+    sender = OutboxSender(services.engine, transports, services.clock)
+    if settings.telegram_enabled:
+        from bot.telegram.app import build_application, run_telegram
+        from bot.telegram.delivery import transport
+
+        app = build_application(settings, services, sender.wake)
+        transports["telegram"] = transport(app.bot)
+        jobs.append(run_telegram(app, settings, stop))
+        if settings.telegram_webhook_url:
+            webhook = _telegram_webhook(app, settings.telegram_webhook_secret)
+
+    web = http_app(services.engine, telegram_webhook=webhook)
+    jobs += [serve_http(web, settings.http_host, settings.http_port, stop), sender.run(stop)]
+    logger.info("gridbot running: http://%s:%s", settings.http_host, settings.http_port)
+    results = await asyncio.gather(*(_stop_all_if_fails(job, stop) for job in jobs), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    services.engine.dispose()
+    logger.info("gridbot stopped")
+
+
+async def _stop_all_if_fails(job, stop: asyncio.Event) -> None:
+    """One part failing (say, Telegram refusing the token) stops the whole process."""
+    try:
+        await job
+    finally:
+        stop.set()
+
+
+def _telegram_webhook(app, secret: str | None):
+    from telegram import Update
+
+    async def receive(request: Request) -> Response:
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if secret and not compare_digest(given, secret):
+            return Response("forbidden", status_code=403)
+        await app.update_queue.put(Update.de_json(await request.json(), app.bot))
+        return Response("ok")
+
+    return receive

@@ -1,0 +1,157 @@
+"""The outbox sender: delivers queued notices in order per chat, with retry rules.
+
+Transports (one per platform) turn a row into a platform call and report an Outcome; what to
+do next is decided by the pure `next_step`.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, update
+
+from bot.metrics import FAILED, SENT
+from storage import outbox
+from storage.db import transaction
+from storage.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+MAX_BACKOFF = 300.0
+LEASE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Try again: after the platform's `retry_after` (429), or after our backoff (5xx, network)."""
+
+    error: str
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class GiveUp:
+    """Permanent: the user blocked the bot (403), the request is wrong (400)."""
+
+    error: str
+
+
+Outcome = Delivered | Retry | GiveUp
+Transport = Callable[[OutboxMessage, str | None], Awaitable[Outcome]]
+
+
+def next_step(outcome: Outcome, attempts_before: int, now: datetime) -> datetime | None:
+    """When to try a failed delivery again; None to give up. Pure."""
+    if isinstance(outcome, GiveUp):
+        return None
+    assert isinstance(outcome, Retry)
+    if outcome.retry_after is not None:
+        return now + timedelta(seconds=outcome.retry_after)
+    if attempts_before + 1 >= MAX_ATTEMPTS:
+        return None
+    return now + timedelta(seconds=min(2.0 ** attempts_before, MAX_BACKOFF))
+
+
+class OutboxSender:
+    """One task per process: lease due rows, deliver chat by chat, record each outcome."""
+
+    def __init__(self, engine: Engine, transports: dict[str, Transport], clock: Callable[[], datetime],
+                 idle_poll: float = 1.0, max_chats: int = 64):
+        self.engine = engine
+        self.transports = transports
+        self.clock = clock
+        self.idle_poll = idle_poll
+        self._wake = asyncio.Event()
+        self._chats = asyncio.Semaphore(max_chats)
+        self.delivered = 0
+        self.failed = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        if self.engine.dialect.name == "sqlite":
+            await asyncio.to_thread(self._release_leases)  # one process: leases of a dead run are void
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                worked = await self.deliver_due()
+            except Exception:
+                logger.exception("outbox pass failed")
+                worked = False
+            if not worked:
+                waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+                await asyncio.wait(waiters, timeout=self.idle_poll, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in waiters:
+                    waiter.cancel()
+
+    async def deliver_due(self) -> bool:
+        """One pass over what is due now. True if anything was attempted."""
+        batches = await asyncio.to_thread(self._lease)
+        if batches:
+            await asyncio.gather(*(self._deliver_chat(rows) for rows in batches.values()))
+        return bool(batches)
+
+    def _lease(self) -> dict[str, list[OutboxMessage]]:
+        with transaction(self.engine) as session:
+            return outbox.due_batches(session, set(self.transports), self.clock(), LEASE)
+
+    def _release_leases(self) -> None:
+        with transaction(self.engine) as session:
+            session.execute(update(OutboxMessage).values(lease_until=None).where(OutboxMessage.lease_until.is_not(None)))
+
+    async def _deliver_chat(self, rows: list[OutboxMessage]) -> None:
+        async with self._chats:
+            for index, row in enumerate(rows):
+                outcome = await self._attempt(row)
+                await asyncio.to_thread(self._record, row, outcome)
+                if isinstance(outcome, Retry):
+                    await asyncio.to_thread(self._unlease, [r.id for r in rows[index + 1:]])
+                    return  # later rows of this chat wait: order is kept
+
+    async def _attempt(self, row: OutboxMessage) -> Outcome:
+        edit_target = None
+        if row.kind == "edit":
+            edit_target = await asyncio.to_thread(self._sent_id, row.edit_key)
+            if edit_target is None:
+                return GiveUp(f"message to edit ({row.edit_key}) was never delivered")
+        try:
+            return await self.transports[row.platform](row, edit_target)
+        except Exception as error:
+            logger.exception("transport %s failed on outbox %s", row.platform, row.id)
+            return Retry(f"{type(error).__name__}: {error}")
+
+    def _sent_id(self, key: str | None) -> str | None:
+        with transaction(self.engine) as session:
+            return outbox.sent_message_id(session, key) if key else None
+
+    def _record(self, row: OutboxMessage, outcome: Outcome) -> None:
+        now = self.clock()
+        with transaction(self.engine) as session:
+            if isinstance(outcome, Delivered):
+                outbox.mark_sent(session, row.id, now, outcome.message_id)
+                self.delivered += 1
+                SENT.labels(row.platform).inc()
+                return
+            retry_at = next_step(outcome, row.attempts, now)
+            if retry_at is None:
+                logger.warning("outbox %s to %s:%s given up: %s", row.id, row.platform, row.chat_id, outcome.error)
+                outbox.mark_failed(session, row.id, outcome.error)
+                self.failed += 1
+                FAILED.labels(row.platform).inc()
+            else:
+                logger.info("outbox %s retry at %s: %s", row.id, retry_at.isoformat(), outcome.error)
+                outbox.mark_retry(session, row.id, retry_at, outcome.error)
+
+    def _unlease(self, ids: list[int]) -> None:
+        if ids:
+            with transaction(self.engine) as session:
+                session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(lease_until=None))

@@ -1,0 +1,129 @@
+"""Application assembly: builder chain, the one update handler, replies to the sender."""
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    BaseUpdateProcessor,
+    ContextTypes,
+    TypeHandler,
+)
+
+from bot.config import Settings
+from bot.telegram.normalise import to_inbound
+from bot.telegram.render import reply_markup
+from handlers.callbacks import BadCallback, BuildingCb, RateCb, unpack
+from handlers.context import Services
+from handlers.messages import Inbound, Reply
+from handlers.router import BUSY, handle
+
+logger = logging.getLogger(__name__)
+
+
+class PerUserOrder(BaseUpdateProcessor):
+    """One person's updates are handled in the order sent; different people concurrently,
+    so two members pressing 领单 at the same moment really race (and the database decides)."""
+
+    def __init__(self, max_concurrent_updates: int = 64):
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def do_process_update(self, update: object, coroutine: Coroutine[Any, Any, Any]) -> None:
+        key = update.effective_user.id if isinstance(update, Update) and update.effective_user else 0
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            if not lock.locked():
+                self._locks.pop(key, None)
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+def build_application(settings: Settings, services: Services, after_update: Callable[[], None]) -> Application:
+    root = settings.telegram_api_url.rstrip("/")
+    builder = (
+        Application.builder()
+        .token(settings.telegram_token)
+        .base_url(f"{root}/bot")
+        .base_file_url(f"{root}/file/bot")
+        .concurrent_updates(PerUserOrder())
+        .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_rate, overall_time_period=1,
+                                     group_max_rate=settings.telegram_group_rate, group_time_period=60,
+                                     max_retries=0))
+    )
+    if settings.telegram_webhook_url:
+        builder = builder.updater(None)
+    app = builder.build()
+
+    async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Any update: normalise, let handlers/ decide in a worker thread, answer the sender."""
+        inbound = to_inbound(update)
+        if inbound is None:
+            return
+        try:
+            replies = await asyncio.to_thread(handle, services, inbound)
+        except Exception:
+            logger.exception("update %s failed", update.update_id)
+            replies = [BUSY]
+        after_update()
+        await answer(update, inbound, replies)
+
+    app.add_handler(TypeHandler(Update, on_update))
+    app.add_error_handler(on_error)
+    return app
+
+
+async def answer(update: Update, inbound: Inbound, replies: list[Reply]) -> None:
+    """Pop-ups answer button presses; texts go to the chat the person wrote in."""
+    bot = update.get_bot()
+    query = update.callback_query
+    try:
+        if query is not None:
+            await query.answer(text=next((r.alert for r in replies if r.alert), None))
+            if not inbound.is_group and _closes_keyboard(inbound.callback):
+                await query.edit_message_reply_markup(None)
+        for reply in replies:
+            if reply.text and not (reply.alert and (inbound.is_group or reply.alert == reply.text)):
+                await bot.send_message(inbound.chat_id, reply.text, reply_markup=reply_markup(reply))
+    except TelegramError as error:
+        logger.warning("reply to %s failed: %s", inbound.chat_id, error)
+
+
+def _closes_keyboard(data: str | None) -> bool:
+    """A rating or a building choice is given once: take its buttons away."""
+    try:
+        return isinstance(unpack(data or ""), (RateCb, BuildingCb))
+    except BadCallback:
+        return False
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    logger.error("telegram error on %s", update, exc_info=context.error)
+
+
+async def run_telegram(app: Application, settings: Settings, stop: asyncio.Event) -> None:
+    """Polling by default; webhook when GRIDBOT_TELEGRAM_WEBHOOK_URL is set."""
+    async with app:
+        await app.start()
+        if settings.telegram_webhook_url:
+            await app.bot.set_webhook(settings.telegram_webhook_url, allowed_updates=Update.ALL_TYPES,
+                                      secret_token=settings.telegram_webhook_secret)
+        else:
+            await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=10)
+        logger.info("telegram started (%s)", "webhook" if settings.telegram_webhook_url else "polling")
+        await stop.wait()
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        await app.stop()

@@ -1,0 +1,51 @@
+"""Outbox transport for Telegram: one row → sendMessage / sendPhoto / editMessageText."""
+
+from datetime import timedelta
+
+from telegram import Bot
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+
+from bot.sender import Delivered, GiveUp, Outcome, Retry
+from bot.telegram.render import inline_keyboard
+from storage.models import OutboxMessage
+
+
+def transport(bot: Bot):
+    async def deliver(row: OutboxMessage, edit_target: str | None) -> Outcome:
+        payload = row.payload
+        markup = inline_keyboard(payload.get("buttons", []))
+        try:
+            if row.kind == "edit":
+                await bot.edit_message_text(payload["text"], chat_id=row.chat_id,
+                                            message_id=int(edit_target), reply_markup=markup)
+                return Delivered(edit_target)
+            if payload.get("photo"):
+                message = await bot.send_photo(row.chat_id, payload["photo"], caption=payload["text"][:1024],
+                                               reply_markup=markup)
+            else:
+                message = await bot.send_message(row.chat_id, payload["text"], reply_markup=markup)
+            return Delivered(str(message.message_id))
+        except RetryAfter as error:
+            return Retry(f"429: {error.message}", retry_after=_seconds(error.retry_after))
+        except Forbidden as error:
+            return GiveUp(f"403: {error.message}")
+        except BadRequest as error:
+            if "not modified" in error.message:
+                return Delivered(edit_target)
+            return GiveUp(f"400: {error.message}")
+        except NetworkError as error:  # 5xx and timeouts arrive as NetworkError / TimedOut
+            return Retry(f"network: {error.message}")
+        except TelegramError as error:
+            return Retry(f"telegram: {error.message}")
+
+    return deliver
+
+
+def _seconds(retry_after: float | timedelta) -> float:
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
