@@ -1,0 +1,45 @@
+"""`gridbot demo`: the console drives the same handlers; a scripted session shows a whole loop."""
+
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.config import Settings
+from bot.console import run_demo
+
+
+def _number(output: str, label: str) -> str:
+    """The number the console printed before the newest button with this label."""
+    return re.findall(rf"\[(\d+)\] {label}", output)[-1]
+
+
+def test_a_whole_loop_in_the_console(tmp_path):
+    out = io.StringIO()
+
+    def script():
+        """Typed lines; button numbers are read off the screen as a person would."""
+        yield "2单元楼道里堆满了垃圾，好几天没人清理了"
+        yield "/as 李明"
+        yield _number(out.getvalue(), "🙋 领单")
+        yield _number(out.getvalue(), "✅ 完成")
+        yield "已清理干净"
+        yield "/as 张阿姨"
+        yield _number(out.getvalue(), "5⭐")
+        yield "/status 1"
+
+    assert run_demo(Settings(_env_file=None), str(tmp_path / "demo.db"), lines=script(), out=out) == 0
+    screen = out.getvalue()
+    assert "工单 #1" in screen and "📣 [一网格群]" in screen
+    assert "✏️ 卡片更新 [一网格群]" in screen and "李明 已领单" in screen and "仅领单人可见" in screen
+    assert "已办结" in screen and "满意吗" in screen
+    assert "谢谢您的评价" in screen and "已完成" in screen.split("/status 1")[-1]
+
+
+def test_the_console_script_runs_from_a_pipe(tmp_path):
+    gridbot = Path(sys.executable).with_name("gridbot")
+    result = subprocess.run([str(gridbot), "demo", "--db", str(tmp_path / "d.db")], input="/who\n楼下垃圾没人收\n/quit\n",
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "李明（党员）" in result.stdout and "工单 #1" in result.stdout

@@ -1,0 +1,158 @@
+"""End to end: the real python-telegram-bot Application, polling the in-process fake Bot API."""
+
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from storage.db import make_engine, transaction
+from storage.models import Order, OrderEvent, OutboxMessage
+from storage.roster import apply_roster, read_roster
+from tests.conftest import ROSTER
+from tests.fake_telegram import FakeTelegram, User
+from tests.running import bot_settings, running
+
+RESIDENT = User(501, "张阿姨")
+LIMING, ZHAOQIANG, CHENGANG = User(511, "李明"), User(512, "赵强"), User(521, "陈刚")
+STAFF = User(531, "刘洋")
+G01 = -1001
+
+
+@pytest.fixture
+def db_url(sqlite_url):
+    engine = make_engine(sqlite_url)
+    from storage.db import migrate
+
+    migrate(engine)
+    with transaction(engine) as session:
+        apply_roster(session, read_roster(ROSTER))
+    engine.dispose()
+    return sqlite_url
+
+
+def last_text(tg: FakeTelegram, chat_id: int) -> str:
+    messages = tg.chat(chat_id)
+    return messages[-1].text if messages else ""
+
+
+def button(message, part: str) -> str:
+    return next(data for row in message.buttons for label, data in row if part in label)
+
+
+async def bind_members(tg, *users_and_phones):
+    for user, phone in users_and_phones:
+        tg.push_contact(user, phone, user.id)
+        await tg.wait_for(lambda u=user: "绑定成功" in last_text(tg, u.id))
+
+
+async def register_resident(tg):
+    tg.push_text(RESIDENT, "/start")
+    ask = await tg.wait_for(lambda: next(m for m in tg.chat(RESIDENT.id) if "哪栋楼" in m.text))
+    tg.push_callback(RESIDENT, ask, button(ask, "1号楼"))
+    await tg.wait_for(lambda: "上门前会先联系您" in last_text(tg, RESIDENT.id))
+    tg.push_contact(RESIDENT, "13800000001", RESIDENT.id)
+    await tg.wait_for(lambda: "已记下您的手机号" in last_text(tg, RESIDENT.id))
+
+
+async def report_and_get_card(tg, text="2单元楼道里堆满了垃圾，好几天没人清理了"):
+    tg.push_text(RESIDENT, text)
+    await tg.wait_for(lambda: "已受理" in last_text(tg, RESIDENT.id))
+    return await tg.wait_for(lambda: next(m for m in tg.chat(G01) if "领单" in str(m.buttons)))
+
+
+async def test_whole_loop_with_a_race_for_the_card(db_url):
+    async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url)):
+        await bind_members(tg, (LIMING, "13800000011"), (ZHAOQIANG, "13800000012"))
+        await register_resident(tg)
+        card = await report_and_get_card(tg)
+        assert "#1" in last_text(tg, RESIDENT.id) and "/status 1" in last_text(tg, RESIDENT.id)
+        assert "🆕 工单 #1 · 环境卫生" in card.text
+
+        # Both press 领单 on the same card at the same moment.
+        answered_before = len(tg.callback_answers)
+        tg.push_callback(LIMING, card, button(card, "领单"))
+        tg.push_callback(ZHAOQIANG, card, button(card, "领单"))
+        await tg.wait_for(lambda: len(tg.callback_answers) == answered_before + 2)
+        await tg.wait_for(lambda: "已领单" in card.text and card.buttons == [])
+        winner = LIMING if "李明 已领单" in card.text else ZHAOQIANG
+        loser_answer = [text for _, text, _ in tg.callback_answers[answered_before:] if text and "已由" in text]
+        assert loser_answer == [f"这张工单已由 {winner.first_name} 领取"]
+        details = await tg.wait_for(lambda: next(m for m in tg.chat(winner.id) if "仅领单人可见" in m.text))
+        assert "13800000001" in details.text
+        await tg.wait_for(lambda: "领取，正在处理" in last_text(tg, RESIDENT.id))
+
+        tg.push_callback(winner, details, button(details, "完成"))
+        await tg.wait_for(lambda: "照片" in last_text(tg, winner.id))
+        tg.push_photo(winner, "proof-1")
+        rate = await tg.wait_for(lambda: next(m for m in tg.chat(RESIDENT.id) if "满意吗" in (m.text or "")))
+        assert rate.photo == "proof-1" and len(rate.buttons[0]) == 5
+        await tg.wait_for(lambda: "已办结" in card.text)
+
+        tg.push_callback(RESIDENT, rate, button(rate, "5⭐"))
+        await tg.wait_for(lambda: "谢谢您的评价" in last_text(tg, RESIDENT.id))
+        await tg.wait_for(lambda: "+7" in last_text(tg, winner.id))
+        tg.push_text(RESIDENT, "/status 1")
+        await tg.wait_for(lambda: "已完成" in last_text(tg, RESIDENT.id) and "5⭐" in last_text(tg, RESIDENT.id))
+
+
+async def test_wrong_role_is_refused_and_nothing_written(db_url):
+    async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url)):
+        await register_resident(tg)
+        await report_and_get_card(tg)
+        engine = make_engine(db_url)
+        with Session(engine) as session:
+            before = (session.exec(select(func.count()).select_from(OrderEvent)).one(),
+                      session.exec(select(func.count()).select_from(OutboxMessage)).one())
+        tg.push_text(RESIDENT, "/dispatch 1 G02")
+        await tg.wait_for(lambda: "社区工作人员权限" in last_text(tg, RESIDENT.id))
+        with Session(engine) as session:
+            after = (session.exec(select(func.count()).select_from(OrderEvent)).one(),
+                     session.exec(select(func.count()).select_from(OutboxMessage)).one())
+            assert session.get(Order, 1).grid_id is not None
+        assert after == before
+
+
+async def test_a_redelivered_update_creates_nothing_new(db_url):
+    async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url)):
+        await register_resident(tg)
+        update = tg.push_text(RESIDENT, "楼下垃圾桶满了好几天没人收")
+        await tg.wait_for(lambda: "已受理" in last_text(tg, RESIDENT.id))
+        tg.repeat(update)
+        await tg.wait_for(lambda: tg.pending_updates() == 0)
+        tg.push_text(RESIDENT, "/my")
+        await tg.wait_for(lambda: "您最近的工单" in last_text(tg, RESIDENT.id))
+        assert "#2" not in last_text(tg, RESIDENT.id)
+        with Session(make_engine(db_url)) as session:
+            assert session.exec(select(func.count()).select_from(Order)).one() == 1
+
+
+async def test_bad_input_gets_a_chinese_reason(db_url):
+    async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url)):
+        await register_resident(tg)
+        for text, expected in [("/nonsense", "没有这个命令"), ("/status 99999", "没有找到工单 #99999"),
+                               ("🙏🙏🙏", "没看懂"), ("好" * 4096, "内容太长")]:
+            tg.push_text(RESIDENT, text)
+            await tg.wait_for(lambda e=expected: e in last_text(tg, RESIDENT.id))
+        tg.push_contact(User(777, "冒充"), "13800000011", 511)  # someone else's contact card
+        await tg.wait_for(lambda: "本人" in last_text(tg, 777))
+
+
+async def test_restart_in_the_middle_of_the_loop(db_url):
+    async with FakeTelegram() as tg:
+        async with running(bot_settings(tg.root, db_url)):
+            await bind_members(tg, (LIMING, "13800000011"))
+            await register_resident(tg)
+            card = await report_and_get_card(tg)
+            tg.push_callback(LIMING, card, button(card, "领单"))
+            details = await tg.wait_for(lambda: next(m for m in tg.chat(LIMING.id) if "仅领单人可见" in m.text))
+        # Stopped (as by SIGTERM) between the claim and the finish; start again on the same database.
+        async with running(bot_settings(tg.root, db_url)):
+            tg.push_callback(LIMING, details, button(details, "完成"))
+            await tg.wait_for(lambda: "照片" in last_text(tg, LIMING.id))
+            tg.push_text(LIMING, "已清理干净")  # the "waiting for proof" state survived the restart
+            await tg.wait_for(lambda: "已办结" in card.text, timeout=10)  # card edited in place after restart
+            rate = await tg.wait_for(lambda: next(m for m in tg.chat(RESIDENT.id) if "满意吗" in (m.text or "")))
+            tg.push_callback(RESIDENT, rate, button(rate, "4⭐"))
+            tg.push_text(RESIDENT, "/status 1")
+            await tg.wait_for(lambda: "已完成" in last_text(tg, RESIDENT.id))
+        assert [m.text for m in tg.chat(G01)].count(card.text) == 1  # one card, edited, never re-sent

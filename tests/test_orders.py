@@ -1,0 +1,140 @@
+"""The order lifecycle on SQLite and PostgreSQL: transitions, refusals, audit, atomic claim."""
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from storage import orders
+from storage.db import transaction
+from storage.models import Building, Grid, Member, Order, OrderEvent, Resident, Role
+from storage.models import OrderStatus as S
+from storage.orders import SYSTEM, Actor, IllegalTransition, NotPermitted
+
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def world(engine):
+    """Two grids, a resident in G01, members of G01 and G02, a staff member, one dispatched order."""
+    with transaction(engine) as session:
+        g1, g2 = Grid(code="G01", name="一网格"), Grid(code="G02", name="二网格")
+        session.add_all([g1, g2])
+        session.flush()
+        building = Building(name="1号楼", grid_id=g1.id)
+        session.add(building)
+        session.flush()
+        resident = Resident(name="张阿姨", building_id=building.id)
+        people = [Member(name=f"党员{i}", phone=f"1380000010{i}", role=Role.MEMBER, grid_id=g1.id) for i in range(8)]
+        outsider = Member(name="陈刚", phone="13800000021", role=Role.MEMBER, grid_id=g2.id)
+        staff = Member(name="刘洋", phone="13800000031", role=Role.STAFF)
+        session.add_all([resident, *people, outsider, staff])
+        session.flush()
+        order = orders.submit(session, Order(resident_id=resident.id, building_id=building.id, grid_id=g1.id,
+                                             text="楼道堆满垃圾"), Actor("resident", resident.id), NOW)
+        orders.apply(session, order, "dispatch", SYSTEM, NOW, dispatched_at=NOW)
+        return {
+            "order": order.id, "resident": Actor("resident", resident.id),
+            "members": [Actor("member", m.id, Role.MEMBER, g1.id) for m in people],
+            "outsider": Actor("member", outsider.id, Role.MEMBER, g2.id),
+            "staff": Actor("member", staff.id, Role.STAFF),
+        }
+
+
+def _move(engine, order_id, trigger, actor, **changes):
+    with transaction(engine) as session:
+        order = session.get(Order, order_id)
+        return orders.apply(session, order, trigger, actor, NOW, **changes)
+
+
+def _status(engine, order_id):
+    with transaction(engine) as session:
+        return session.get(Order, order_id).status
+
+
+def _events(engine, order_id):
+    with transaction(engine) as session:
+        return [(e.trigger, e.from_status, e.to_status, e.actor)
+                for e in session.exec(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))]
+
+
+def test_full_lifecycle_is_audited_step_by_step(engine, world):
+    order_id, member = world["order"], world["members"][0]
+    _move(engine, order_id, "claim", member, claimer_id=member.id)
+    _move(engine, order_id, "finish", member)
+    _move(engine, order_id, "rate", world["resident"], rating=5)
+    assert _status(engine, order_id) == S.CLOSED
+    assert _events(engine, order_id) == [
+        ("submit", "", "submitted", world["resident"].label),
+        ("dispatch", "submitted", "dispatched", "system"),
+        ("claim", "dispatched", "claimed", member.label),
+        ("finish", "claimed", "done", member.label),
+        ("rate", "done", "closed", world["resident"].label),
+    ]
+
+
+@pytest.mark.parametrize("trigger", ["finish", "rate", "give_back"])
+def test_moves_not_in_the_table_are_refused_and_write_nothing(engine, world, trigger):
+    actor = world["resident"] if trigger == "rate" else world["staff"]
+    with pytest.raises(IllegalTransition):
+        _move(engine, world["order"], trigger, actor)
+    assert _status(engine, world["order"]) == S.DISPATCHED
+    assert len(_events(engine, world["order"])) == 2
+
+
+def test_roles_are_checked_before_anything_is_written(engine, world):
+    order_id = world["order"]
+    with pytest.raises(NotPermitted):
+        _move(engine, order_id, "claim", world["outsider"])  # another grid's member
+    with pytest.raises(NotPermitted):
+        _move(engine, order_id, "dispatch", world["members"][0])  # members do not dispatch
+    with pytest.raises(NotPermitted):
+        _move(engine, order_id, "cancel", Actor("resident", 9999))  # not the resident's order
+    claimer, other = world["members"][0], world["members"][1]
+    _move(engine, order_id, "claim", claimer, claimer_id=claimer.id)
+    with pytest.raises(NotPermitted):
+        _move(engine, order_id, "finish", other)  # only the claimer finishes
+    assert _status(engine, order_id) == S.CLAIMED
+
+
+def test_give_back_puts_the_order_up_again(engine, world):
+    member = world["members"][0]
+    _move(engine, world["order"], "claim", member, claimer_id=member.id)
+    _move(engine, world["order"], "give_back", member, claimer_id=None)
+    assert _status(engine, world["order"]) == S.DISPATCHED
+    _move(engine, world["order"], "claim", world["members"][1], claimer_id=world["members"][1].id)
+
+
+def test_a_stale_read_loses_the_compare_and_set(engine, world):
+    with transaction(engine) as session:
+        stale = session.get(Order, world["order"])
+        session.expunge(stale)
+    first = world["members"][0]
+    _move(engine, world["order"], "claim", first, claimer_id=first.id)
+    with transaction(engine) as session, pytest.raises(IllegalTransition):
+        orders.apply(session, stale, "claim", world["members"][1], NOW, claimer_id=world["members"][1].id)
+
+
+def test_eight_members_claiming_at_once_exactly_one_wins(engine, world):
+    barrier = threading.Barrier(len(world["members"]))
+    outcomes: list[str] = []
+
+    def claim(actor):
+        barrier.wait()
+        try:
+            _move(engine, world["order"], "claim", actor, claimer_id=actor.id)
+            outcomes.append("won")
+        except IllegalTransition:
+            outcomes.append("lost")
+
+    threads = [threading.Thread(target=claim, args=(actor,)) for actor in world["members"]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["lost"] * 7 + ["won"]
+    claims = [e for e in _events(engine, world["order"]) if e[0] == "claim"]
+    assert len(claims) == 1
+    with transaction(engine) as session:
+        assert session.get(Order, world["order"]).claimer_id == int(claims[0][3].split(":")[1])
