@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     telegram_rate: float = 30.0        # messages per second, the whole bot
     telegram_group_rate: int = 20      # messages per minute, per group
 
+    tick_seconds: float = 30.0         # how often the scheduler looks for due reminders
+
     http_host: str = "127.0.0.1"
     http_port: int = 8080
 

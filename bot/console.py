@@ -18,7 +18,10 @@ from bot.services import build_services
 from handlers.context import Services
 from handlers.messages import Contact, Inbound, Reply
 from handlers.router import handle
+from scheduler.ticks import tick
 from storage.policy import parse_duration
+
+DEMO_TICK = timedelta(minutes=10)  # well inside the grace window: nothing is skipped as late
 
 HELP = """命令：/as 名字 切换身份　/who 列出演示人物　/photo [说明] 发照片　/location 发位置
 /contact 分享手机号　/clock +2h 拨快时钟　/quit 退出　数字 = 点对应按钮"""
@@ -79,10 +82,11 @@ def run_demo(settings: Settings, db_path: str | None, lines=None, out=sys.stdout
             continue
         if line.startswith("/clock"):
             try:
-                offset[0] += parse_duration(line.split()[1].lstrip("+"))
+                jump = parse_duration(line.split()[1].lstrip("+"))
             except (IndexError, ValueError):
                 print("  用法：/clock +2h（支持 m / h / d）", file=out)
                 continue
+            _fast_forward(services, offset, jump, sender)
             print(f"  ⏰ 现在是 {services.clock().astimezone(services.timezone):%m月%d日 %H:%M}", file=out)
         else:
             inbound = _inbound(line, current, screen, next(counter), out)
@@ -92,6 +96,7 @@ def run_demo(settings: Settings, db_path: str | None, lines=None, out=sys.stdout
             for reply in replies:
                 shown = reply.alert if reply.alert and (inbound.is_group or reply.alert == reply.text) else reply.text
                 screen.show(f"  🤖 → {current.name}：", Reply(shown, reply.buttons), inbound.chat_id if not inbound.is_group else current.user_id, False, out)
+            tick(services.engine, services.policy, services.timezone, services.clock())
         asyncio.run(_drain(sender))
     services.engine.dispose()
     return 0
@@ -131,6 +136,16 @@ def _console_transport(screen: Screen, names: dict[str, str], out):
         return Delivered(edit_target or str(next(ids)))
 
     return deliver
+
+
+def _fast_forward(services: Services, offset: list[timedelta], jump: timedelta, sender: OutboxSender) -> None:
+    """Move the clock in steps the size of the scheduler's tick, as a running bot would see them,
+    delivering what each step queued."""
+    end = offset[0] + jump
+    while offset[0] < end:
+        offset[0] = min(offset[0] + DEMO_TICK, end)
+        if tick(services.engine, services.policy, services.timezone, services.clock()):
+            asyncio.run(_drain(sender))
 
 
 async def _drain(sender: OutboxSender) -> None:

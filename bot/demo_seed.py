@@ -1,10 +1,12 @@
 """The demo community: two grids, four buildings, members of every role, two residents."""
 
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
 from sqlmodel import select
 
 from handlers.context import Services
+from storage import calendar
 from storage import people as directory
 from storage.db import transaction
 from storage.models import Building, Grid, Identity, Member, Resident, Role
@@ -59,6 +61,18 @@ def seed(services: Services) -> list[DemoPerson]:
                 session.flush()
                 session.add(Identity(platform="console", user_id=f"u-{name}", chat_id=f"u-{name}",
                                      display_name=name, resident_id=resident.id, last_seen_at=now))
+            _seed_calendar(session, services, now)
     residents = [DemoPerson(name, f"u-{name}", "resident", phone) for name, phone, _, _ in RESIDENTS]
     members = [DemoPerson(name, f"u-{name}", role, phone) for name, phone, role, _ in MEMBERS]
     return [*residents, *members, DemoPerson("新邻居", "u-新邻居", "guest")]
+
+
+def _seed_calendar(session, services: Services, now: datetime) -> None:
+    """Tomorrow morning's duty and a 主题党日 the day after, so `/clock +1d` shows reminders."""
+    today = now.astimezone(services.timezone).date()
+    at = lambda days, hour, minute=0: datetime.combine(today + timedelta(days=days), time(hour, minute),
+                                                       tzinfo=services.timezone)
+    on_duty = session.exec(select(Member.id).where(Member.name.in_(("李明", "赵强")))).all()
+    calendar.upsert_shift(session, at(1, 8, 30), at(1, 12), "党群服务中心", on_duty, now)
+    calendar.upsert_session(session, "学习党的二十大精神", "主题党日", "第一支部", at(2, 14, 30), at(2, 16, 30),
+                            "党群服务中心三楼会议室", now)

@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.http import http_app, serve_http
 from bot.sender import OutboxSender
 from bot.services import build_services
+from scheduler.runner import run_scheduler
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             webhook = _telegram_webhook(app, settings.telegram_webhook_secret)
 
     web = http_app(services.engine, telegram_webhook=webhook)
-    jobs += [serve_http(web, settings.http_host, settings.http_port, stop), sender.run(stop)]
+    jobs += [serve_http(web, settings.http_host, settings.http_port, stop), sender.run(stop),
+             run_scheduler(services.engine, services.policy, services.timezone, services.clock, sender.wake,
+                           settings.tick_seconds, stop)]
     logger.info("gridbot running: http://%s:%s", settings.http_host, settings.http_port)
     results = await asyncio.gather(*(_stop_all_if_fails(job, stop) for job in jobs), return_exceptions=True)
     for result in results:

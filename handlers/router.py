@@ -3,11 +3,11 @@
 import logging
 from collections.abc import Callable
 
-from handlers import common, member, resident, staff
+from handlers import calendar, calendar_admin, common, member, resident, staff
 from handlers.callbacks import BadCallback, BuildingCb, OrderCb, RateCb, unpack
 from handlers.context import Ctx, Refusal, Services, parse_order_number
 from handlers.messages import Inbound, Reply
-from storage import inbox, people
+from storage import calendar_buttons, inbox, people
 from storage.db import transaction
 from storage.models import Member, Resident
 
@@ -33,9 +33,15 @@ COMMANDS: dict[str, Handler] = {
     "close": staff.close,
     "bindgrid": staff.bind_grid,
     "bindstaff": lambda ctx, _: staff.bind_staff(ctx),
+    "duty": calendar.duty,
+    "sessions": calendar.sessions,
+    "checkin": calendar.checkin_word,
+    "newshift": calendar_admin.new_shift,
+    "newsession": calendar_admin.new_session,
 }
 # Plain words that mean a command (WeChat has no slash commands; elderly users type words).
-WORDS = {"领单": "claim", "绑定": "bind", "进度": "my", "我的工单": "my", "帮助": "help", "积分": "points", "撤销": "cancel"}
+WORDS = {"领单": "claim", "绑定": "bind", "进度": "my", "我的工单": "my", "帮助": "help", "积分": "points", "撤销": "cancel",
+         "值班": "duty", "学习": "sessions", "签到": "checkin"}
 
 BUSY = Reply("系统繁忙，请稍后再试。")
 
@@ -85,6 +91,9 @@ def route(ctx: Ctx) -> list[Reply]:
 
 
 def on_button(ctx: Ctx, data: str) -> list[Reply]:
+    calendar_button = calendar_buttons.parse(data)
+    if calendar_button is not None:
+        return calendar.on_button(ctx, calendar_button)
     try:
         callback = unpack(data)
     except BadCallback:
@@ -107,6 +116,8 @@ def on_button(ctx: Ctx, data: str) -> list[Reply]:
 def on_private_message(ctx: Ctx) -> list[Reply]:
     """Free text, photo or location: continue what the bot asked, else a resident's report."""
     inbound, awaiting = ctx.inbound, ctx.identity.awaiting or ""
+    if awaiting.startswith(calendar.AWAITING):
+        return calendar.on_text(ctx)
     if awaiting.startswith("finish:"):
         return member.finish(ctx, int(awaiting.split(":")[1]), note=inbound.text.strip() or None, photo=inbound.photo)
     if awaiting.startswith("rate:") and inbound.text.strip() in {"1", "2", "3", "4", "5"}:

@@ -66,3 +66,46 @@ def digest_moments(now: datetime, tz: ZoneInfo, at: time) -> list[datetime]:
     today = now.astimezone(tz).date()
     return [datetime.combine(day, at, tzinfo=tz).astimezone(now.tzinfo)
             for day in (today - timedelta(days=1), today)]
+
+
+def lead_moments(start: datetime, created: datetime | None, leads: tuple[timedelta, ...]) -> list[tuple[timedelta, datetime]]:
+    """(lead, due) for each lead before `start`. Leads whose moment came before the event existed
+    fold into one reminder at creation (the shortest of them), so a shift set up at short notice
+    is still announced, once."""
+    created = created or datetime.min.replace(tzinfo=start.tzinfo)
+    moments, folded = [], None
+    for lead in sorted(leads, reverse=True):
+        due = start - lead
+        if due >= created:
+            moments.append((lead, due))
+        elif created < start:
+            folded = (lead, created)
+    if folded is not None:
+        moments.insert(0, folded)
+    return moments
+
+
+def remaining_text(delta: timedelta) -> str:
+    """`1天` / `2小时` / `1小时30分钟` / `10分钟`: how long until something starts, for people."""
+    minutes = max(int(delta.total_seconds() + 59) // 60, 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days}天" if days else "", f"{hours}小时" if hours else "", f"{mins}分钟" if mins and not days else ""]
+    return "".join(parts) or "不到1分钟"
+
+
+@dataclass(frozen=True)
+class Due:
+    """What one tick knows: now, when the previous tick ran, the settings. Pure helpers on top."""
+
+    now: datetime
+    last_tick: datetime | None
+    timing: Timing
+    tz: ZoneInfo
+
+    def verdict(self, moment: datetime) -> str | None:
+        return verdict(moment, self.now, self.timing.grace, self.last_tick)
+
+    @property
+    def window_start(self) -> datetime:
+        return window_start(self.now, self.timing.grace, self.last_tick)

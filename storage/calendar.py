@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage import outbox
@@ -68,22 +69,25 @@ def upsert_shift(session: Session, start: datetime, end: datetime, place: str, m
     shift = session.exec(select(Shift).where(Shift.start_at == start, Shift.place == place)).first()
     changed = shift is None
     if shift is None:
-        shift = Shift(start_at=start, end_at=end, place=place, created_by=created_by)
+        shift = Shift(start_at=start, end_at=end, place=place, created_by=created_by, created_at=now)
         session.add(shift)
         session.flush()
         audit(session, "shift", shift.id, created_by, "created", now)
     elif shift.end_at != end:
         shift.end_at, changed = end, True
         session.add(shift)
+        audit(session, "shift", shift.id, created_by, "updated", now, note=f"end {end.isoformat()}")
     wanted = list(dict.fromkeys(member_ids))
     present = {row.member_id: row for row in shift_rows(session, shift.id)}
     for member_id in wanted:
         if member_id not in present:
             session.add(ShiftMember(shift_id=shift.id, member_id=member_id))
+            audit(session, "shift", shift.id, member_id, "member_added", now)
             changed = True
     for member_id, row in present.items():
         if member_id not in wanted:
             session.delete(row)
+            audit(session, "shift", shift.id, member_id, "member_removed", now)
             changed = True
     session.flush()
     return shift, changed
@@ -167,6 +171,42 @@ def take_swap(session: Session, swap_id: int, taker: Member, now: datetime) -> t
     return swap, shift
 
 
+def mark_reminded(session: Session, shift_id: int, now: datetime) -> list[int]:
+    """The first reminder of a shift went out: stamp the members not stamped yet. Their ids."""
+    rows = session.exec(select(ShiftMember).where(ShiftMember.shift_id == shift_id,
+                                                  col(ShiftMember.reminded_at).is_(None))).all()
+    stamped = []
+    for row in rows:
+        done = session.execute(update(ShiftMember).where(ShiftMember.id == row.id, col(ShiftMember.reminded_at).is_(None))
+                               .values(reminded_at=now))
+        if done.rowcount == 1:
+            audit(session, "shift", shift_id, row.member_id, "reminded", now)
+            stamped.append(row.member_id)
+    return stamped
+
+
+def unacked(session: Session, now: datetime, ack_after: timedelta) -> list[tuple[Shift, ShiftMember]]:
+    """Members reminded `ack_after` ago or more who have not pressed 收到 nor been escalated,
+    on shifts not yet over."""
+    return list(session.exec(
+        select(Shift, ShiftMember).join(ShiftMember, ShiftMember.shift_id == Shift.id)
+        .where(col(ShiftMember.acked_at).is_(None), col(ShiftMember.escalated_at).is_(None),
+               col(ShiftMember.reminded_at).is_not(None), ShiftMember.reminded_at <= now - ack_after,
+               Shift.end_at > now)
+        .order_by(Shift.start_at, ShiftMember.id)))
+
+
+def mark_escalated(session: Session, row: ShiftMember, now: datetime) -> bool:
+    """Once per member and shift: True if this call is the one that escalates."""
+    done = session.execute(update(ShiftMember).where(ShiftMember.id == row.id, col(ShiftMember.escalated_at).is_(None),
+                                                     col(ShiftMember.acked_at).is_(None))
+                           .values(escalated_at=now))
+    if done.rowcount != 1:
+        return False
+    audit(session, "shift", row.shift_id, row.member_id, "unacked_escalated", now)
+    return True
+
+
 # ---- study sessions ---------------------------------------------------------------------------
 
 def upsert_session(session: Session, title: str, kind: str, branch: str, start: datetime, end: datetime,
@@ -174,15 +214,17 @@ def upsert_session(session: Session, title: str, kind: str, branch: str, start: 
     study = session.exec(select(StudySession).where(StudySession.title == title, StudySession.start_at == start)).first()
     if study is None:
         study = StudySession(title=title, kind=kind, branch=branch, start_at=start, end_at=end, place=place,
-                             created_by=created_by)
+                             created_by=created_by, created_at=now)
         session.add(study)
         session.flush()
         audit(session, "session", study.id, created_by, "created", now)
         return study, True
     changed = (study.kind, study.branch, study.end_at, study.place) != (kind, branch, end, place)
-    study.kind, study.branch, study.end_at, study.place = kind, branch, end, place
-    session.add(study)
-    session.flush()
+    if changed:
+        study.kind, study.branch, study.end_at, study.place = kind, branch, end, place
+        session.add(study)
+        audit(session, "session", study.id, created_by, "updated", now)
+        session.flush()
     return study, changed
 
 
@@ -258,6 +300,7 @@ def close_session(session: Session, study: StudySession, now: datetime) -> bool:
                            .values(reported_at=now))
     if done.rowcount != 1:
         return False
+    audit(session, "session", study.id, None, "reported", now)
     seen = attendance(session, study.id)
     for member in branch_members(session, study.branch):
         if member.id not in seen:
@@ -283,17 +326,26 @@ def reachable_many(session: Session, member_ids: Iterable[int]) -> dict[int, Ide
 
 
 def enqueue_many(session: Session, rows: list[tuple[str, str, str, dict]], now: datetime) -> int:
-    """(key, platform, chat id, payload) rows, each queued once by key. Returns how many are new."""
+    """(key, platform, chat id, payload) rows, each queued once by key. Returns how many are new.
+
+    Keys already queued are filtered in bulk; the rest go in one savepoint, and only when a racing
+    writer took some key meanwhile does it fall back to one savepoint per row.
+    """
     keys = [key for key, *_ in rows]
     seen: set[str] = set()
     for start in range(0, len(keys), 500):
         seen.update(session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).in_(keys[start:start + 500]))))
-    added = 0
-    for key, platform, chat_id, payload in rows:
-        if key not in seen and outbox.enqueue(session, key, platform, chat_id, payload, not_before=now):
-            added += 1
-            seen.add(key)
-    return added
+    fresh = {key: (platform, chat_id, payload) for key, platform, chat_id, payload in rows if key not in seen}
+    if not fresh:
+        return 0
+    try:
+        with session.begin_nested():
+            session.add_all([OutboxMessage(key=key, platform=platform, chat_id=chat_id, payload=payload, not_before=now)
+                             for key, (platform, chat_id, payload) in fresh.items()])
+        return len(fresh)
+    except IntegrityError:
+        return sum(outbox.enqueue(session, key, platform, chat_id, payload, not_before=now)
+                   for key, (platform, chat_id, payload) in fresh.items())
 
 
 def member_names(session: Session, member_ids: Iterable[int]) -> dict[int, str]:

@@ -166,6 +166,7 @@ class OutboxState(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    HELD = "held"  # WeChat refused it (out of the 48 h window): delivered with the person's next reply
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -201,6 +202,7 @@ class Shift(SQLModel, table=True):
     end_at: datetime = _at(nullable=False)
     place: str
     created_by: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = _created()  # a reminder whose moment came before this is folded into one
 
 
 class ShiftMember(SQLModel, table=True):
@@ -239,6 +241,7 @@ class StudySession(SQLModel, table=True):
     end_at: datetime = _at(nullable=False, index=True)
     place: str = ""
     created_by: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = _created()
     reported_at: datetime | None = _at()
 
 

@@ -73,7 +73,9 @@ def test_a_csv_folder_imports_every_sheet(engine, folder):
         assert sorted(on_duty) == ["李明", "赵强"]
         study = session.exec(select(StudySession)).one()
         assert (study.kind, study.branch, study.place) == ("主题党日", "第一支部", "党群服务中心")
-        assert session.exec(select(CalendarEvent.action)).all() == ["created", "created"]
+        events = session.exec(select(CalendarEvent.kind, CalendarEvent.action)).all()
+        assert sorted(events) == [("session", "created"), ("shift", "created"),
+                                  ("shift", "member_added"), ("shift", "member_added")]
 
 
 def test_importing_the_same_folder_again_changes_nothing(engine, folder):

@@ -1,0 +1,102 @@
+"""Where a scheduler notice goes, and what it says: outbox rows, never a send.
+
+Payloads have the shape of handlers.messages.Reply.to_payload (`text` and button rows), built here
+from storage rows; scheduler/ does not import handlers/ (DESIGN.md: scheduler → storage).
+"""
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from scheduler.timing import remaining_text
+from storage import calendar, people
+from storage.calendar_buttons import SessionCb, ShiftCb
+from storage.models import Shift, StudySession
+from storage.people import get_setting
+
+logger = logging.getLogger(__name__)
+
+STAFF_PLATFORMS = ("telegram", "console")
+MAX_NAMES = 30
+
+
+def payload(text: str, *rows: list[tuple[str, str]]) -> dict:
+    return {"text": text, "buttons": [[[label, data] for label, data in row] for row in rows if row]}
+
+
+def to_members(session: Session, member_ids: Iterable[int], key: Callable[[int], str], body: dict,
+               now: datetime) -> int:
+    """The same notice to each member, on the chat they used last. Returns rows newly queued."""
+    ids = list(dict.fromkeys(member_ids))
+    reach = calendar.reachable_many(session, ids)
+    missing = [member_id for member_id in ids if member_id not in reach]
+    if missing:
+        logger.info("%d member(s) without a chat identity miss %s", len(missing), key(missing[0]))
+    rows = [(key(member_id), reach[member_id].platform, reach[member_id].chat_id, body)
+            for member_id in ids if member_id in reach]
+    return calendar.enqueue_many(session, rows, now)
+
+
+def to_residents(session: Session, resident_id: int, key: str, body: dict, now: datetime) -> int:
+    identity = people.reachable(session, resident_id=resident_id)
+    if identity is None:
+        return 0
+    return calendar.enqueue_many(session, [(key, identity.platform, identity.chat_id, body)], now)
+
+
+def to_staff(session: Session, key: str, body: dict, now: datetime) -> int:
+    """The staff group where one is bound, otherwise each staff member privately (as handlers.notify)."""
+    rows = [(f"{key}:{platform}", platform, chat, body) for platform in STAFF_PLATFORMS
+            if (chat := get_setting(session, f"staff_chat:{platform}"))]
+    if rows:
+        return calendar.enqueue_many(session, rows, now)
+    return to_members(session, [m.id for m in people.staff_members(session)], lambda m: f"{key}:m{m}", body, now)
+
+
+def to_leaders(session: Session, grid_id: int | None, key: str, body: dict, now: datetime) -> int:
+    """The grid's leaders; the staff when the grid has none."""
+    leaders = people.grid_leaders(session, grid_id) if grid_id else []
+    if not leaders:
+        return to_staff(session, key, body, now)
+    return to_members(session, [m.id for m in leaders], lambda m: f"{key}:m{m}", body, now)
+
+
+def names_text(names: list[str]) -> str:
+    shown = "、".join(names[:MAX_NAMES])
+    return shown + (f" 等{len(names)}人" if len(names) > MAX_NAMES else "") if names else "无"
+
+
+# ---- what the notices say (pure) ------------------------------------------------------------
+
+def shift_reminder(shift: Shift, tz: ZoneInfo, now: datetime) -> dict:
+    text = (f"📅 值班提醒：{calendar.span_text(shift.start_at, shift.end_at, tz)} {shift.place}\n"
+            f"{remaining_text(shift.start_at - now)}后开始，请点「收到」确认。")
+    return payload(text, [("✅ 收到", ShiftCb("ack", shift.id).pack()), ("🔁 申请换班", ShiftCb("swap", shift.id).pack())])
+
+
+def unacked_alert(shift: Shift, names: list[str], tz: ZoneInfo) -> dict:
+    return payload(f"⚠️ 值班未确认：{calendar.span_text(shift.start_at, shift.end_at, tz)} {shift.place}\n"
+                   f"{names_text(names)} 还没点「收到」，请联系确认。")
+
+
+def session_reminder(study: StudySession, tz: ZoneInfo, now: datetime) -> dict:
+    where = f" {study.place}" if study.place else ""
+    text = (f"📚 {study.kind}提醒：{study.title}\n{calendar.span_text(study.start_at, study.end_at, tz)}{where}\n"
+            f"{remaining_text(study.start_at - now)}后开始。开始后点「签到」；来不了请点「请假」。")
+    return payload(text, [("✍️ 签到", SessionCb("checkin", study.id).pack()), ("🙏 请假", SessionCb("leave", study.id).pack())])
+
+
+def session_open(study: StudySession, tz: ZoneInfo) -> dict:
+    where = f"（{study.place}）" if study.place else ""
+    return payload(f"🔔 {study.title}{where}现在开始，到场后请点「签到」。\n签到截止 {study.end_at.astimezone(tz):%H:%M}。",
+                   [("✍️ 签到", SessionCb("checkin", study.id).pack())])
+
+
+def attendance_report(study: StudySession, names: dict[str, list[str]], tz: ZoneInfo) -> dict:
+    return payload(f"📋 {study.title}（{calendar.span_text(study.start_at, study.end_at, tz)}）签到情况\n"
+                   f"出席 {len(names['present'])}：{names_text(names['present'])}\n"
+                   f"请假 {len(names['leave'])}：{names_text(names['leave'])}\n"
+                   f"缺席 {len(names['absent'])}：{names_text(names['absent'])}")
