@@ -21,11 +21,12 @@ class NothingConfigured(Exception):
     pass
 
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run until SIGTERM/SIGINT, or until `stop` is set (tests run it in-process that way)."""
+async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=None) -> None:
+    """Run until SIGTERM/SIGINT, or until `stop` is set (tests run it in-process that way,
+    some with a `clock` they move by hand)."""
     if not (settings.telegram_enabled or settings.wechat_enabled):
         raise NothingConfigured("没有配置任何平台：请设置 GRIDBOT_TELEGRAM_TOKEN 或 GRIDBOT_WECHAT_APPID/GRIDBOT_WECHAT_TOKEN")
-    services = await asyncio.to_thread(build_services, settings)
+    services = await asyncio.to_thread(build_services, settings, clock=clock)
     if stop is None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

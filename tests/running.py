@@ -19,12 +19,12 @@ def bot_settings(api_root: str, database_url: str, **extra) -> Settings:
 
 
 @asynccontextmanager
-async def running(settings: Settings):
+async def running(settings: Settings, clock=None):
     """Start serve(); on exit stop it the way SIGTERM does and wait for a clean shutdown."""
     from bot.runtime import serve
 
     stop = asyncio.Event()
-    task = asyncio.create_task(serve(settings, stop))
+    task = asyncio.create_task(serve(settings, stop, clock=clock))
     try:
         yield task
     finally:

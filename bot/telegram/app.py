@@ -59,7 +59,9 @@ def build_application(settings: Settings, services: Services, after_update: Call
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
         .concurrent_updates(PerUserOrder())
-        .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_rate, overall_time_period=1,
+        # One send every 1/rate s rather than `rate` per second: a bucket of `rate` would let a
+        # burst of twice the limit through in the first second (after a start or a lull).
+        .rate_limiter(AIORateLimiter(overall_max_rate=1, overall_time_period=1 / settings.telegram_rate,
                                      group_max_rate=settings.telegram_group_rate, group_time_period=60,
                                      max_retries=0))
     )

@@ -1,0 +1,158 @@
+"""Reminder fan-out: N reminders due at once for N members, through `gridbot run` (a real process)
+against the fake Bot API with the sender limited to 30 messages/s and 20/min per group.
+
+Halfway through, the process is killed with SIGKILL and started again. Meanwhile a resident keeps
+writing to the bot; how long they wait for the reply is the cost of the fan-out to intake.
+Prints delivered, duplicates, lost, the achieved rate as a fraction of the limit, intake p50/p99.
+
+    .venv/bin/python bench/fanout.py [MEMBERS] [--no-kill]
+"""
+
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import insert
+from sqlmodel import select
+
+from storage.db import make_engine, migrate, transaction
+from storage.models import Building, Identity, Member, Resident, StudySession
+from storage.roster import apply_roster, read_roster
+from tests.conftest import ROSTER
+from tests.fake_telegram import FakeTelegram, User
+from tests.running import free_port
+
+GRIDBOT = str(Path(sys.executable).with_name("gridbot"))
+RATE = 30.0
+FIRST_MEMBER = 1_000_000
+RESIDENT = User(501, "张阿姨")
+POLICY = 'community_name = "压测社区"\n[reminders]\nsession_leads = ["1h"]\nshift_leads = ["1h"]\n'
+
+
+def prepare(folder: Path, members: int) -> str:
+    """The roster, `members` members of one branch with Telegram identities, a resident, and a
+    session of that branch whose 1-hour reminder fell due a few seconds ago."""
+    url = f"sqlite:///{folder}/fanout.db"
+    engine = make_engine(url)
+    migrate(engine)
+    now = datetime.now(UTC)
+    with transaction(engine) as session:
+        apply_roster(session, read_roster(ROSTER))
+        session.execute(insert(Member), [{"name": f"党员{n}", "phone": f"199{n:08d}", "role": "member",
+                                          "branch": "压测支部"} for n in range(members)])
+        ids = session.exec(select(Member.id).where(Member.branch == "压测支部").order_by(Member.id)).all()
+        session.execute(insert(Identity), [{"platform": "telegram", "user_id": str(FIRST_MEMBER + n),
+                                            "chat_id": str(FIRST_MEMBER + n), "member_id": member_id, "display_name": ""}
+                                           for n, member_id in enumerate(ids)])
+        building = session.exec(select(Building)).first()
+        resident = Resident(name="张阿姨", building_id=building.id)
+        session.add(resident)
+        session.flush()
+        session.add(Identity(platform="telegram", user_id=str(RESIDENT.id), chat_id=str(RESIDENT.id),
+                             resident_id=resident.id))
+        session.add(StudySession(title="压测学习", kind="党课", branch="压测支部", place="线上",
+                                 start_at=now + timedelta(hours=1, seconds=-5), end_at=now + timedelta(hours=2),
+                                 created_at=now - timedelta(days=1)))
+    engine.dispose()
+    (folder / "policy.toml").write_text(POLICY, encoding="utf-8")
+    return url
+
+
+async def start(env: dict, port: int) -> asyncio.subprocess.Process:
+    import httpx
+
+    process = await asyncio.create_subprocess_exec(GRIDBOT, "run", env=env, stdin=asyncio.subprocess.DEVNULL,
+                                                   stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    async with httpx.AsyncClient() as client:
+        for _ in range(300):
+            try:
+                if (await client.get(f"http://127.0.0.1:{port}/healthz")).text == "ok":
+                    return process
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("gridbot run did not become healthy")
+
+
+async def intake(tg: FakeTelegram, stop: asyncio.Event, latencies: list[float]) -> None:
+    """The resident writes every 2 s; latency = push → the bot's reply in their chat."""
+    while not stop.is_set():
+        seen = len(tg.chat(RESIDENT.id))
+        pushed = time.monotonic()
+        tg.push_text(RESIDENT, "/my")
+        while len(tg.chat(RESIDENT.id)) == seen and not stop.is_set():
+            await asyncio.sleep(0.005)
+        if not stop.is_set():
+            latencies.append(time.monotonic() - pushed)
+        await asyncio.sleep(2)
+
+
+async def run(members: int, kill: bool) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        started = time.monotonic()
+        url = prepare(folder, members)
+        print(f"{members} members prepared in {time.monotonic() - started:.1f} s; limit {RATE:.0f} msg/s, 20/min per group")
+        async with FakeTelegram() as tg:
+            port = free_port()
+            env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDBOT_")}
+            env.update(GRIDBOT_DATABASE_URL=url, GRIDBOT_TELEGRAM_TOKEN="1:FANOUT", GRIDBOT_TELEGRAM_API_URL=tg.root,
+                       GRIDBOT_HTTP_PORT=str(port), GRIDBOT_CONFIG=str(folder / "policy.toml"),
+                       GRIDBOT_TELEGRAM_RATE=str(RATE), GRIDBOT_TELEGRAM_GROUP_RATE="20", GRIDBOT_TICK_SECONDS="5")
+            chats = [FIRST_MEMBER + n for n in range(members)]
+            reached = lambda: sum(1 for chat in chats if tg.chat(chat))
+            stop, latencies = asyncio.Event(), []
+            process = await start(env, port)
+            resident = asyncio.create_task(intake(tg, stop, latencies))
+            first = await tg.wait_for(lambda: min((tg.sent_at[c][0] for c in chats if tg.sent_at.get(c)), default=None),
+                                      timeout=60, interval=0.05)
+            downtime = 0.0
+            if kill:
+                await tg.wait_for(lambda: reached() >= members // 2, timeout=members / RATE * 2 + 60, interval=0.2)
+                process.kill()  # SIGKILL: no shutdown, leases and transactions cut where they are
+                await process.wait()
+                down = time.monotonic()
+                print(f"killed -9 at {reached()} delivered; restarting")
+                process = await start(env, port)
+                downtime = time.monotonic() - down
+            await tg.wait_for(lambda: reached() >= members, timeout=members / RATE * 2 + 120, interval=0.2)
+            last = max(tg.sent_at[c][-1] for c in chats)
+            await asyncio.sleep(10)  # anything still to come would be a duplicate
+            stop.set()
+            await resident
+            process.terminate()
+            await process.wait()
+        sends = [len(tg.chat(c)) for c in chats]
+        delivered, duplicates = sum(1 for s in sends if s), sum(s - 1 for s in sends if s > 1)
+        elapsed = last - first
+        rate = members / (elapsed - downtime) if elapsed > downtime else float("nan")
+        print(f"delivered {delivered}/{members}   duplicates {duplicates}   lost {members - delivered}")
+        print(f"first→last send {elapsed:.1f} s (restart {downtime:.1f} s): {rate:.1f} msg/s = {rate / RATE:.0%} of the limit")
+        busiest = max((tg.max_rate(c) for c in chats), default=0)
+        overall = max_rate_overall(tg, chats)
+        print(f"busiest second across all chats: {overall} sends (limit {RATE:.0f}); busiest chat {busiest}/s")
+        if latencies:
+            cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [latencies[0]] * 99
+            print(f"intake replies meanwhile: {len(latencies)}   p50 {cuts[49] * 1000:.0f} ms   p99 {cuts[98] * 1000:.0f} ms")
+
+
+def max_rate_overall(tg: FakeTelegram, chats: list[int]) -> int:
+    times = sorted(t for c in chats for t in tg.sent_at.get(c, ()))
+    best, start = 0, 0
+    for end, t in enumerate(times):
+        while t - times[start] >= 1.0:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+if __name__ == "__main__":
+    count = int(next((a for a in sys.argv[1:] if a.isdigit()), 10_000))
+    asyncio.run(run(count, kill="--no-kill" not in sys.argv))
