@@ -16,6 +16,8 @@ from scheduler.runner import run_scheduler
 
 logger = logging.getLogger(__name__)
 
+NOTICE_SHARE = 0.9  # of the send limit for queued notices; the rest keeps replies to people prompt
+
 
 class NothingConfigured(Exception):
     pass
@@ -40,7 +42,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
         from bot.telegram.delivery import transport
 
         app = build_application(settings, services, sender.wake)
-        transports["telegram"] = transport(app.bot)
+        transports["telegram"] = transport(app.bot, pace=settings.telegram_rate * NOTICE_SHARE)
         jobs.append(run_telegram(app, settings, stop))
         if settings.telegram_webhook_url:
             webhook = _telegram_webhook(app, settings.telegram_webhook_secret)

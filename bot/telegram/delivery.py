@@ -1,7 +1,9 @@
 """Outbox transport for Telegram: one row → sendMessage / sendPhoto / editMessageText."""
 
+from contextlib import nullcontext
 from datetime import timedelta
 
+from aiolimiter import AsyncLimiter
 from telegram import Bot
 from telegram.error import (
     BadRequest,
@@ -16,21 +18,18 @@ from bot.telegram.render import inline_keyboard
 from storage.models import OutboxMessage
 
 
-def transport(bot: Bot):
+def transport(bot: Bot, pace: float | None = None):
+    """`pace`: notices per second at most. Kept below the bot's send limit so that a fan-out of
+    thousands waits here, not in the bot's limiter, where replies to people writing now would
+    queue behind it."""
+    pacer = AsyncLimiter(1, 1 / pace) if pace else nullcontext()
+
     async def deliver(row: OutboxMessage, edit_target: str | None) -> Outcome:
         payload = row.payload
         markup = inline_keyboard(payload.get("buttons", []))
         try:
-            if row.kind == "edit":
-                await bot.edit_message_text(payload["text"], chat_id=row.chat_id,
-                                            message_id=int(edit_target), reply_markup=markup)
-                return Delivered(edit_target)
-            if payload.get("photo"):
-                message = await bot.send_photo(row.chat_id, payload["photo"], caption=payload["text"][:1024],
-                                               reply_markup=markup)
-            else:
-                message = await bot.send_message(row.chat_id, payload["text"], reply_markup=markup)
-            return Delivered(str(message.message_id))
+            async with pacer:
+                return await _call(bot, row, payload, markup, edit_target)
         except RetryAfter as error:
             return Retry(f"429: {error.message}", retry_after=_seconds(error.retry_after))
         except Forbidden as error:
@@ -45,6 +44,18 @@ def transport(bot: Bot):
             return Retry(f"telegram: {error.message}")
 
     return deliver
+
+
+async def _call(bot: Bot, row: OutboxMessage, payload: dict, markup, edit_target: str | None) -> Delivered:
+    if row.kind == "edit":
+        await bot.edit_message_text(payload["text"], chat_id=row.chat_id, message_id=int(edit_target),
+                                    reply_markup=markup)
+        return Delivered(edit_target)
+    if payload.get("photo"):
+        message = await bot.send_photo(row.chat_id, payload["photo"], caption=payload["text"][:1024], reply_markup=markup)
+    else:
+        message = await bot.send_message(row.chat_id, payload["text"], reply_markup=markup)
+    return Delivered(str(message.message_id))
 
 
 def _seconds(retry_after: float | timedelta) -> float:
