@@ -7,6 +7,7 @@ Keys: `shift:{id}:m{member}:t-{minutes}`, `session:{id}:m{member}:t-{minutes}`, 
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
@@ -18,20 +19,25 @@ from storage.models import Member, Shift, StudySession
 logger = logging.getLogger(__name__)
 
 
+def _leads_due(kind: str, events: Iterable[Shift | StudySession], leads: tuple, due: Due):
+    """(event, lead label) for each reminder to send now; a lead missed by more than the grace
+    window is logged as skipped (once: the next tick no longer sees it)."""
+    for event in events:
+        for lead, moment in lead_moments(event.start_at, event.created_at, leads):
+            verdict = due.verdict(moment)
+            if verdict == SKIP:
+                logger.warning("%s %s reminder %s due %s skipped: more than the grace window late",
+                               kind, event.id, lead_label(lead), moment.isoformat())
+            elif verdict == SEND:
+                yield event, lead_label(lead)
+
+
 def shift_reminders(session: Session, due: Due) -> int:
     leads = due.timing.shift_leads
     if not leads:
         return 0
-    queued = 0
-    for shift in calendar.shifts_between(session, due.window_start, due.now + max(leads)):
-        for lead, moment in lead_moments(shift.start_at, shift.created_at, leads):
-            verdict = due.verdict(moment)
-            if verdict == SKIP:
-                logger.warning("shift %s reminder %s due %s skipped: more than the grace window late",
-                               shift.id, lead_label(lead), moment.isoformat())
-            elif verdict == SEND:
-                queued += _remind_shift(session, shift, lead_label(lead), due)
-    return queued
+    shifts = calendar.shifts_between(session, due.window_start, due.now + max(leads))
+    return sum(_remind_shift(session, shift, label, due) for shift, label in _leads_due("shift", shifts, leads, due))
 
 
 def _remind_shift(session: Session, shift: Shift, label: str, due: Due) -> int:
@@ -64,18 +70,12 @@ def session_reminders(session: Session, due: Due) -> int:
     if not leads:
         return 0
     queued = 0
-    for study in calendar.sessions_between(session, due.window_start, due.now + max(leads)):
-        for lead, moment in lead_moments(study.start_at, study.created_at, leads):
-            verdict = due.verdict(moment)
-            if verdict == SKIP:
-                logger.warning("session %s reminder %s due %s skipped: more than the grace window late",
-                               study.id, lead_label(lead), moment.isoformat())
-            elif verdict == SEND:
-                label = lead_label(lead)
-                on_leave = _on_leave(session, study)
-                members = [m.id for m in calendar.branch_members(session, study.branch) if m.id not in on_leave]
-                queued += notices.to_members(session, members, lambda m, s=study.id, t=label: f"session:{s}:m{m}:{t}",
-                                             notices.session_reminder(study, due.tz, due.now), due.now)
+    studies = calendar.sessions_between(session, due.window_start, due.now + max(leads))
+    for study, label in _leads_due("session", studies, leads, due):
+        on_leave = _on_leave(session, study)
+        members = [m.id for m in calendar.branch_members(session, study.branch) if m.id not in on_leave]
+        queued += notices.to_members(session, members, lambda m, s=study.id, t=label: f"session:{s}:m{m}:{t}",
+                                     notices.session_reminder(study, due.tz, due.now), due.now)
     return queued
 
 

@@ -1,12 +1,14 @@
 """Drive handlers.router.handle as a platform adapter would, and read what was queued."""
 
 import itertools
+from datetime import datetime
 
 from sqlmodel import Session, select
 
 from handlers.context import Services
 from handlers.messages import Contact, Inbound, Reply
 from handlers.router import handle
+from scheduler.ticks import tick
 from storage.models import OutboxMessage
 
 _keys = itertools.count(1)
@@ -38,6 +40,15 @@ class Driver:
             if chat_id is not None:
                 query = query.where(OutboxMessage.chat_id == chat_id)
             return list(session.exec(query))
+
+    def texts(self, chat_id: str) -> list[str]:
+        """The texts queued for that chat, oldest first."""
+        return [row.payload["text"] for row in self.outbox(chat_id)]
+
+    def tick(self, at: datetime) -> int:
+        """Set the clock (a tests.conftest.Clock) to `at` and run the scheduler once, as its job would."""
+        self.services.clock.now = at
+        return tick(self.services.engine, self.services.policy, self.services.timezone, at)
 
     def button(self, chat_id: str, label_part: str) -> str:
         """Callback data of the newest queued button in that chat whose label contains `label_part`."""

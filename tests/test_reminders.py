@@ -36,13 +36,6 @@ def chat(services, roster) -> Driver:
     return driver
 
 
-def run_tick(services, at: datetime) -> int:
-    services.clock.now = at
-    return tick(services.engine, services.policy, services.timezone, at)
-
-
-def texts(chat: Driver, chat_id: str) -> list[str]:
-    return [row.payload["text"] for row in chat.outbox(chat_id)]
 
 
 def reminders(chat: Driver, prefix: str) -> list[str]:
@@ -56,13 +49,13 @@ def new_shift(chat: Driver) -> None:
 
 def test_each_lead_reminds_each_member_exactly_once(chat, services):
     new_shift(chat)
-    assert run_tick(services, START + timedelta(minutes=5)) == 0
-    assert run_tick(services, SHIFT_AT - timedelta(days=1, minutes=1)) == 0
-    assert run_tick(services, SHIFT_AT - timedelta(days=1)) == 2
+    assert chat.tick(START + timedelta(minutes=5)) == 0
+    assert chat.tick(SHIFT_AT - timedelta(days=1, minutes=1)) == 0
+    assert chat.tick(SHIFT_AT - timedelta(days=1)) == 2
     for later in (0, 5, 10, 40):  # the same moment again, and later ticks: no new reminder
-        run_tick(services, SHIFT_AT - timedelta(days=1) + timedelta(minutes=later))
+        chat.tick(SHIFT_AT - timedelta(days=1) + timedelta(minutes=later))
         assert len(reminders(chat, "shift:")) == 2
-    run_tick(services, SHIFT_AT - timedelta(hours=1))
+    chat.tick(SHIFT_AT - timedelta(hours=1))
     assert sorted(reminders(chat, "shift:")) == sorted(
         f"shift:1:m{m}:{lead}" for m in (1, 2) for lead in ("t-1440", "t-60"))
     reminder = chat.outbox(LIMING)[-1].payload
@@ -72,28 +65,28 @@ def test_each_lead_reminds_each_member_exactly_once(chat, services):
 
 def test_a_reminder_missed_while_down_is_sent_within_grace_and_skipped_after(chat, services, caplog):
     new_shift(chat)
-    run_tick(services, START + timedelta(minutes=1))
+    chat.tick(START + timedelta(minutes=1))
     # Down across the 1-day lead; back 20 minutes later: still sent.
-    assert run_tick(services, SHIFT_AT - timedelta(days=1) + timedelta(minutes=20)) == 2
+    assert chat.tick(SHIFT_AT - timedelta(days=1) + timedelta(minutes=20)) == 2
     # Down across the 1-hour lead; back 2 hours later: skipped, with a log line, and never sent after.
     with caplog.at_level(logging.WARNING, logger="scheduler"):
-        run_tick(services, SHIFT_AT + timedelta(hours=1))
+        chat.tick(SHIFT_AT + timedelta(hours=1))
     assert any("t-60" in record.getMessage() and "skipped" in record.getMessage() for record in caplog.records)
-    run_tick(services, SHIFT_AT + timedelta(hours=1, minutes=5))
+    chat.tick(SHIFT_AT + timedelta(hours=1, minutes=5))
     assert sorted(reminders(chat, "shift:")) == ["shift:1:m1:t-1440", "shift:1:m2:t-1440"]
 
 
 def test_a_shift_set_up_at_short_notice_is_announced_once(chat, services):
     assert "已安排值班" in chat.say(STAFF, "/newshift 今天 10:30-12:00 社区广场 李明")
-    assert run_tick(services, START + timedelta(minutes=1)) == 1
-    assert run_tick(services, START + timedelta(minutes=2)) == 0
-    assert "29分钟后开始" in texts(chat, LIMING)[-1]
+    assert chat.tick(START + timedelta(minutes=1)) == 1
+    assert chat.tick(START + timedelta(minutes=2)) == 0
+    assert "29分钟后开始" in chat.texts(LIMING)[-1]
     assert reminders(chat, "shift:") == ["shift:1:m1:t-60"]
 
 
 def test_two_processes_and_a_clock_jump_neither_double_nor_lose(chat, services):
     new_shift(chat)
-    run_tick(services, START)
+    chat.tick(START)
     due = SHIFT_AT - timedelta(days=1)
     services.clock.now = due
     threads = [threading.Thread(target=tick, args=(services.engine, services.policy, services.timezone, due))
@@ -102,23 +95,23 @@ def test_two_processes_and_a_clock_jump_neither_double_nor_lose(chat, services):
         thread.start()
     for thread in threads:
         thread.join()
-    run_tick(services, due - timedelta(hours=3))   # the clock jumps back…
-    run_tick(services, due + timedelta(minutes=2))  # …and forward again
+    chat.tick(due - timedelta(hours=3))   # the clock jumps back…
+    chat.tick(due + timedelta(minutes=2))  # …and forward again
     assert sorted(reminders(chat, "shift:")) == ["shift:1:m1:t-1440", "shift:1:m2:t-1440"]
 
 
 def test_unacknowledged_members_are_escalated_to_the_leader_once(chat, services):
     new_shift(chat)
-    run_tick(services, START)
-    run_tick(services, SHIFT_AT - timedelta(days=1))
+    chat.tick(START)
+    chat.tick(SHIFT_AT - timedelta(days=1))
     assert "已确认值班" in chat.say(LIMING, callback=chat.button(LIMING, "收到"))
     assert "已确认过" in chat.say(LIMING, callback=chat.button(LIMING, "收到"))
-    run_tick(services, SHIFT_AT - timedelta(days=1) + timedelta(minutes=29))
-    assert not any("未确认" in text for text in texts(chat, WANGFANG))
-    run_tick(services, SHIFT_AT - timedelta(days=1) + timedelta(minutes=30))
-    run_tick(services, SHIFT_AT - timedelta(hours=1))
-    run_tick(services, SHIFT_AT - timedelta(minutes=20))
-    alerts = [text for text in texts(chat, WANGFANG) if "值班未确认" in text]
+    chat.tick(SHIFT_AT - timedelta(days=1) + timedelta(minutes=29))
+    assert not any("未确认" in text for text in chat.texts(WANGFANG))
+    chat.tick(SHIFT_AT - timedelta(days=1) + timedelta(minutes=30))
+    chat.tick(SHIFT_AT - timedelta(hours=1))
+    chat.tick(SHIFT_AT - timedelta(minutes=20))
+    alerts = [text for text in chat.texts(WANGFANG) if "值班未确认" in text]
     assert alerts == ["⚠️ 值班未确认：11月25日 10:00–12:00 党群服务中心\n赵强 还没点「收到」，请联系确认。"]
     with Session(services.engine) as session:
         actions = session.exec(select(CalendarEvent.action).where(CalendarEvent.kind == "shift")).all()
@@ -138,7 +131,7 @@ def test_duty_lists_my_shifts_and_a_swap_is_taken_by_one_grid_mate(chat, service
     assert "只有同一网格" in chat.say(CHENGANG, group=G01_CHAT, callback=take)
     assert "您已经在这个班次里了" in chat.say(LIMING, group=G01_CHAT, callback=take)
     assert "已替 赵强 值班" in chat.say(WANGFANG, group=G01_CHAT, callback=take)
-    assert "王芳 已替您值班" in texts(chat, ZHAOQIANG)[-1]
+    assert "王芳 已替您值班" in chat.texts(ZHAOQIANG)[-1]
     assert "您近期没有值班安排" in chat.say(ZHAOQIANG, "/duty")
     with Session(services.engine) as session:
         shift = session.exec(select(Shift)).one()
@@ -162,7 +155,7 @@ def new_session(chat: Driver) -> None:
 def test_a_session_reminds_takes_leave_checks_in_once_and_reports(chat, services):
     new_session(chat)
     for at in (START + timedelta(minutes=1), SESSION_AT - timedelta(days=1), SESSION_AT - timedelta(hours=1)):
-        run_tick(services, at)
+        chat.tick(at)
     assert len(reminders(chat, "session:1:")) == 2 * 3  # two leads, three members of 第一支部
     checkin = chat.button(LIMING, "签到")
     assert "活动还没开始" in chat.say(LIMING, callback=checkin)
@@ -170,19 +163,19 @@ def test_a_session_reminds_takes_leave_checks_in_once_and_reports(chat, services
     assert "已为您请假" in chat.say(ZHAOQIANG, "去医院复查")
     assert "这是第一支部的活动" in chat.say(CHENGANG, callback=checkin)
 
-    run_tick(services, SESSION_AT + timedelta(minutes=1))
-    assert "现在开始" in texts(chat, LIMING)[-1] and "现在开始" not in texts(chat, ZHAOQIANG)[-1]
+    chat.tick(SESSION_AT + timedelta(minutes=1))
+    assert "现在开始" in chat.texts(LIMING)[-1] and "现在开始" not in chat.texts(ZHAOQIANG)[-1]
     assert "签到成功" in chat.say(LIMING, callback=checkin)
     assert "已签到过" in chat.say(LIMING, callback=checkin)
     assert "已签到过" in chat.say(LIMING, "签到")  # the typed word, as on WeChat
 
-    run_tick(services, SESSION_AT + timedelta(hours=2, minutes=1))
+    chat.tick(SESSION_AT + timedelta(hours=2, minutes=1))
     assert "活动已经结束" in chat.say(WANGFANG, callback=chat.button(WANGFANG, "签到"))
-    report = [text for text in texts(chat, WANGFANG) if "签到情况" in text]
+    report = [text for text in chat.texts(WANGFANG) if "签到情况" in text]
     assert report == [("📋 学习党的二十大精神（11月24日 14:30–16:30）签到情况\n出席 1：李明\n"
                       "请假 1：赵强（去医院复查）\n缺席 1：王芳")]
-    run_tick(services, SESSION_AT + timedelta(hours=2, minutes=10))
-    assert len([text for text in texts(chat, WANGFANG) if "签到情况" in text]) == 1
+    chat.tick(SESSION_AT + timedelta(hours=2, minutes=10))
+    assert len([text for text in chat.texts(WANGFANG) if "签到情况" in text]) == 1
     with Session(services.engine) as session:
         statuses = dict(session.exec(select(Attendance.member_id, Attendance.status)).all())
         earned = session.exec(select(PointsEntry.delta).where(PointsEntry.reason == "session")).all()
