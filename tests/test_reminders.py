@@ -132,6 +132,8 @@ def test_duty_lists_my_shifts_and_a_swap_is_taken_by_one_grid_mate(chat, service
     assert "您已经在这个班次里了" in chat.say(LIMING, group=G01_CHAT, callback=take)
     assert "已替 赵强 值班" in chat.say(WANGFANG, group=G01_CHAT, callback=take)
     assert "王芳 已替您值班" in chat.texts(ZHAOQIANG)[-1]
+    leader = chat.texts(WANGFANG)  # 王芳 leads G01: told of the request and of who took it
+    assert any("赵强 申请换班" in text for text in leader) and any("赵强 → 王芳" in text for text in leader)
     assert "您近期没有值班安排" in chat.say(ZHAOQIANG, "/duty")
     with Session(services.engine) as session:
         shift = session.exec(select(Shift)).one()
