@@ -1,4 +1,4 @@
-"""Typed callback data: `o:claim:12`, `r:12:5`, `b:3` — packed and parsed in one place."""
+"""Typed callback data: `o:claim:12`, `r:12:5`, `b:3`, `t:cat:12:noise` — packed and parsed in one place."""
 
 from dataclasses import dataclass
 
@@ -38,13 +38,26 @@ class BuildingCb:
         return _checked(f"b:{self.building_id}")
 
 
+@dataclass(frozen=True)
+class TriageCb:
+    """A triage button: the resident picks a category (`pick`); staff accept (`ok`), list categories
+    (`cats`), set one (`cat`), list tiers (`tiers`), set one (`tier`), or choose a department (`dep`)."""
+
+    action: str
+    order_id: int
+    value: str = ""
+
+    def pack(self) -> str:
+        return _checked(f"t:{self.action}:{self.order_id}:{self.value}")
+
+
 def _checked(data: str) -> str:
     if len(data.encode()) > MAX_BYTES:
         raise BadCallback(data)
     return data
 
 
-def unpack(data: str) -> OrderCb | RateCb | BuildingCb:
+def unpack(data: str) -> OrderCb | RateCb | BuildingCb | TriageCb:
     parts = data.split(":")
     try:
         if parts[0] == "o" and len(parts) == 3:
@@ -53,6 +66,8 @@ def unpack(data: str) -> OrderCb | RateCb | BuildingCb:
             return RateCb(int(parts[1]), int(parts[2]))
         if parts[0] == "b" and len(parts) == 2:
             return BuildingCb(int(parts[1]))
+        if parts[0] == "t" and len(parts) == 4:
+            return TriageCb(parts[1], int(parts[2]), parts[3])
     except ValueError:
         pass
     raise BadCallback(data)

@@ -5,7 +5,7 @@ import unicodedata
 
 from sqlmodel import col, select
 
-from handlers import cards, notify
+from handlers import cards, notify, triage
 from handlers.callbacks import BuildingCb
 from handlers.classifier import classify
 from handlers.context import Ctx, Refusal, parse_order_number
@@ -93,25 +93,26 @@ def submit_order(ctx: Ctx) -> Reply:
     name = ctx.policy.category(order.category).name
     sure = verdict.confidence >= ctx.policy.confidence_threshold and verdict.category != "other"
     if verdict.urgent:
-        reply = notify_urgent(ctx, order, building, grid)
+        reply = notify_urgent(ctx, order)
     elif sure and order.tier == "小事" and grid is not None and people.grid_has_group(ctx.session, grid):
         orders.apply(ctx.session, order, "dispatch", SYSTEM, ctx.now, dispatched_at=ctx.now, grid_id=grid.id)
         notify.to_grid(ctx, grid, f"card:{order.id}:{grid.id}", cards.group_card(order, building, ctx.policy))
         reply = Reply(f"已受理 ✅ 工单 #{order.id}（{name}）\n已派给{grid.name}，党员领单后会第一时间告诉您。查看进度：/status {order.id}")
     else:
-        notify.to_staff(ctx, f"triage:{order.id}", cards.staff_card(order, building, grid, ctx.policy))
-        reply = Reply(f"已受理 ✅ 工单 #{order.id}（{name}）\n社区工作人员会尽快分派处理。查看进度：/status {order.id}")
+        notify.to_staff(ctx, f"triage:{order.id}", triage.staff_card(ctx, order))
+        reply = (Reply(f"已受理 ✅ 工单 #{order.id}（{name}）\n社区工作人员会尽快分派处理。查看进度：/status {order.id}")
+                 if sure else triage.ask_resident(ctx, order))
     logger.info("order %s submitted: %s %s conf=%.2f urgent=%s", order.id, order.category, order.tier,
                 verdict.confidence, verdict.urgent)
     return reply
 
 
-def notify_urgent(ctx: Ctx, order: Order, building: Building | None, grid) -> Reply:
-    """Emergencies skip every queue: staff and the grid leader are told at once."""
-    card = cards.staff_card(order, building, grid, ctx.policy)
+def notify_urgent(ctx: Ctx, order: Order) -> Reply:
+    """Emergencies skip every queue (outbox keys `urgent:` go first): staff and the grid leader, at once."""
+    card = triage.staff_card(ctx, order)
     notify.to_staff(ctx, f"urgent:{order.id}", card)
-    if grid is not None:
-        notify.to_grid_leaders(ctx, grid.id, f"urgent:{order.id}", card)
+    if order.grid_id is not None:
+        notify.to_grid_leaders(ctx, order.grid_id, f"urgent:{order.id}", card)
     return Reply(f"{EMERGENCY_LINE}\n已同时通知社区值班人员和网格长，工单 #{order.id}。")
 
 

@@ -3,8 +3,15 @@
 import logging
 from collections.abc import Callable
 
-from handlers import calendar, calendar_admin, common, member, resident, staff
-from handlers.callbacks import BadCallback, BuildingCb, OrderCb, RateCb, unpack
+from handlers import calendar, calendar_admin, common, member, resident, staff, triage
+from handlers.callbacks import (
+    BadCallback,
+    BuildingCb,
+    OrderCb,
+    RateCb,
+    TriageCb,
+    unpack,
+)
 from handlers.context import Ctx, Refusal, Services, parse_order_number
 from handlers.messages import Inbound, Reply
 from storage import calendar_buttons, inbox, people
@@ -102,6 +109,8 @@ def on_button(ctx: Ctx, data: str) -> list[Reply]:
         return resident.rate(ctx, callback.order_id, callback.stars)
     if isinstance(callback, BuildingCb):
         return resident.choose_building(ctx, callback.building_id)
+    if isinstance(callback, TriageCb):
+        return triage.on_button(ctx, callback)
     actions: dict[str, Callable[[Ctx, int], list[Reply]]] = {
         "claim": member.claim, "finish": member.ask_finish, "give_back": member.give_back,
         "skip": lambda c, n: member.finish(c, n),

@@ -16,6 +16,7 @@ from storage.models import OrderStatus as S
 
 # (trigger, source) → target. The whole lifecycle of DESIGN.md on one screen.
 LIFECYCLE: dict[tuple[str, S], S] = {
+    ("retag", S.SUBMITTED): S.SUBMITTED,  # triage: category or tier corrected before dispatch
     ("dispatch", S.SUBMITTED): S.DISPATCHED,
     ("dispatch", S.DISPATCHED): S.DISPATCHED,  # re-route to another grid
     ("escalate", S.SUBMITTED): S.ESCALATED,
@@ -80,6 +81,8 @@ def permitted(actor: Actor, trigger: str, order: Order) -> bool:
         return True
     if trigger in ("cancel", "rate"):
         return actor.kind == "resident" and actor.id == order.resident_id
+    if trigger == "retag" and actor.kind == "resident":  # the resident confirms or picks the category
+        return actor.id == order.resident_id
     if actor.kind != "member":
         return False
     if actor.is_staff:

@@ -3,11 +3,13 @@
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import case, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from storage.models import OutboxMessage, OutboxState
+
+URGENT_PREFIX = "urgent:"  # keys of emergency notices: leased before every other pending row
 
 
 def enqueue(
@@ -39,7 +41,7 @@ def enqueue(
 
 def due_batches(session: Session, platforms: set[str], now: datetime, lease: timedelta,
                 limit: int = 500) -> dict[str, list[OutboxMessage]]:
-    """Lease what is due, grouped by chat, each chat's rows in order.
+    """Lease what is due, grouped by chat, each chat's rows in order — urgent rows first.
 
     A chat whose oldest pending row is not due yet (or leased by another worker) blocks that
     chat's later rows: per-chat order is kept across retries.
@@ -47,7 +49,7 @@ def due_batches(session: Session, platforms: set[str], now: datetime, lease: tim
     query = (
         select(OutboxMessage)
         .where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.platform.in_(platforms))
-        .order_by(OutboxMessage.id)
+        .order_by(case((OutboxMessage.key.startswith(URGENT_PREFIX), 0), else_=1), OutboxMessage.id)
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
@@ -95,3 +97,4 @@ def backlog(session: Session) -> int:
 
     return session.exec(select(func.count()).select_from(OutboxMessage)
                         .where(OutboxMessage.state == OutboxState.PENDING)).one()
+

@@ -1,32 +1,63 @@
-"""Triage: what a resident's message is about. One function, used by the bot and `gridbot classify`."""
+"""Triage: what a resident's message is about. One function, used by the bot and `gridbot classify`.
+
+A trained model (model.py) proposes a category; the policy's keywords and rules sharpen it:
+tier from the category's default unless a `[[tier_rules]]` entry matches, urgency from the
+`[urgency]` patterns (urgency.py) whatever the category.
+"""
 
 from dataclasses import dataclass
 
+from handlers.classifier.model import Model, model_for
+from handlers.classifier.urgency import is_urgent, urgency_rules
 from storage.policy import Policy
 
-URGENT_WORDS = ("救命", "困在", "卡住", "被困", "着火", "失火", "冒烟", "煤气味", "燃气味", "漏气",
-                "摔倒", "晕倒", "昏迷", "不省人事", "流血", "快来人")
+KEYWORD_WEIGHT = 0.25  # share of the verdict given to config keyword hits, when there are any
 
 
 @dataclass(frozen=True)
-class Classification:
+class Verdict:
     category: str
     tier: str
     confidence: float
     urgent: bool
 
 
-def classify(text: str, policy: Policy) -> Classification:
-    """Keyword vote over the policy's categories (issue 5 puts a trained model behind this)."""
-    scores = {
-        code: sum(text.count(word) for word in category.keywords)
-        for code, category in policy.categories.items()
-    }
-    best = max(scores, key=lambda code: scores[code])
-    total = sum(scores.values())
-    if total == 0:
-        best, confidence = "other", 0.0
-    else:
-        confidence = round(scores[best] / total, 2)
-    urgent = any(word in text for word in URGENT_WORDS)
-    return Classification(best, policy.category(best).tier, confidence, urgent)
+def classify(text: str, policy: Policy, model: Model | None = None) -> Verdict:
+    """Category code, tier (大事/小事/私事), confidence 0–1, urgent — for one message.
+
+    `model` is for evaluation (a model trained on part of the data); the bot leaves it out.
+    """
+    scores = blended_scores(text, policy, model or model_for(category_keywords(policy)))
+    category = max(scores, key=lambda code: scores[code])
+    confidence = round(float(scores[category]), 2)
+    return Verdict(category, tier_for(text, category, policy), confidence,
+                   is_urgent(text, *urgency_rules(policy.raw)))
+
+
+def blended_scores(text: str, policy: Policy, model: Model) -> dict[str, float]:
+    """Model probabilities, nudged towards categories whose config keywords occur in the text."""
+    scores = model.probabilities(text)
+    hits = keyword_hits(text, policy)
+    total = sum(hits.values())
+    if total:
+        scores = {code: (1 - KEYWORD_WEIGHT) * p + KEYWORD_WEIGHT * hits.get(code, 0) / total
+                  for code, p in scores.items()}
+    return scores
+
+
+def category_keywords(policy: Policy) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((code, category.keywords) for code, category in sorted(policy.categories.items()))
+
+
+def keyword_hits(text: str, policy: Policy) -> dict[str, int]:
+    return {code: hits for code, category in policy.categories.items()
+            if (hits := sum(1 for word in category.keywords if word in text))}
+
+
+def tier_for(text: str, category: str, policy: Policy) -> str:
+    """The category's default tier, unless a tier rule for it (or for any category) matches."""
+    for rule in policy.raw.get("tier_rules", ()):
+        applies = not rule.get("categories") or category in rule["categories"]
+        if applies and any(word in text for word in rule.get("words", ())):
+            return rule["tier"]
+    return policy.category(category).tier

@@ -1,0 +1,129 @@
+"""How good and how fast the triage classifier is. Prints what issue 5 asks for:
+
+- time for 1,000 messages after start-up (must be under 2 s);
+- stratified 5-fold cross-validated accuracy on the shipped training data;
+- accuracy on tests/fixtures/resident_messages.tsv (the shared labelled samples), never trained on;
+- per-category precision/recall and the confusion matrix, for both;
+- emergency recall (bench/emergencies.txt + the emergency samples) and false alarms on the rest.
+
+    .venv/bin/python bench/classify.py [SAMPLES.tsv]
+"""
+
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+from sklearn.model_selection import StratifiedKFold
+
+from handlers.classifier import category_keywords, classify
+from handlers.classifier.model import Model, keyword_examples, shipped_examples
+from storage.policy import load_policy
+
+SAMPLES = ROOT / "tests" / "fixtures" / "resident_messages.tsv"  # a copy of ../shared/samples: CI has only the repo
+EMERGENCIES = Path(__file__).with_name("emergencies.txt")
+# The shared samples that describe an emergency happening now (the file has no urgency column).
+EMERGENCY_SAMPLES = ("救命！5号楼2单元电梯卡在6楼", "楼道里好大一股煤气味儿", "5栋601的张奶奶今天早上在家摔倒了")
+
+
+def read_tsv(path: Path) -> list[tuple[str, str]]:
+    rows = [line.split("\t", 1) for line in path.read_text(encoding="utf-8").splitlines() if "\t" in line]
+    return [(code.strip(), text.strip()) for code, text in rows]
+
+
+def read_lines(path: Path) -> list[str]:
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+def is_emergency_sample(text: str) -> bool:
+    return text.startswith(EMERGENCY_SAMPLES)
+
+
+def cross_validated_guesses(policy, folds: int = 5) -> tuple[list[str], list[str]]:
+    """(truth, guess) for every shipped example, each guessed by a model trained without its fold."""
+    examples = shipped_examples()
+    labels = [code for code, _ in examples]
+    keywords = keyword_examples(dict(category_keywords(policy)))
+    guesses = [""] * len(examples)
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=5).split(examples, labels):
+        model = Model([examples[i] for i in train] + keywords)
+        for i in test:
+            guesses[i] = classify(examples[i][1], policy, model).category
+    return labels, guesses
+
+
+def cross_validated_accuracy(policy, folds: int = 5) -> float:
+    truth, guess = cross_validated_guesses(policy, folds)
+    return accuracy(truth, guess)
+
+
+def accuracy(truth: list[str], guess: list[str]) -> float:
+    return sum(t == g for t, g in zip(truth, guess, strict=True)) / len(truth)
+
+
+def timed_thousand(policy, texts: list[str]) -> float:
+    batch = (texts * (1000 // len(texts) + 1))[:1000]
+    start = time.perf_counter()
+    for text in batch:
+        classify(text, policy)
+    return time.perf_counter() - start
+
+
+def print_table(codes: list[str], truth: list[str], guess: list[str]) -> None:
+    precision, recall, _, support = precision_recall_fscore_support(truth, guess, labels=codes, zero_division=0)
+    print(f"{'category':<12}{'precision':>10}{'recall':>8}{'n':>5}")
+    for code, p, r, n in zip(codes, precision, recall, support, strict=True):
+        print(f"{code:<12}{p:>10.2f}{r:>8.2f}{n:>5}")
+    print("\nconfusion matrix (rows = truth, columns = guess):")
+    print(" " * 12 + "".join(f"{code[:5]:>6}" for code in codes))
+    for code, row in zip(codes, confusion_matrix(truth, guess, labels=codes), strict=True):
+        print(f"{code:<12}" + "".join(f"{n:>6}" for n in row))
+
+
+def main() -> None:
+    samples_path = Path(sys.argv[1]) if len(sys.argv) > 1 else SAMPLES
+    policy = load_policy(None)
+    start = time.perf_counter()
+    classify("启动", policy)
+    print(f"start-up (import + training): {time.perf_counter() - start:.2f} s")
+
+    samples = read_tsv(samples_path)
+    texts = [text for _, text in samples]
+    elapsed = timed_thousand(policy, texts)
+    print(f"1,000 messages after start-up: {elapsed:.2f} s ({'OK' if elapsed < 2 else 'TOO SLOW'}, limit 2 s)")
+
+    cv_truth, cv_guess = cross_validated_guesses(policy)
+    print(f"\ncross-validated accuracy (stratified 5-fold, {len(cv_truth)} shipped examples): "
+          f"{accuracy(cv_truth, cv_guess):.1%}\n")
+    print_table(list(policy.categories), cv_truth, cv_guess)
+
+    verdicts = [classify(text, policy) for text in texts]
+    truth, guess = [code for code, _ in samples], [v.category for v in verdicts]
+    held_out = accuracy(truth, guess)
+    threshold = policy.confidence_threshold
+    sure = [(t, v) for t, v in zip(truth, verdicts, strict=True) if v.confidence >= threshold]
+    sure_right = sum(t == v.category for t, v in sure)
+    print(f"\nheld-out accuracy ({len(samples)} shared samples, never trained on): {held_out:.1%}")
+    print(f"  at confidence ≥ {threshold}: {len(sure)} messages, {sure_right / max(len(sure), 1):.1%} right; "
+          f"{len(samples) - len(sure)} go to staff triage\n")
+    print_table(list(policy.categories), truth, guess)
+
+    emergencies = read_lines(EMERGENCIES) + [text for text in texts if is_emergency_sample(text)]
+    ordinary = [text for text in texts if not is_emergency_sample(text)]
+    missed = [text for text in emergencies if not classify(text, policy).urgent]
+    alarms = [text for text in ordinary if classify(text, policy).urgent]
+    print(f"\nemergency recall: {len(emergencies) - len(missed)}/{len(emergencies)}"
+          f" ({1 - len(missed) / len(emergencies):.0%})")
+    print(f"false alarms: {len(alarms)}/{len(ordinary)} ordinary samples ({len(alarms) / len(ordinary):.1%})")
+    for text in missed:
+        print(f"  missed: {text}")
+    for text in alarms:
+        print(f"  false alarm: {text}")
+
+
+if __name__ == "__main__":
+    main()
