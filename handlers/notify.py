@@ -40,7 +40,7 @@ def edit_grid_card(ctx: Ctx, grid: Grid, card_key: str, key: str, reply: Reply) 
     """Edit a card in place where the platform can; post the update where it cannot (WeCom)."""
     for platform, chat_id in people.grid_chats(ctx.session, grid):
         suffix = "" if platform == "telegram" else f":{platform}"
-        outbox.enqueue(ctx.session, key + suffix, platform, chat_id, reply.to_payload(),
+        outbox.enqueue(ctx.session, key + suffix, platform, chat_id, reply.to_payload(), not_before=ctx.now,
                        kind="edit", edit_key=card_key + suffix)
     if grid.wecom_webhook:
         _enqueue(ctx, f"{key}:wecom", "wecom", grid.wecom_webhook, reply)
@@ -67,4 +67,4 @@ def _enqueue(ctx: Ctx, key: str, platform: str, chat_id: str, reply: Reply, phot
     payload = reply.to_payload()
     if photo:
         payload["photo"] = photo
-    return outbox.enqueue(ctx.session, key, platform, chat_id, payload)
+    return outbox.enqueue(ctx.session, key, platform, chat_id, payload, not_before=ctx.now)

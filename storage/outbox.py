@@ -19,18 +19,20 @@ def enqueue(
     chat_id: str,
     payload: dict,
     *,
+    not_before: datetime,
     kind: str = "send",
     edit_key: str | None = None,
-    not_before: datetime | None = None,
 ) -> bool:
-    """Record a side effect in the caller's transaction. False if `key` was already queued."""
+    """Record a side effect in the caller's transaction. False if `key` was already queued.
+
+    `not_before` is required, usually the caller's `now`: the sender compares it with the same
+    clock (the demo's and the tests' clock moves by hand), never with whatever the wall says.
+    """
     seen = session.exec(select(OutboxMessage.id).where(OutboxMessage.key == key)).first()
     if seen is not None:
         return False
     row = OutboxMessage(key=key, platform=platform, chat_id=chat_id, kind=kind,
-                        edit_key=edit_key, payload=payload)
-    if not_before is not None:
-        row.not_before = not_before
+                        edit_key=edit_key, payload=payload, not_before=not_before)
     try:
         with session.begin_nested():  # a racing writer with the same key loses quietly
             session.add(row)

@@ -28,8 +28,8 @@ def test_retry_rules():
 
 def test_enqueue_is_idempotent_by_key(engine):
     with transaction(engine) as session:
-        assert outbox.enqueue(session, "k1", "telegram", "1", {"text": "a"})
-        assert not outbox.enqueue(session, "k1", "telegram", "1", {"text": "b"})
+        assert outbox.enqueue(session, "k1", "telegram", "1", {"text": "a"}, not_before=NOW)
+        assert not outbox.enqueue(session, "k1", "telegram", "1", {"text": "b"}, not_before=NOW)
     with Session(engine) as session:
         assert [r.payload["text"] for r in session.exec(select(OutboxMessage))] == ["a"]
 
@@ -37,8 +37,8 @@ def test_enqueue_is_idempotent_by_key(engine):
 def test_a_chat_whose_head_is_not_due_waits_in_order(engine):
     with transaction(engine) as session:
         outbox.enqueue(session, "a1", "telegram", "A", {"text": "1"}, not_before=NOW + timedelta(minutes=1))
-        outbox.enqueue(session, "a2", "telegram", "A", {"text": "2"})
-        outbox.enqueue(session, "b1", "telegram", "B", {"text": "1"})
+        outbox.enqueue(session, "a2", "telegram", "A", {"text": "2"}, not_before=NOW)
+        outbox.enqueue(session, "b1", "telegram", "B", {"text": "1"}, not_before=NOW)
     with transaction(engine) as session:
         batches = outbox.due_batches(session, {"telegram"}, NOW, timedelta(seconds=30))
         assert {chat: [r.key for r in rows] for chat, rows in batches.items()} == {"telegram:B": ["b1"]}
@@ -57,7 +57,7 @@ async def fake_and_bot():
 def _queue(engine, *rows):
     with transaction(engine) as session:
         for key, chat, text in rows:
-            outbox.enqueue(session, key, "telegram", chat, {"text": text, "buttons": []})
+            outbox.enqueue(session, key, "telegram", chat, {"text": text, "buttons": []}, not_before=NOW)
 
 
 def _rows(engine):
@@ -122,9 +122,10 @@ async def test_edit_of_a_sent_card_changes_it_in_place(sqlite_url, fake_and_bot)
     tg, bot = fake_and_bot
     sender = OutboxSender(engine, {"telegram": transport(bot)}, lambda: NOW)
     with transaction(engine) as session:
-        outbox.enqueue(session, "card", "telegram", "-100", {"text": "待领单", "buttons": [[["领单", "o:claim:1"]]]})
+        outbox.enqueue(session, "card", "telegram", "-100", {"text": "待领单", "buttons": [[["领单", "o:claim:1"]]]},
+                       not_before=NOW)
         outbox.enqueue(session, "card-edit", "telegram", "-100", {"text": "已领单", "buttons": []},
-                       kind="edit", edit_key="card")
+                       not_before=NOW, kind="edit", edit_key="card")
     while await sender.deliver_due():
         pass
     [card] = tg.chat(-100)

@@ -170,9 +170,9 @@ def test_urgent_rows_are_leased_ahead_of_any_backlog(engine, clock):
     now = clock()
     with transaction(engine) as session:
         for n in range(600):
-            outbox.enqueue(session, f"card:{n}", "telegram", str(n % 7), {"text": f"普通 {n}"})
+            outbox.enqueue(session, f"card:{n}", "telegram", str(n % 7), {"text": f"普通 {n}"}, not_before=now)
         outbox.enqueue(session, "later:531", "telegram", "531", {"text": "稍后"}, not_before=now + timedelta(hours=1))
-        outbox.enqueue(session, "urgent:9:m1", "telegram", "531", {"text": "🚨 紧急"})
+        outbox.enqueue(session, "urgent:9:m1", "telegram", "531", {"text": "🚨 紧急"}, not_before=now)
     with transaction(engine) as session:
         batches = outbox.due_batches(session, {"telegram"}, now, timedelta(seconds=30), limit=500)
     assert [row.key for row in batches["telegram:531"]] == ["urgent:9:m1"]
