@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     wechat_token: str | None = None
     wechat_aes_key: str | None = None
     wechat_api_url: str = "https://api.weixin.qq.com"
+    wechat_template_id: str | None = None  # template message for notices outside the 48 h window
+    wecom_robot_rate: int = 20             # messages per window, per WeCom group robot
+    wecom_robot_window: float = 60.0       # seconds
 
     @property
     def telegram_enabled(self) -> bool:

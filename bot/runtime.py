@@ -47,12 +47,23 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
         if settings.telegram_webhook_url:
             webhook = _telegram_webhook(app, settings.telegram_webhook_secret)
 
-    web = http_app(services.engine, telegram_webhook=webhook)
+    from bot.wechat import setup as wechat
+
+    client, routes = wechat.http_client(), []
+    transports.update(wechat.wecom_parts(settings, client))
+    if settings.wechat_enabled:
+        await asyncio.to_thread(wechat.warm_up, services)
+        wechat_routes, wechat_transports = wechat.wechat_parts(settings, services, client, sender.wake)
+        routes += wechat_routes
+        transports.update(wechat_transports)
+
+    web = http_app(services.engine, telegram_webhook=webhook, extra_routes=routes)
     jobs += [serve_http(web, settings.http_host, settings.http_port, stop), sender.run(stop),
              run_scheduler(services.engine, services.policy, services.timezone, services.clock, sender.wake,
                            settings.tick_seconds, stop)]
     logger.info("gridbot running: http://%s:%s", settings.http_host, settings.http_port)
     results = await asyncio.gather(*(_stop_all_if_fails(job, stop) for job in jobs), return_exceptions=True)
+    await client.aclose()
     for result in results:
         if isinstance(result, BaseException):
             raise result

@@ -44,7 +44,14 @@ class GiveUp:
     error: str
 
 
-Outcome = Delivered | Retry | GiveUp
+@dataclass(frozen=True)
+class Held:
+    """The platform will not push it now (WeChat's 48 h window): keep it for the next reply."""
+
+    error: str
+
+
+Outcome = Delivered | Retry | GiveUp | Held
 Transport = Callable[[OutboxMessage, str | None], Awaitable[Outcome]]
 
 
@@ -140,6 +147,10 @@ class OutboxSender:
                 outbox.mark_sent(session, row.id, now, outcome.message_id)
                 self.delivered += 1
                 SENT.labels(row.platform).inc()
+                return
+            if isinstance(outcome, Held):
+                logger.info("outbox %s held for %s:%s: %s", row.id, row.platform, row.chat_id, outcome.error)
+                outbox.mark_held(session, row.id, outcome.error)
                 return
             retry_at = next_step(outcome, row.attempts, now)
             if retry_at is None:

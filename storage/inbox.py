@@ -21,3 +21,12 @@ def earlier_replies(session: Session, platform: str, message_key: str) -> list[d
     entry = session.exec(select(InboxEntry).where(
         InboxEntry.platform == platform, InboxEntry.message_key == message_key)).first()
     return list(entry.replies) if entry else []
+
+
+def prepend_replies(session: Session, platform: str, message_key: str, payloads: list[dict]) -> None:
+    """Put notices delivered with this answer in front of it, so a retry repeats them too."""
+    entry = session.exec(select(InboxEntry).where(
+        InboxEntry.platform == platform, InboxEntry.message_key == message_key)).first()
+    if entry is not None and payloads:
+        entry.replies = [*payloads, *entry.replies]
+        session.add(entry)

@@ -100,3 +100,23 @@ def backlog(session: Session) -> int:
     return session.exec(select(func.count()).select_from(OutboxMessage)
                         .where(OutboxMessage.state == OutboxState.PENDING)).one()
 
+
+def mark_held(session: Session, row_id: int, error: str) -> None:
+    """Kept for the recipient's next message: the platform refuses to push it now."""
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
+        state=OutboxState.HELD, error=error, lease_until=None, attempts=OutboxMessage.attempts + 1))
+
+
+def take_held(session: Session, platform: str, chat_id: str, now: datetime) -> list[dict]:
+    """The held notices of one chat, oldest first, marked sent: the caller delivers them now."""
+    rows = list(session.exec(select(OutboxMessage).where(
+        OutboxMessage.platform == platform, OutboxMessage.chat_id == chat_id,
+        OutboxMessage.state == OutboxState.HELD).order_by(OutboxMessage.id)))
+    taken = []
+    for row in rows:
+        result = session.execute(update(OutboxMessage).where(
+            OutboxMessage.id == row.id, OutboxMessage.state == OutboxState.HELD).values(
+            state=OutboxState.SENT, sent_at=now, error=None))
+        if result.rowcount == 1:  # a concurrent reply to the same person took it first otherwise
+            taken.append(row.payload)
+    return taken

@@ -32,6 +32,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.running import start_local_server
+
 BOT_USER = {"id": 999, "is_bot": True, "first_name": "GridBot", "username": "gridbot_test"}
 
 # PTB sends str parameters verbatim and JSON-encodes everything else (ints, bools,
@@ -161,17 +163,7 @@ class FakeTelegram:
 
     # ---- lifecycle -------------------------------------------------------------------
     async def __aenter__(self) -> Self:
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning",
-                                lifespan="off", access_log=False, ws="none")
-        config.load()
-        server = uvicorn.Server(config)
-        server.lifespan = config.lifespan_class(config)
-        # startup() rather than serve(): serve() installs signal handlers (stealing pytest's
-        # Ctrl-C) and its main loop ticks every 100 ms, which would slow every test's exit.
-        await server.startup()
-        self._server = server
-        port = server.servers[0].sockets[0].getsockname()[1]
-        self.root = f"http://127.0.0.1:{port}"
+        self._server, self.root = await start_local_server(self.app)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -4,7 +4,25 @@ import asyncio
 import socket
 from contextlib import asynccontextmanager
 
+import uvicorn
+
 from bot.config import Settings
+
+
+async def start_local_server(app) -> tuple[uvicorn.Server, str]:
+    """Serve a fake platform's ASGI `app` on a free loopback port; return the server and its root URL.
+
+    startup() rather than serve(): serve() installs signal handlers (stealing pytest's Ctrl-C) and
+    its main loop ticks every 100 ms, which would slow every test's exit.
+    """
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                            lifespan="off", access_log=False, ws="none")
+    config.load()
+    server = uvicorn.Server(config)
+    server.lifespan = config.lifespan_class(config)
+    await server.startup()
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return server, f"http://127.0.0.1:{port}"
 
 
 def free_port() -> int:

@@ -1,0 +1,1 @@
+"""WeChat Official Account (residents, members) and WeCom group robots (grid groups)."""

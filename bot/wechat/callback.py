@@ -1,0 +1,220 @@
+"""The Official Account callback `GET|POST /wechat`: verify, parse, hand to handlers, reply at once."""
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from xml.etree.ElementTree import ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidSignatureException
+from wechatpy.replies import TextReply
+from wechatpy.utils import check_signature
+
+from bot.wechat import choices
+from bot.wechat.normalise import to_inbound
+from bot.wechat.render import render
+from handlers.context import Services
+from handlers.router import BUSY, handle
+from storage import inbox, outbox
+from storage.db import transaction
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024  # a WeChat push is a few hundred bytes
+NOTHING = "success"   # what WeChat expects when there is nothing to say
+ANSWER_WITHIN = 3.0   # seconds; WeChat waits 5 for a passive reply, then retries the push; a busy
+                      # event loop reaches the reply late, so the margin is wide
+WAKE_AFTER = 0.2      # seconds a push's notices may wait for the sender's next pass
+
+
+class BadRequest(Exception):
+    pass
+
+
+class WeChatCallback:
+    def __init__(self, services: Services, token: str, appid: str, aes_key: str | None,
+                 wake: Callable[[], None] = lambda: None):
+        self.services = services
+        self.token = token
+        self.crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
+        self.wake = wake
+        self._late: set[asyncio.Future] = set()  # keeps late-answer tasks referenced until done
+        self._wake_pending = False
+        self.workers = ThreadPoolExecutor(_workers(services.engine), thread_name_prefix="wechat")
+
+    async def receive(self, request: Request) -> Response:
+        query = request.query_params
+        if request.method == "GET":
+            return self._echo(query)
+        if not self._plain_signature_holds(query):
+            return PlainTextResponse("forbidden", status_code=403)
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return PlainTextResponse("too large", status_code=413)
+        try:
+            xml = self._opened(body, query)
+            message = _message(xml)
+        except InvalidSignatureException:
+            logger.warning("wechat push with a forged msg_signature refused")
+            return PlainTextResponse("forbidden", status_code=403)
+        except BadRequest as error:
+            logger.warning("wechat push refused: %s", error)
+            return PlainTextResponse("bad request", status_code=400)
+        inbound = to_inbound(message)
+        if inbound is None:
+            return PlainTextResponse(NOTHING)
+        text = await self._answer_in_time(inbound)
+        self._wake_soon()
+        if not text:
+            return PlainTextResponse(NOTHING)
+        reply = TextReply(message=message, content=text).render()
+        if self.crypto is not None:
+            reply = self.crypto.encrypt_message(reply, query.get("nonce", secrets.token_hex(8)))
+        return Response(reply, media_type="application/xml")
+
+    async def _answer_in_time(self, inbound) -> str:
+        """The answer, or '' when it is not ready in time: it then follows as a customer-service
+        message, and `success` now keeps WeChat from retrying a push we are still working on."""
+        work = asyncio.get_running_loop().run_in_executor(self.workers, answer, self.services, inbound)
+        try:
+            return await asyncio.wait_for(asyncio.shield(work), timeout=ANSWER_WITHIN)
+        except TimeoutError:
+            logger.warning("answer to %s not ready in %.1f s; it follows as a message", inbound.message_key,
+                           ANSWER_WITHIN)
+            work.add_done_callback(lambda done: self._send_late(inbound, done))
+            return ""
+        except Exception:
+            logger.exception("wechat push %s failed", inbound.message_key)
+            return BUSY.text
+
+    def _send_late(self, inbound, done: asyncio.Future) -> None:
+        if done.cancelled() or done.exception() is not None or not done.result():
+            return
+        try:
+            late = asyncio.get_running_loop().run_in_executor(self.workers, queue_late_answer, self.services,
+                                                              inbound, done.result())
+        except RuntimeError:  # shutting down: the answer stays in the inbox, a retry would get it
+            logger.warning("late answer to %s not queued: shutting down", inbound.message_key)
+            return
+        late.add_done_callback(lambda _: self._wake_soon())
+        self._late.add(late)
+        late.add_done_callback(self._late.discard)
+
+    def _wake_soon(self) -> None:
+        """One sender pass for a burst of pushes, not one each: every pass re-reads the pending rows."""
+        if self._wake_pending:
+            return
+        self._wake_pending = True
+        asyncio.get_running_loop().call_later(WAKE_AFTER, self._wake_now)
+
+    def _wake_now(self) -> None:
+        self._wake_pending = False
+        self.wake()
+
+    def _echo(self, query) -> Response:
+        if not self._plain_signature_holds(query):
+            return PlainTextResponse("forbidden", status_code=403)
+        return PlainTextResponse(query.get("echostr", ""))
+
+    def _plain_signature_holds(self, query) -> bool:
+        """`signature` is on every push; in safe mode it may be absent, msg_signature then decides."""
+        if "signature" not in query and self.crypto is not None and request_is_encrypted(query):
+            return True
+        try:
+            check_signature(self.token, query.get("signature", ""), query.get("timestamp", ""),
+                            query.get("nonce", ""))
+        except InvalidSignatureException:
+            logger.warning("wechat request with a forged signature refused")
+            return False
+        return True
+
+    def _opened(self, body: bytes, query) -> str:
+        """The message XML: checked for hostile entities, decrypted and checked again in safe mode."""
+        outer = _parsed(body)
+        if self.crypto is None:
+            return _text(body)
+        encrypted = outer.findtext("Encrypt")
+        if not encrypted:
+            raise BadRequest("safe mode, but no Encrypt element")
+        inner = self.crypto.decrypt_message({"Encrypt": encrypted}, query.get("msg_signature", ""),
+                                            query.get("timestamp", ""), query.get("nonce", ""))
+        _parsed(inner.encode() if isinstance(inner, str) else inner)
+        return inner
+
+
+def _workers(engine) -> int:
+    """SQLite takes one writer at a time and makes the others sleep-poll for the lock: one thread
+    answering in turn is faster than several waking up late. PostgreSQL runs two side by side: more
+    threads only fight over the GIL with the event loop, which then answers late."""
+    return 1 if engine.dialect.name == "sqlite" else 2
+
+
+def request_is_encrypted(query) -> bool:
+    return query.get("encrypt_type") == "aes" and "msg_signature" in query
+
+
+def _parsed(raw: bytes):
+    """defusedxml first: entity expansion and external entities are refused before wechatpy sees them."""
+    try:
+        return fromstring(raw, forbid_dtd=True)
+    except (ParseError, DefusedXmlException, ValueError) as error:
+        raise BadRequest(f"{type(error).__name__}: {error}") from None
+
+
+def _text(raw: bytes) -> str:
+    try:
+        return raw.decode()
+    except UnicodeDecodeError as error:
+        raise BadRequest(f"not UTF-8: {error}") from None
+
+
+def _message(xml: str):
+    """wechatpy's reading of well-formed XML that is still no WeChat message (no root `xml`…)."""
+    try:
+        message = parse_message(xml)
+        if not message.source or message.create_time is None:
+            raise ValueError("no FromUserName or CreateTime")
+        return message
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
+        raise BadRequest(f"not a WeChat message: {type(error).__name__}: {error}") from None
+
+
+def answer(services: Services, inbound) -> str:
+    """Run the handlers; return the passive reply: held notices first, then the answer itself."""
+    picked = None
+    if choices.may_be_choice(inbound.text):
+        with transaction(services.engine) as session:
+            picked = choices.take(session, inbound.user_id, inbound.text)
+    if picked is not None:
+        inbound = _pressed(inbound, picked)
+    replies = [reply.to_payload() | _extras(reply) for reply in handle(services, inbound)]
+    with transaction(services.engine) as session:
+        held = outbox.take_held(session, "wechat", inbound.chat_id, services.clock())
+        inbox.prepend_replies(session, inbound.platform, inbound.message_key, held)
+        shown = render([*held, *replies])
+        choices.remember(session, inbound.user_id, shown.choices)
+    return shown.text
+
+
+def queue_late_answer(services: Services, inbound, text: str) -> None:
+    with transaction(services.engine) as session:
+        outbox.enqueue(session, f"late:{inbound.message_key}", "wechat", inbound.chat_id, {"text": text},
+                       not_before=services.clock())
+
+
+def _pressed(inbound, data: str):
+    return replace(inbound, text="", callback=data)
+
+
+def _extras(reply) -> dict:
+    """What `to_payload` leaves out but WeChat's text needs: a lone pop-up, the contact button."""
+    extras = {"alert": reply.alert} if reply.alert and not reply.text else {}
+    return extras | ({"ask_contact": True} if reply.ask_contact else {})

@@ -1,0 +1,43 @@
+"""Numbered choices: WeChat has no inline buttons, so `2` answers the second button last shown."""
+
+import json
+
+from sqlmodel import Session
+
+from storage.models import Setting
+
+MAX_CHOICE_DIGITS = 2
+
+
+def _key(openid: str) -> str:
+    return f"wechat_choices:{openid}"
+
+
+def remember(session: Session, openid: str, choices: tuple[str, ...]) -> None:
+    """The buttons just shown replace any earlier ones; no buttons leaves the earlier ones."""
+    if not choices:
+        return
+    setting = session.get(Setting, _key(openid)) or Setting(key=_key(openid), value="[]")
+    setting.value = json.dumps(list(choices))
+    session.add(setting)
+
+
+def may_be_choice(text: str) -> bool:
+    typed = text.strip()
+    return typed.isdigit() and len(typed) <= MAX_CHOICE_DIGITS
+
+
+def take(session: Session, openid: str, text: str) -> str | None:
+    """The callback behind a typed number, spent once; None when the text is no such number."""
+    if not may_be_choice(text):
+        return None
+    typed = text.strip()
+    setting = session.get(Setting, _key(openid))
+    if setting is None:
+        return None
+    choices = json.loads(setting.value)
+    index = int(typed) - 1
+    if not 0 <= index < len(choices):
+        return None
+    session.delete(setting)
+    return choices[index]
