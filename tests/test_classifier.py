@@ -66,9 +66,15 @@ def test_every_emergency_is_flagged_and_ordinary_messages_rarely_are():
     assert len(false_alarms) <= len(ordinary) / 10
 
 
-@pytest.mark.parametrize("text", ["消防通道堵死了，万一着火了往哪跑", "上次电梯卡住以后修好了吗", "差点被电动车撞倒"])
+@pytest.mark.parametrize("text", ["消防通道堵死了，万一着火了往哪跑", "上次电梯卡住以后修好了吗", "差点被电动车撞倒",
+                                  "去年冬天隔壁楼煤气中毒过一个老人，今年提醒大家开窗", "这栋楼电梯困过人"])
 def test_what_ifs_and_past_scares_are_not_emergencies(text):
     assert not classify(text, POLICY).urgent
+
+
+@pytest.mark.parametrize("text", ["我好怕，电梯卡住了出不来", "真是吓死人了，楼道里全是烟"])
+def test_a_cue_in_an_earlier_clause_or_on_something_else_does_not_hide_an_emergency(text):
+    assert classify(text, POLICY).urgent
 
 
 def test_urgency_is_whatever_the_category():

@@ -3,8 +3,10 @@
 import re
 from functools import lru_cache
 
-# A cue this close before a match makes it hypothetical ("万一着火了…"), not an emergency.
-LOOKBEHIND = 6
+# A cue this close before a match, in the same clause, makes it hypothetical or past ("万一着火了…",
+# "去年冬天隔壁楼煤气中毒…"), not an emergency happening now.
+LOOKBEHIND = 12
+CLAUSE_END = re.compile(r"[，,。！!？?；;\n]")
 
 
 @lru_cache(maxsize=8)
@@ -23,7 +25,13 @@ def is_urgent(text: str, patterns: tuple[str, ...], hypothetical: tuple[str, ...
     cues = _compiled(hypothetical)
     for pattern in _compiled(patterns):
         for match in pattern.finditer(text):
-            before = text[max(0, match.start() - LOOKBEHIND):match.start()]
-            if not any(cue.search(before) for cue in cues):
+            if not _hypothetical_or_past(text, match.start(), match.end(), cues):
                 return True
     return False
+
+
+def _hypothetical_or_past(text: str, start: int, end: int, cues: tuple[re.Pattern, ...]) -> bool:
+    """A cue earlier in the match's clause (at most LOOKBEHIND characters back), or 过 right after it."""
+    before = CLAUSE_END.split(text[max(0, start - LOOKBEHIND):start])[-1]
+    after = text[end:end + 2]
+    return any(cue.search(before) for cue in cues) or (after.startswith("过") and after not in ("过来", "过去"))
