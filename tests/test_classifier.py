@@ -77,6 +77,14 @@ def test_a_cue_in_an_earlier_clause_or_on_something_else_does_not_hide_an_emerge
     assert classify(text, POLICY).urgent
 
 
+@pytest.mark.parametrize("text", ["老爷子突然翻白眼，身子一软就出溜到地上了", "孩子吃果冻卡住了，小脸都紫了"])
+def test_the_urgency_model_flags_what_no_pattern_foresaw_unless_the_config_turns_it_off(text, tmp_path):
+    assert classify(text, POLICY).urgent
+    patterns_only = tmp_path / "patterns_only.toml"
+    patterns_only.write_text("[urgency]\nmodel_threshold = false\n", encoding="utf-8")
+    assert not classify(text, load_policy(patterns_only)).urgent
+
+
 def test_urgency_is_whatever_the_category():
     trapped, gas = classify("救命 电梯卡在半空了 里面有人", POLICY), classify("厨房一股煤气味", POLICY)
     assert trapped.urgent and gas.urgent and trapped.category == "property"

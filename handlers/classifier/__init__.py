@@ -2,7 +2,7 @@
 
 A trained model (model.py) proposes a category; the policy's keywords and rules sharpen it:
 tier from the category's default unless a `[[tier_rules]]` entry matches, urgency from the
-`[urgency]` patterns (urgency.py) whatever the category.
+`[urgency]` patterns and the urgency model (urgency.py) whatever the category.
 """
 
 from dataclasses import dataclass
@@ -31,7 +31,7 @@ def classify(text: str, policy: Policy, model: Model | None = None) -> Verdict:
     category = max(scores, key=lambda code: scores[code])
     confidence = round(float(scores[category]), 2)
     return Verdict(category, tier_for(text, category, policy), confidence,
-                   is_urgent(text, *urgency_rules(policy.raw)))
+                   is_urgent(text, urgency_rules(policy.raw)))
 
 
 def blended_scores(text: str, policy: Policy, model: Model) -> dict[str, float]:
