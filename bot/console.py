@@ -28,24 +28,47 @@ HELP = """命令：/as 名字 切换身份　/who 列出演示人物　/photo [�
 /contact 分享手机号　/clock +2h 拨快时钟　/quit 退出　数字 = 点对应按钮"""
 
 
+RATING_LABELS = [f"{stars}⭐" for stars in range(1, 6)]
+
+
 @dataclass
 class Screen:
-    """What the console has shown: numbered buttons, by number → (chat, is_group, data)."""
+    """What the console has shown: numbered buttons, by number → (chat, is_group, data).
+
+    A rating keyboard is not numbered: the person answers 1–5 for the stars, as the bot's text
+    asks, so "5" never presses some other button that happens to be number 5.
+    """
 
     buttons: dict[int, tuple[str, bool, str]] = field(default_factory=dict)
     numbers: itertools.count = field(default_factory=lambda: itertools.count(1))
-    messages: dict[str, str] = field(default_factory=dict)
+    rating_asked: set[str] = field(default_factory=set)  # private chats whose newest keyboard is a rating
 
     def show(self, header: str, reply: Reply, chat_id: str, is_group: bool, out) -> None:
         print(f"{header}{reply.text}".replace("\n", "\n    "), file=out)
-        labels = []
+        labels = [button.label for row in reply.buttons for button in row]
+        if labels == RATING_LABELS:
+            self.rating_asked.add(chat_id)
+            print("    " + "  ".join(f"[{label}]" for label in labels) + "  （回复数字 1-5 打分）", file=out)
+            return
+        if labels and not is_group:
+            self.rating_asked.discard(chat_id)
+        numbered = []
         for row in reply.buttons:
             for button in row:
                 number = next(self.numbers)
                 self.buttons[number] = (chat_id, is_group, button.data)
-                labels.append(f"[{number}] {button.label}")
-        if labels:
-            print("    " + "  ".join(labels), file=out)
+                numbered.append(f"[{number}] {button.label}")
+        if numbered:
+            print("    " + "  ".join(numbered), file=out)
+
+    def pressed(self, typed: str, user_id: str) -> tuple[str, bool, str] | None:
+        """The button a typed number presses for this person: one in their own chat or in a group."""
+        if not typed.isdigit() or (user_id in self.rating_asked and typed in "12345"):
+            return None
+        button = self.buttons.get(int(typed))
+        if button is None or not (button[1] or button[0] == user_id):
+            return None
+        return button
 
 
 def run_demo(settings: Settings, db_path: str | None, lines=None, out=sys.stdout) -> int:
@@ -116,8 +139,9 @@ def _chat(settings: Settings, db_path: str | None, lines, out) -> int:
 def _inbound(line: str, person, screen: Screen, number: int, out) -> Inbound | None:
     common = {"platform": "console", "message_key": f"demo-{number}", "user_id": person.user_id,
               "chat_id": person.user_id, "display_name": person.name}
-    if line.isdigit() and int(line) in screen.buttons:
-        chat_id, is_group, data = screen.buttons[int(line)]
+    button = screen.pressed(line, person.user_id)
+    if button is not None:
+        chat_id, is_group, data = button
         return Inbound(**{**common, "chat_id": chat_id, "is_group": is_group}, callback=data)
     if line.startswith("/photo"):
         return Inbound(**common, photo=f"photo-{number}.jpg", text=line[6:].strip())

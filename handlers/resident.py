@@ -202,8 +202,8 @@ def _building_named(ctx: Ctx, typed: str) -> Building | None:
 
 
 def _has_words(text: str) -> bool:
-    """False for emoji-only or punctuation-only messages."""
-    return any(unicodedata.category(ch)[0] in "LN" for ch in text)
+    """False for emoji-only, punctuation-only or number-only messages ("3" is a missed button, not a report)."""
+    return any(unicodedata.category(ch)[0] == "L" for ch in text)
 
 
 def _chunks(items: list, size: int) -> list[list]:

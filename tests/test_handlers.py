@@ -113,6 +113,7 @@ def test_resident_cancels_and_the_card_says_so(chat):
     (STAFF, "/dispatch 1", "用法"),
     (STAFF, "/dispatch 1 G99", "没有网格编号 G99"),
     (RESIDENT, "😀😀😀", "没看懂"),
+    (RESIDENT, "3", "没看懂"),  # a digit with no choice waiting is no report
     (RESIDENT, "长" * 5000, "内容太长"),
     (RESIDENT, "/bind NOSUCHCODE", "邀请码"),
     (OUTSIDER, "领单 1", "只有本网格的党员"),
