@@ -28,7 +28,15 @@ from storage.db import make_engine, migrate, transaction
 from storage.models import Building, Grid, Identity, Resident
 from storage.roster import apply_roster, read_roster
 from tests.conftest import ROSTER
-from tests.fake_wechat import Account, FakeWeChat, wechat_env, wechat_settings
+from tests.fake_wechat import (
+    Account,
+    FakeWeChat,
+    message_xml,
+    next_msg_id,
+    text_fields,
+    wechat_env,
+    wechat_settings,
+)
 
 GRIDBOT = str(Path(sys.executable).with_name("gridbot"))
 
@@ -59,9 +67,16 @@ LATE: list[int] = []  # pushes answered `success` at the deadline guard, the ans
 
 
 async def one_push(account: Account, n: int, round_: int) -> float:
+    """Push → passive reply, timed as WeChat's servers would see it: from sending the sealed request
+    (built beforehand, as their own machines do) to the reply's arrival."""
+    openid = f"o_bench_{n}"
+    xml = message_xml(openid, "text", text_fields(TEXTS[(n + round_) % len(TEXTS)]), msg_id=next_msg_id())
+    request = account.sealed(xml, openid=openid)
     started = time.monotonic()
-    answer = await account.text(f"o_bench_{n}", TEXTS[(n + round_) % len(TEXTS)])
+    response = await account.send(*request)
     elapsed = time.monotonic() - started
+    assert response.status_code == 200, (response.status_code, response.text)
+    answer = account.reply_text(response)
     if not answer:
         LATE.append(n)
     else:

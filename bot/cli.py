@@ -28,11 +28,22 @@ def main(argv: list[str] | None = None) -> int:
     return COMMANDS[args.command](Settings(), args)
 
 
+def _event_loop_factory():
+    """uvloop where it installs (Linux, macOS): the loop that parses every webhook and callback runs
+    about twice as fast; asyncio's own elsewhere."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
 def run_command(settings: Settings, _args) -> int:
     from bot.runtime import NothingConfigured, serve
 
     try:
-        asyncio.run(serve(settings))
+        with asyncio.Runner(loop_factory=_event_loop_factory()) as runner:
+            runner.run(serve(settings))
     except NothingConfigured as error:
         print(error, file=sys.stderr)
         return 2

@@ -9,6 +9,8 @@ from storage.models import Grid
 
 logger = logging.getLogger(__name__)
 
+STAFF_GROUP_PLATFORMS = ("telegram", "console")  # where a group can be bound as the staff group (/bindstaff)
+
 
 def to_member(ctx: Ctx, member_id: int, key: str, reply: Reply, photo: str | None = None) -> bool:
     identity = people.reachable(ctx.session, member_id=member_id)
@@ -49,8 +51,9 @@ def edit_grid_card(ctx: Ctx, grid: Grid, card_key: str, key: str, reply: Reply) 
 def to_staff(ctx: Ctx, key: str, reply: Reply) -> None:
     """The staff group where one is bound on a platform, otherwise each staff member privately."""
     posted = False
-    for platform in ("telegram", "console"):
-        chat = people.get_setting(ctx.session, f"staff_chat:{platform}")
+    staff_chats = people.get_settings(ctx.session, [f"staff_chat:{platform}" for platform in STAFF_GROUP_PLATFORMS])
+    for platform in STAFF_GROUP_PLATFORMS:
+        chat = staff_chats.get(f"staff_chat:{platform}")
         if chat:
             posted |= _enqueue(ctx, f"{key}:{platform}", platform, chat, reply)
     if not posted:

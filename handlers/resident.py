@@ -81,15 +81,14 @@ def submit_order(ctx: Ctx) -> Reply:
     resident = ctx.resident
     verdict = classify(draft["text"], ctx.policy)
     location = draft.get("location") or [None, None]
+    building = ctx.session.get(Building, resident.building_id)
+    grid = people.grid_of_building(ctx.session, building)
     order = orders.submit(ctx.session, Order(
-        resident_id=resident.id, building_id=resident.building_id, category=verdict.category,
-        tier=verdict.tier, confidence=verdict.confidence, urgent=verdict.urgent, text=draft["text"],
-        photos=draft.get("photos", []), latitude=location[0], longitude=location[1],
+        resident_id=resident.id, building_id=resident.building_id, grid_id=grid.id if grid else None,
+        category=verdict.category, tier=verdict.tier, confidence=verdict.confidence, urgent=verdict.urgent,
+        text=draft["text"], photos=draft.get("photos", []), latitude=location[0], longitude=location[1],
         origin_platform=ctx.inbound.platform,
     ), ctx.actor, ctx.now)
-    grid = people.grid_of_building(ctx.session, resident.building_id)
-    order.grid_id = grid.id if grid else None
-    building = ctx.session.get(Building, resident.building_id)
     name = ctx.policy.category(order.category).name
     sure = verdict.confidence >= ctx.policy.confidence_threshold and verdict.category != "other"
     if verdict.urgent:

@@ -14,7 +14,7 @@ from handlers.callbacks import (
 )
 from handlers.context import Ctx, Refusal, Services, parse_order_number
 from handlers.messages import Inbound, Reply
-from storage import calendar_buttons, inbox, people
+from storage import calendar_buttons, inbox, outbox, people
 from storage.db import transaction
 from storage.models import Member, Resident
 
@@ -53,12 +53,16 @@ WORDS = {"领单": "claim", "绑定": "bind", "进度": "my", "我的工单": "m
 BUSY = Reply("系统繁忙，请稍后再试。")
 
 
-def handle(services: Services, inbound: Inbound) -> list[Reply]:
-    """Process one update exactly once. A platform retry of it gets the answer given before."""
+def handle(services: Services, inbound: Inbound, deliver_held: bool = False) -> list[Reply]:
+    """Process one update exactly once. A platform retry of it gets the answer given before.
+
+    `deliver_held`: the platform refuses some pushes (WeChat outside its 48 h window); notices it
+    held back for this chat go in front of the answer, in the same transaction.
+    """
     now = services.clock()
     with transaction(services.engine) as session:
-        entry = inbox.first_sight(session, inbound.platform, inbound.message_key)
-        if entry is None:
+        entry_id = inbox.first_sight(session, inbound.platform, inbound.message_key, now)
+        if entry_id is None:
             logger.info("duplicate %s update %s dropped", inbound.platform, inbound.message_key)
             return [Reply.from_payload(p) for p in inbox.earlier_replies(session, inbound.platform, inbound.message_key)]
         identity = people.identity_for(session, inbound.platform, inbound.user_id, inbound.chat_id,
@@ -72,8 +76,9 @@ def handle(services: Services, inbound: Inbound) -> list[Reply]:
                 session.add(ctx.identity)
         except Refusal as refusal:
             replies = [Reply(refusal.text, alert=refusal.text if inbound.callback else None)]
-        entry.replies = [reply.to_payload() for reply in replies]
-        session.add(entry)
+        if deliver_held:
+            replies = [Reply.from_payload(p) for p in outbox.take_held(session, inbound.platform, inbound.chat_id, now)] + replies
+        inbox.record_replies(session, entry_id, [reply.to_payload() for reply in replies])
     return replies
 
 

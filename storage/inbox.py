@@ -1,20 +1,23 @@
 """Inbox: each platform update is processed once; a retry gets the answer already given."""
 
-from sqlalchemy.exc import IntegrityError
+from datetime import datetime
+
+from sqlalchemy import update
 from sqlmodel import Session, select
 
+from storage.db import insert_if_new
 from storage.models import InboxEntry
 
 
-def first_sight(session: Session, platform: str, message_key: str) -> InboxEntry | None:
-    """Record the update in the caller's transaction; None if it was seen before."""
-    try:
-        with session.begin_nested():
-            entry = InboxEntry(platform=platform, message_key=message_key)
-            session.add(entry)
-    except IntegrityError:
-        return None
-    return entry
+def first_sight(session: Session, platform: str, message_key: str, now: datetime) -> int | None:
+    """Record the update in the caller's transaction: its inbox id, or None if it was seen before."""
+    return insert_if_new(session, InboxEntry(platform=platform, message_key=message_key, received_at=now),
+                         "platform", "message_key")
+
+
+def record_replies(session: Session, entry_id: int, payloads: list[dict]) -> None:
+    """The answer given, for a retry of the same update to get it again."""
+    session.execute(update(InboxEntry).where(InboxEntry.id == entry_id).values(replies=payloads))
 
 
 def earlier_replies(session: Session, platform: str, message_key: str) -> list[dict]:
@@ -22,11 +25,3 @@ def earlier_replies(session: Session, platform: str, message_key: str) -> list[d
         InboxEntry.platform == platform, InboxEntry.message_key == message_key)).first()
     return list(entry.replies) if entry else []
 
-
-def prepend_replies(session: Session, platform: str, message_key: str, payloads: list[dict]) -> None:
-    """Put notices delivered with this answer in front of it, so a retry repeats them too."""
-    entry = session.exec(select(InboxEntry).where(
-        InboxEntry.platform == platform, InboxEntry.message_key == message_key)).first()
-    if entry is not None and payloads:
-        entry.replies = [*payloads, *entry.replies]
-        session.add(entry)

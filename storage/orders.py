@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from storage.models import Order, OrderEvent, Role
@@ -123,8 +124,8 @@ def apply(
             from_status=source, to_status=target, note=note, at=now,
         )
     )
-    session.flush()
-    session.refresh(order)
+    for name, value in {"status": target, **changes}.items():
+        set_committed_value(order, name, value)  # what the UPDATE wrote, without reading it back
     return target
 
 

@@ -4,9 +4,9 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from storage.db import insert_if_new
 from storage.models import OutboxMessage, OutboxState
 
 URGENT_PREFIX = "urgent:"  # keys of emergency notices: leased before every other pending row
@@ -28,17 +28,9 @@ def enqueue(
     `not_before` is required, usually the caller's `now`: the sender compares it with the same
     clock (the demo's and the tests' clock moves by hand), never with whatever the wall says.
     """
-    seen = session.exec(select(OutboxMessage.id).where(OutboxMessage.key == key)).first()
-    if seen is not None:
-        return False
     row = OutboxMessage(key=key, platform=platform, chat_id=chat_id, kind=kind,
                         edit_key=edit_key, payload=payload, not_before=not_before)
-    try:
-        with session.begin_nested():  # a racing writer with the same key loses quietly
-            session.add(row)
-    except IntegrityError:
-        return False
-    return True
+    return insert_if_new(session, row, "key") is not None  # a racing writer with the same key loses quietly
 
 
 def due_batches(session: Session, platforms: set[str], now: datetime, lease: timedelta,

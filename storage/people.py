@@ -40,9 +40,8 @@ def grid_by_code(session: Session, code: str) -> Grid | None:
     return session.exec(select(Grid).where(Grid.code == code.upper())).first()
 
 
-def grid_of_building(session: Session, building_id: int | None) -> Grid | None:
-    building = session.get(Building, building_id) if building_id else None
-    return session.get(Grid, building.grid_id) if building else None
+def grid_of_building(session: Session, building: Building | None) -> Grid | None:
+    return session.get(Grid, building.grid_id) if building is not None and building.grid_id else None
 
 
 def grid_chats(session: Session, grid: Grid) -> list[tuple[str, str]]:
@@ -68,12 +67,28 @@ def buildings(session: Session) -> list[Building]:
     return list(session.exec(select(Building).order_by(Building.id)))
 
 
+def get_settings(session: Session, keys: list[str]) -> dict[str, str]:
+    """Several settings in one query: {key: value} for those that are set."""
+    known = _settings_read(session)
+    missing = [key for key in keys if key not in known]
+    if missing:
+        found = {s.key: s.value for s in session.exec(select(Setting).where(col(Setting.key).in_(missing)))}
+        known.update({key: found.get(key) for key in missing})
+    return {key: known[key] for key in keys if known[key] is not None}
+
+
 def get_setting(session: Session, key: str) -> str | None:
-    setting = session.get(Setting, key)
-    return setting.value if setting else None
+    return get_settings(session, [key]).get(key)
 
 
 def put_setting(session: Session, key: str, value: str) -> None:
     setting = session.get(Setting, key) or Setting(key=key, value=value)
     setting.value = value
     session.add(setting)
+    _settings_read(session)[key] = value
+
+
+def _settings_read(session: Session) -> dict[str, str | None]:
+    """Settings this transaction has read (None: not set), so a message's handlers ask once.
+    Only this module writes settings, and it keeps the memo in step."""
+    return session.info.setdefault("settings_read", {})

@@ -151,6 +151,10 @@ class FakeWeChat:
 _msg_ids = itertools.count(7_000_000_000_000_000_001)
 
 
+def next_msg_id() -> int:
+    return next(_msg_ids)
+
+
 class Account:
     """WeChat's servers pushing to our callback, as they build requests (signature, safe mode)."""
 
@@ -175,8 +179,7 @@ class Account:
 
     async def text(self, openid: str, content: str, msg_id: int | None = None) -> str:
         """Push a text message; return the passive reply's text ('' for `success`)."""
-        return await self.push(openid, "text", f"<Content><![CDATA[{content}]]></Content>",
-                               msg_id=msg_id or next(_msg_ids))
+        return await self.push(openid, "text", text_fields(content), msg_id=msg_id or next(_msg_ids))
 
     async def image(self, openid: str, media_id: str) -> str:
         return await self.push(openid, "image", f"<PicUrl><![CDATA[http://mmbiz.qpic.cn/{media_id}]]></PicUrl>"
@@ -199,17 +202,23 @@ class Account:
 
     async def push(self, openid: str, kind: str, fields: str, *, msg_id: int | None = None,
                    created: int | None = None) -> str:
-        created = created or int(time.time())
-        xml = (f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{openid}]]>"
-               f"</FromUserName><CreateTime>{created}</CreateTime><MsgType><![CDATA[{kind}]]></MsgType>"
-               f"{fields}" + (f"<MsgId>{msg_id}</MsgId>" if msg_id else "") + "</xml>")
-        response = await self.post_raw(xml, openid=openid)
+        response = await self.post_raw(message_xml(openid, kind, fields, msg_id=msg_id, created=created),
+                                       openid=openid)
         assert response.status_code == 200, (response.status_code, response.text)
         return self.reply_text(response)
 
-    async def post_raw(self, xml: str, *, openid: str = "o_x", forge_signature: bool = False,
-                       forge_msg_signature: bool = False, encrypt: bool = True) -> httpx.Response:
+    async def post_raw(self, xml: str, **how) -> httpx.Response:
         """POST `xml` as WeChat would (encrypted in safe mode unless `encrypt=False`), optionally forged."""
+        return await self.send(*self.sealed(xml, **how))
+
+    async def send(self, query: dict, body: bytes) -> httpx.Response:
+        self.last_response = await self.client.post(self.url, params=query, content=body,
+                                                    headers={"Content-Type": "text/xml"})
+        return self.last_response
+
+    def sealed(self, xml: str, *, openid: str = "o_x", forge_signature: bool = False,
+               forge_msg_signature: bool = False, encrypt: bool = True) -> tuple[dict, bytes]:
+        """The query and body WeChat's servers would send for `xml`: signed, and AES-sealed in safe mode."""
         timestamp, nonce = str(int(time.time())), f"n{next(_msg_ids)}"
         query = {"signature": sign(TOKEN, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
                  "openid": openid}
@@ -223,9 +232,7 @@ class Account:
             query["signature"] = sign("guessed-token", timestamp, nonce)
         if forge_msg_signature:
             query["msg_signature"] = sign("guessed-token", timestamp, nonce, "x")
-        self.last_response = await self.client.post(self.url, params=query, content=body,
-                                                    headers={"Content-Type": "text/xml"})
-        return self.last_response
+        return query, body
 
     def reply_text(self, response: httpx.Response) -> str:
         """Decrypt (safe mode) and read the Content of a passive reply."""
@@ -240,6 +247,19 @@ class Account:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def message_xml(openid: str, kind: str, fields: str, *, msg_id: int | None = None,
+                created: int | None = None) -> str:
+    """A push as WeChat's servers write it, before any encryption."""
+    created = created or int(time.time())
+    return (f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{openid}]]>"
+            f"</FromUserName><CreateTime>{created}</CreateTime><MsgType><![CDATA[{kind}]]></MsgType>"
+            f"{fields}" + (f"<MsgId>{msg_id}</MsgId>" if msg_id else "") + "</xml>")
+
+
+def text_fields(content: str) -> str:
+    return f"<Content><![CDATA[{content}]]></Content>"
 
 
 def sign(*parts: str) -> str:

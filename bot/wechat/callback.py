@@ -23,7 +23,7 @@ from bot.wechat.normalise import to_inbound
 from bot.wechat.render import render
 from handlers.context import Services
 from handlers.router import BUSY, handle
-from storage import inbox, outbox
+from storage import outbox
 from storage.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -188,19 +188,19 @@ def _message(xml: str):
 
 
 def answer(services: Services, inbound) -> str:
-    """Run the handlers; return the passive reply: held notices first, then the answer itself."""
+    """Run the handlers; return the passive reply: held notices first, then the answer itself.
+    The numbered choices it shows are remembered, so a digit next time presses one."""
     picked = None
     if choices.may_be_choice(inbound.text):
         with transaction(services.engine) as session:
             picked = choices.take(session, inbound.user_id, inbound.text)
     if picked is not None:
         inbound = _pressed(inbound, picked)
-    replies = [reply.to_payload() | _extras(reply) for reply in handle(services, inbound)]
-    with transaction(services.engine) as session:
-        held = outbox.take_held(session, "wechat", inbound.chat_id, services.clock())
-        inbox.prepend_replies(session, inbound.platform, inbound.message_key, held)
-        shown = render([*held, *replies])
-        choices.remember(session, inbound.user_id, shown.choices)
+    replies = [reply.to_payload() | _extras(reply) for reply in handle(services, inbound, deliver_held=True)]
+    shown = render(replies)
+    if shown.choices:
+        with transaction(services.engine) as session:
+            choices.remember(session, inbound.user_id, shown.choices)
     return shown.text
 
 
