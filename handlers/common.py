@@ -3,7 +3,7 @@
 from handlers.context import STAFF_ROLES, Ctx, Refusal
 from handlers.messages import Reply
 from handlers.resident import ask_building
-from storage import invites, people
+from storage import audit, invites, people
 from storage.models import Grid, Member, Role
 from storage.roster import normalise_phone
 
@@ -60,9 +60,10 @@ def bind_contact(ctx: Ctx) -> list[Reply]:
         if ctx.resident is not None and phone:
             ctx.resident.phone = phone
             ctx.session.add(ctx.resident)
+            audit.record(ctx.session, "resident", ctx.resident.id, ctx.actor.label, "phone_shared", ctx.now)
             return [Reply("已记下您的手机号，领单党员联系您时会用到。")]
         raise Refusal("花名册里没有这个手机号。党员请联系社区管理员；居民直接发消息反映问题即可。")
-    return _bound(ctx, member)
+    return _bound(ctx, member, "contact")
 
 
 def bind_code(ctx: Ctx, args: list[str]) -> list[Reply]:
@@ -72,10 +73,12 @@ def bind_code(ctx: Ctx, args: list[str]) -> list[Reply]:
         member = invites.redeem_invite(ctx.session, args[0], ctx.now)
     except invites.InviteError as error:
         raise Refusal(str(error)) from None
-    return _bound(ctx, member)
+    return _bound(ctx, member, "invite code")
 
 
-def _bound(ctx: Ctx, member: Member) -> list[Reply]:
+def _bound(ctx: Ctx, member: Member, how: str) -> list[Reply]:
+    audit.record(ctx.session, "identity", ctx.identity.id, ctx.actor.label, "member_bound", ctx.now,
+                 note=f"member:{member.id} {member.name} by {how}; was member:{ctx.identity.member_id}")
     ctx.identity.member_id = member.id
     ctx.identity.awaiting = None
     ctx.session.add(ctx.identity)

@@ -10,7 +10,7 @@ from handlers.callbacks import BuildingCb
 from handlers.classifier import classify
 from handlers.context import Ctx, Refusal, parse_order_number
 from handlers.messages import Reply, buttons
-from storage import orders, people, points
+from storage import audit, orders, people, points
 from storage.models import Building, Grid, Member, Order, Resident
 from storage.models import OrderStatus as S
 from storage.orders import SYSTEM
@@ -36,9 +36,12 @@ def choose_building(ctx: Ctx, building_id: int | None = None, typed: str = "") -
     if building is None:
         raise Refusal("没找到这栋楼，请点按钮选择，或回复楼号（例如：1号楼）。")
     resident = ctx.resident or Resident(name=ctx.identity.display_name or "居民")
+    moved_from = resident.building_id
     resident.building_id = building.id
     ctx.session.add(resident)
     ctx.session.flush()
+    audit.record(ctx.session, "resident", resident.id, f"identity:{ctx.identity.id}",
+                 "moved" if moved_from else "registered", ctx.now, note=f"{building.name} (building:{building.id})")
     ctx.identity.resident_id = resident.id
     ctx.identity.awaiting = None
     ctx.resident = resident

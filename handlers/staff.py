@@ -8,7 +8,7 @@ from sqlmodel import select
 from handlers import cards, notify
 from handlers.context import Ctx, Refusal, parse_order_number
 from handlers.messages import Reply
-from storage import orders, people
+from storage import audit, orders, people
 from storage.models import Building, Grid, Order
 from storage.models import OrderStatus as S
 
@@ -78,6 +78,8 @@ def bind_grid(ctx: Ctx, args: list[str]) -> list[Reply]:
     grid = people.grid_by_code(ctx.session, args[0])
     if grid is None:
         raise Refusal(f"没有网格编号 {args[0][:20]}，请核对。")
+    audit.record(ctx.session, "grid", grid.id, ctx.actor.label, "group_bound", ctx.now,
+                 note=f"{ctx.inbound.platform}:{ctx.inbound.chat_id}; was {grid.telegram_chat_id}")
     grid.telegram_chat_id = ctx.inbound.chat_id
     ctx.session.add(grid)
     return [Reply(f"本群已绑定为{grid.name}（{grid.code}）的网格群，新工单会发到这里。")]
@@ -87,7 +89,10 @@ def bind_staff(ctx: Ctx) -> list[Reply]:
     ctx.require_admin()
     if not ctx.inbound.is_group:
         raise Refusal("请在工作人员群里发送这条命令。")
-    people.put_setting(ctx.session, f"staff_chat:{ctx.inbound.platform}", ctx.inbound.chat_id)
+    key = f"staff_chat:{ctx.inbound.platform}"
+    audit.record(ctx.session, "setting", key, ctx.actor.label, "staff_group_bound", ctx.now,
+                 note=f"{ctx.inbound.chat_id}; was {people.get_setting(ctx.session, key)}")
+    people.put_setting(ctx.session, key, ctx.inbound.chat_id)
     return [Reply("本群已设为社区工作人员群：待分派、紧急和督办工单会发到这里。")]
 
 

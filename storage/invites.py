@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col
 
-from storage import people
+from storage import audit, people
 from storage.models import Invite, Member
 from storage.roster_file import normalise_phone
 
@@ -31,6 +31,7 @@ def create_invite(session: Session, phone: str, now: datetime) -> str:
         raise LookupError(f"花名册里没有手机号 {phone} 的党员，请先用 gridbot import 导入。")
     code = new_code()
     session.add(Invite(code=code, member_id=member.id, expires_at=now + VALID_FOR))
+    audit.record(session, "invite", member.id, "cli", "invite_created", now, note=f"expires {now + VALID_FOR:%Y-%m-%d}")
     session.flush()
     return code
 

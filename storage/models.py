@@ -257,6 +257,19 @@ class Attendance(SQLModel, table=True):
     at: datetime = _created()
 
 
+class AuditEvent(SQLModel, table=True):
+    """Audit trail of who-is-who changes: chat identities bound, residents registered, groups bound,
+    invites made, rosters imported. Orders have OrderEvent, the calendar CalendarEvent."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str = Field(index=True)  # identity | resident | grid | setting | invite | roster
+    ref: str                          # the subject's id (or setting key, roster file)
+    actor: str                        # member:3, resident:5, guest, cli
+    action: str
+    note: str | None = None
+    at: datetime = _created()
+
+
 class CalendarEvent(SQLModel, table=True):
     """Audit trail of the calendar: ack, leave, check-in, swap, absent, created."""
 

@@ -5,12 +5,13 @@ or at rows already in the database. Every problem is found before the first writ
 file writes nothing; the caller's transaction makes the rest all-or-nothing.
 """
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 
 from sqlmodel import Session, select
 
-from storage import calendar
+from storage import audit, calendar
 from storage.models import Building, Grid, Member, Shift, StudySession
 from storage.roster_file import Roster, RosterInvalid, normalise_phone, read_roster
 from storage.types import utcnow
@@ -101,5 +102,9 @@ def apply_roster(session: Session, roster: Roster, progress: Progress | None = N
         _, changed = calendar.upsert_session(session, row.title, row.kind, row.branch, row.start, row.end,
                                              row.place, now)
         tally("sessions", _outcome((row.title, row.start) in session_keys, changed))
+    changes = {sheet: {k: n for k, n in figures.items() if k != SAME and n} for sheet, figures in counts.items()}
+    if any(changes.values()):  # a re-import that changes nothing leaves no trace either
+        audit.record(session, "roster", "import", "cli", "imported", now,
+                     note=json.dumps({sheet: c for sheet, c in changes.items() if c}, ensure_ascii=False))
     session.flush()
     return counts

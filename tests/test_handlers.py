@@ -5,7 +5,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from handlers.callbacks import BuildingCb, RateCb
-from storage.models import InboxEntry, Order, OrderEvent, OutboxMessage, PointsEntry
+from storage import audit
+from storage.models import AuditEvent, Identity, InboxEntry, Order, OrderEvent, OutboxMessage, PointsEntry
 from storage.models import OrderStatus as S
 from tests.driver import Driver
 
@@ -13,10 +14,20 @@ RESIDENT, LIMING, ZHAOQIANG, STAFF, OUTSIDER = "501", "511", "512", "531", "521"
 G01_CHAT = "-1001"
 
 
-def _counts(engine) -> tuple[int, int, int, int]:
+def _counts(engine) -> tuple[int, ...]:
     with Session(engine) as session:
         return tuple(session.exec(select(func.count()).select_from(table)).one()
-                     for table in (Order, OrderEvent, OutboxMessage, PointsEntry))
+                     for table in (Order, OrderEvent, OutboxMessage, PointsEntry, AuditEvent))
+
+
+def _trail(engine, subject: str, ref) -> list[tuple[str, str, str | None]]:
+    with Session(engine) as session:
+        return [(event.actor, event.action, event.note) for event in audit.trail(session, subject, ref)]
+
+
+def _identity_id(engine, user_id: str) -> int:
+    with Session(engine) as session:
+        return session.exec(select(Identity.id).where(Identity.user_id == user_id)).one()
 
 
 @pytest.fixture
@@ -126,9 +137,25 @@ def test_bad_input_gets_a_short_reason_and_writes_nothing(chat, user, text, expe
 
 
 def test_forged_contact_binds_nobody(chat):
+    before = _counts(chat.services.engine)
     assert "本人" in chat.say("777", contact=("13800000013", "888"))  # someone else's card
     assert "需要党员身份" in chat.say("777", "/tasks")
     assert "花名册里没有" in chat.say("778", contact=("13900000000", "778"))
+    assert _counts(chat.services.engine) == before  # no binding, so no audit event either
+
+
+def test_bindings_registrations_and_group_bindings_leave_an_audit_trail(chat):
+    engine = chat.services.engine
+    [(actor, action, note)] = _trail(engine, "identity", _identity_id(engine, LIMING))
+    assert action == "member_bound" and "李明" in note and "contact" in note
+    [registered, phone] = _trail(engine, "resident", 1)
+    assert registered[1] == "registered" and "1号楼" in registered[2] and phone[1] == "phone_shared"
+    assert "管理员权限" in chat.say(LIMING, "/bindgrid G02", group="-1009")
+    assert _trail(engine, "grid", 2) == []  # refused: nothing changed, nothing recorded
+    assert "绑定成功" in chat.say("541", contact=("13800000041", "541"))  # 周敏, the admin
+    assert "二网格" in chat.say("541", "/bindgrid G02", group="-1009")
+    [(actor, action, note)] = _trail(engine, "grid", 2)
+    assert action == "group_bound" and note.startswith("telegram:-1009") and actor.startswith("member:")
 
 
 def test_invite_code_binds_once(chat):

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from bot.cli import main
 from storage.db import transaction
 from storage.models import (
+    AuditEvent,
     Building,
     CalendarEvent,
     Grid,
@@ -84,6 +85,7 @@ def test_importing_the_same_folder_again_changes_nothing(engine, folder):
     counts = _import(engine, folder)
     assert all(figures["新增"] == figures["更新"] == 0 for figures in counts.values())
     assert _snapshot(engine) == before
+    assert _count(engine, AuditEvent) == 1  # the first import is on record; the second changed nothing
 
 
 def test_an_edited_row_is_updated_in_place(engine, folder):
@@ -93,6 +95,9 @@ def test_an_edited_row_is_updated_in_place(engine, folder):
                                                                   "李明,13800000011,member,G02"), encoding="utf-8")
     counts = _import(engine, folder)
     assert counts["members"] == {"新增": 0, "更新": 1, "未变": 5}
+    with Session(engine) as session:
+        latest = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert latest.subject == "roster" and '"members": {"更新": 1}' in latest.note
     with Session(engine) as session:
         li = session.exec(select(Member).where(Member.phone == "13800000011")).one()
         assert session.get(Grid, li.grid_id).code == "G02"
