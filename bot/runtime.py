@@ -1,7 +1,9 @@
 """`gridbot run`: every configured platform, the HTTP server and the outbox sender, one process."""
 
 import asyncio
+import json
 import logging
+import secrets
 import signal
 from hmac import compare_digest
 
@@ -43,9 +45,12 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
 
         app = build_application(settings, services, sender.wake)
         transports["telegram"] = transport(app.bot, pace=settings.telegram_rate * NOTICE_SHARE)
-        jobs.append(run_telegram(app, settings, stop))
+        # Webhook mode always has a secret: with none configured, one is made for this run and
+        # handed to Telegram, so a request without it is refused either way.
+        secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
+        jobs.append(run_telegram(app, settings, stop, webhook_secret=secret))
         if settings.telegram_webhook_url:
-            webhook = _telegram_webhook(app, settings.telegram_webhook_secret)
+            webhook = _telegram_webhook(app, secret)
 
     from bot.wechat import setup as wechat
 
@@ -79,14 +84,20 @@ async def _stop_all_if_fails(job, stop: asyncio.Event) -> None:
         stop.set()
 
 
-def _telegram_webhook(app, secret: str | None):
+def _telegram_webhook(app, secret: str):
     from telegram import Update
 
     async def receive(request: Request) -> Response:
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if secret and not compare_digest(given, secret):
+        if not compare_digest(given.encode(), secret.encode()):
+            logger.warning("telegram webhook request without the secret token refused")
             return Response("forbidden", status_code=403)
-        await app.update_queue.put(Update.de_json(await request.json(), app.bot))
+        try:
+            update = Update.de_json(json.loads(await request.body()), app.bot)
+        except (ValueError, TypeError, KeyError) as error:
+            logger.warning("telegram webhook body refused: %s", error)
+            return Response("bad request", status_code=400)
+        await app.update_queue.put(update)
         return Response("ok")
 
     return receive

@@ -26,6 +26,7 @@ from http import HTTPStatus
 from typing import Any, Self
 from urllib.parse import parse_qsl
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -141,6 +142,9 @@ class FakeTelegram:
         self.files: dict[str, bytes] = {}  # file_id -> content, served by getFile + /file/
         self.commands: list[dict] = []
         self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        self.webhook_answers: list[int] = []  # HTTP status of each webhook delivery
+        self._webhook_deliveries: set[asyncio.Task] = set()
         # rate meter: time.monotonic() of each successful send / edit, per chat
         self.sent_at: dict[int, list[float]] = defaultdict(list)
         self.edited_at: dict[int, list[float]] = defaultdict(list)
@@ -249,7 +253,15 @@ class FakeTelegram:
 
     def _api_setwebhook(self, p: dict) -> bool:
         self.webhook_url = p.get("url", "")
+        self.webhook_secret = p.get("secret_token")
         return True
+
+    async def _post_to_webhook(self, update: dict) -> None:
+        """Deliver as Telegram does in webhook mode: POST the update, with the secret token header."""
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret} if self.webhook_secret else {}
+        async with httpx.AsyncClient() as client:
+            response = await client.post(self.webhook_url, json=update, headers=headers)
+        self.webhook_answers.append(response.status_code)
 
     def _api_getwebhookinfo(self, p: dict) -> dict:
         return {"url": self.webhook_url, "has_custom_certificate": False,
@@ -394,6 +406,11 @@ class FakeTelegram:
             self._update_ids = itertools.count(max(update["update_id"] + 1, next(self._update_ids)))
         else:
             update["update_id"] = next(self._update_ids)
+        if self.webhook_url:
+            delivery = asyncio.get_running_loop().create_task(self._post_to_webhook(update))
+            self._webhook_deliveries.add(delivery)
+            delivery.add_done_callback(self._webhook_deliveries.discard)
+            return update
         self._queue.append(update)
         self._wake()
         return update

@@ -32,8 +32,9 @@ def free_port() -> int:
 
 
 def bot_settings(api_root: str, database_url: str, **extra) -> Settings:
+    extra.setdefault("http_port", free_port())
     return Settings(_env_file=None, telegram_token="123456:TEST", telegram_api_url=api_root,
-                    database_url=database_url, http_port=free_port(), **extra)
+                    database_url=database_url, **extra)
 
 
 @asynccontextmanager

@@ -1,6 +1,7 @@
 """End to end: the real python-telegram-bot Application, polling the in-process fake Bot API."""
 
 
+import httpx
 import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -156,3 +157,32 @@ async def test_restart_in_the_middle_of_the_loop(db_url):
             tg.push_text(RESIDENT, "/status 1")
             await tg.wait_for(lambda: "已完成" in last_text(tg, RESIDENT.id))
         assert [m.text for m in tg.chat(G01)].count(card.text) == 1  # one card, edited, never re-sent
+
+
+async def test_webhook_mode_takes_updates_only_with_the_secret(db_url):
+    from tests.running import free_port
+
+    port = free_port()
+    async with FakeTelegram() as tg:
+        settings = bot_settings(tg.root, db_url, http_port=port,
+                                telegram_webhook_url=f"http://127.0.0.1:{port}/telegram")
+        async with running(settings), httpx.AsyncClient() as client:
+            await tg.wait_for(lambda: tg.webhook_url.endswith("/telegram"))
+            assert tg.webhook_secret  # none configured: one is made for the run and given to Telegram
+            await register_resident(tg)  # every update arrives by POST /telegram with the secret
+            tg.push_text(RESIDENT, "2单元楼道里堆满了垃圾，好几天没人清理了")
+            await tg.wait_for(lambda: "工单 #1" in last_text(tg, RESIDENT.id))
+            assert tg.pending_updates() == 0 and set(tg.webhook_answers) == {200}
+
+            forged = {"update_id": 999001, "message": {
+                "message_id": 1, "date": 0, "chat": {"id": 501, "type": "private"},
+                "from": {"id": 501, "is_bot": False, "first_name": "张阿姨"}, "text": "楼下路灯坏了"}}
+            url = f"http://127.0.0.1:{port}/telegram"
+            assert (await client.post(url, json=forged)).status_code == 403
+            wrong = {"X-Telegram-Bot-Api-Secret-Token": "guessed"}
+            assert (await client.post(url, json=forged, headers=wrong)).status_code == 403
+            right = {"X-Telegram-Bot-Api-Secret-Token": tg.webhook_secret}
+            assert (await client.post(url, content=b"{not json", headers=right)).status_code == 400
+            assert (await client.get(f"http://127.0.0.1:{port}/healthz")).text == "ok"
+        with Session(make_engine(db_url)) as session:
+            assert session.exec(select(func.count()).select_from(Order)).one() == 1  # the forged one made none

@@ -115,13 +115,15 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     logger.error("telegram error on %s", update, exc_info=context.error)
 
 
-async def run_telegram(app: Application, settings: Settings, stop: asyncio.Event) -> None:
-    """Polling by default; webhook when GRIDBOT_TELEGRAM_WEBHOOK_URL is set."""
+async def run_telegram(app: Application, settings: Settings, stop: asyncio.Event,
+                       webhook_secret: str | None = None) -> None:
+    """Polling by default; webhook when GRIDBOT_TELEGRAM_WEBHOOK_URL is set (Telegram sends
+    `webhook_secret` with every update; bot.runtime refuses a request without it)."""
     async with app:
         await app.start()
         if settings.telegram_webhook_url:
             await app.bot.set_webhook(settings.telegram_webhook_url, allowed_updates=Update.ALL_TYPES,
-                                      secret_token=settings.telegram_webhook_secret)
+                                      secret_token=webhook_secret)
         else:
             await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=10)
         logger.info("telegram started (%s)", "webhook" if settings.telegram_webhook_url else "polling")
