@@ -88,6 +88,13 @@ def put_setting(session: Session, key: str, value: str) -> None:
     _settings_read(session)[key] = value
 
 
+def delete_setting(session: Session, key: str) -> None:
+    setting = session.get(Setting, key)
+    if setting is not None:
+        session.delete(setting)
+    _settings_read(session)[key] = None
+
+
 def _settings_read(session: Session) -> dict[str, str | None]:
     """Settings this transaction has read (None: not set), so a message's handlers ask once.
     Only this module writes settings, and it keeps the memo in step."""

@@ -4,7 +4,7 @@ import json
 
 from sqlmodel import Session
 
-from storage.models import Setting
+from storage import people
 
 MAX_CHOICE_DIGITS = 2
 
@@ -15,11 +15,8 @@ def _key(openid: str) -> str:
 
 def remember(session: Session, openid: str, choices: tuple[str, ...]) -> None:
     """The buttons just shown replace any earlier ones; no buttons leaves the earlier ones."""
-    if not choices:
-        return
-    setting = session.get(Setting, _key(openid)) or Setting(key=_key(openid), value="[]")
-    setting.value = json.dumps(list(choices))
-    session.add(setting)
+    if choices:
+        people.put_setting(session, _key(openid), json.dumps(list(choices)))
 
 
 def may_be_choice(text: str) -> bool:
@@ -32,12 +29,12 @@ def take(session: Session, openid: str, text: str) -> str | None:
     if not may_be_choice(text):
         return None
     typed = text.strip()
-    setting = session.get(Setting, _key(openid))
-    if setting is None:
+    remembered = people.get_setting(session, _key(openid))
+    if remembered is None:
         return None
-    choices = json.loads(setting.value)
+    choices = json.loads(remembered)
     index = int(typed) - 1
     if not 0 <= index < len(choices):
         return None
-    session.delete(setting)
+    people.delete_setting(session, _key(openid))
     return choices[index]
