@@ -8,15 +8,13 @@ import logging
 from handlers import calendar_admin, notify
 from handlers.context import Ctx, Refusal
 from handlers.messages import Reply, buttons
-from storage import calendar, people, points
+from storage import calendar, conversation, people, points
 from storage.calendar import CalendarError
 from storage.calendar_buttons import CalendarCb, KindCb, SessionCb, ShiftCb, SwapCb
 from storage.models import Grid, Member, Shift, StudySession
 
 logger = logging.getLogger(__name__)
 
-LEAVE = "leave:"
-AWAITING = (LEAVE, *calendar_admin.AWAITING)
 STATUS_NAMES = {calendar.PRESENT: "已签到", calendar.LEAVE: "已请假", calendar.ABSENT: "缺席"}
 
 
@@ -80,20 +78,14 @@ def on_button(ctx: Ctx, callback: CalendarCb) -> list[Reply]:
         raise Refusal(str(error), alert=True) from None
 
 
-def on_text(ctx: Ctx) -> list[Reply]:
-    """The answer to what the calendar asked: a leave reason, or a step of /newshift, /newsession."""
-    awaiting = ctx.identity.awaiting or ""
-    if not awaiting.startswith(LEAVE):
-        return calendar_admin.on_text(ctx)
+def leave_reason(ctx: Ctx, state: conversation.State) -> list[Reply]:
+    """The reason after 请假: records the leave for the session it was asked for."""
     reason = ctx.inbound.text.strip()
     if not reason:
-        return [Reply("请用文字说一下请假原因：")]
-    if reason in ("取消", "算了"):
-        ctx.identity.awaiting = None
-        return [Reply("好的，没有请假。")]
-    ctx.identity.awaiting = None
+        raise Refusal("请用文字说一下请假原因（发「取消」不请假）：", ask_again=True)
+    conversation.end(ctx.identity)
     try:
-        study = calendar.record_leave(ctx.session, int(awaiting.removeprefix(LEAVE)), ctx.require_member(), reason[:100], ctx.now)
+        study = calendar.record_leave(ctx.session, state.number("session_id"), ctx.require_member(), reason[:100], ctx.now)
     except CalendarError as error:
         raise Refusal(str(error)) from None
     return [Reply(f"已为您请假：{study.title}（{calendar.span_text(study.start_at, study.end_at, ctx.services.timezone)}）。"
@@ -166,7 +158,7 @@ def ask_leave(ctx: Ctx, session_id: int) -> list[Reply]:
     mine = calendar.attendance(ctx.session, study.id).get(member.id)
     if mine is not None and mine.status == calendar.PRESENT:
         raise CalendarError("您已经签到了，不用请假。")
-    ctx.identity.awaiting = f"{LEAVE}{study.id}"
+    conversation.begin(ctx.identity, conversation.Waiting.LEAVE_REASON, ctx.now, session_id=study.id)
     return [Reply(f"请假：{study.title}。请简单说一下原因（比如：出差、生病），发「取消」不请假。", alert="请说明原因")]
 
 

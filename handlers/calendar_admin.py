@@ -1,7 +1,7 @@
 """Staff set up the calendar in chat: /newshift and /newsession, a few short questions each.
 
-The answers so far live in `identity.draft["calendar"]`, the step in `identity.awaiting`
-(`newshift:place`, `newsession:kind`…). 「取消」 at any step drops the draft.
+The step is the person's conversation state (storage/conversation.py: NEW_SHIFT_PLACE…), the
+answers so far its data. 「取消」 at any step drops them (handlers/router.py).
 """
 
 import re
@@ -12,12 +12,13 @@ from sqlmodel import col, select
 
 from handlers.context import Ctx, Refusal
 from handlers.messages import Reply, buttons
-from storage import calendar
+from storage import calendar, conversation
 from storage.calendar_buttons import KindCb
+from storage.conversation import Waiting as W
 from storage.models import Member
 
-AWAITING = ("newshift:", "newsession:")
-CANCEL_WORDS = ("取消", "算了", "/cancel")
+STEPS = (W.NEW_SHIFT_WHEN, W.NEW_SHIFT_PLACE, W.NEW_SHIFT_MEMBERS, W.NEW_SESSION_TITLE, W.NEW_SESSION_KIND,
+         W.NEW_SESSION_BRANCH, W.NEW_SESSION_WHEN, W.NEW_SESSION_PLACE)
 WHEN_EXAMPLE = "例如：明天 8:30-12:00，或 11月25日 14:00-16:00"
 
 _DAY = re.compile(r"^(?:(今天|明天|后天)|(?:(\d{4})[-/年.])?(\d{1,2})[-/月.](\d{1,2})[日号]?)\s*")
@@ -62,64 +63,61 @@ def new_shift(ctx: Ctx, args: list[str]) -> list[Reply]:
             raise Refusal(f"格式：/newshift 日期 时间 地点 姓名…\n{WHEN_EXAMPLE} 党群服务中心 李明 赵强\n"
                           "也可以只发 /newshift，我一步步问您。")
         return [_create_shift(ctx, parsed[0], parsed[1], words[0], words[1:])]
-    _ask(ctx, "newshift:when", {})
+    _ask(ctx, W.NEW_SHIFT_WHEN, {})
     return [Reply(f"新建值班（发「取消」可退出）。\n值班时间？{WHEN_EXAMPLE}")]
 
 
 def new_session(ctx: Ctx, _args: list[str]) -> list[Reply]:
     """/newsession: title → kind → branch → time → place."""
     ctx.require_staff()
-    _ask(ctx, "newsession:title", {})
+    _ask(ctx, W.NEW_SESSION_TITLE, {})
     return [Reply("新建学习活动（发「取消」可退出）。\n活动主题是什么？例如：学习党的二十大精神")]
 
 
 def choose_kind(ctx: Ctx, index: int) -> list[Reply]:
     ctx.require_staff()
-    if ctx.identity.awaiting != "newsession:kind" or not 0 <= index < len(calendar.SESSION_KINDS):
+    if not conversation.is_waiting(ctx.identity, W.NEW_SESSION_KIND, ctx.now) or not 0 <= index < len(calendar.SESSION_KINDS):
         raise Refusal("这个按钮已失效，请重新发送 /newsession。", alert=True)
     branches = _branches(ctx)
-    _ask(ctx, "newsession:branch", {**_draft(ctx), "kind": calendar.SESSION_KINDS[index]})
+    _ask(ctx, W.NEW_SESSION_BRANCH, {**_draft(ctx), "kind": calendar.SESSION_KINDS[index]})
     return [Reply(f"类型：{calendar.SESSION_KINDS[index]}。哪个支部参加？\n现有支部：{'、'.join(branches) or '无'}")]
 
 
-def on_text(ctx: Ctx) -> list[Reply]:
-    """One answer of the dialogue in progress."""
-    step, text = ctx.identity.awaiting or "", ctx.inbound.text.strip()
-    if text in CANCEL_WORDS:
-        _ask(ctx, None, None)
-        return [Reply("已取消，没有创建。")]
+def on_text(ctx: Ctx, state: conversation.State) -> list[Reply]:
+    """One answer of the dialogue in progress. A wrong answer is asked again (「取消」 leaves)."""
+    step, text = state.name, ctx.inbound.text.strip()
     if not text:
-        raise Refusal("请用文字回答。发「取消」可退出。")
+        raise Refusal("请用文字回答。发「取消」可退出。", ask_again=True)
     ctx.require_staff()
-    draft = _draft(ctx)
-    if step == "newshift:when":
+    draft = state.data
+    if step == W.NEW_SHIFT_WHEN:
         start, end = _when(ctx, text)
-        _ask(ctx, "newshift:place", {"start": start.isoformat(), "end": end.isoformat()})
+        _ask(ctx, W.NEW_SHIFT_PLACE, {"start": start.isoformat(), "end": end.isoformat()})
         return [Reply("值班地点？例如：党群服务中心")]
-    if step == "newshift:place":
-        _ask(ctx, "newshift:members", {**draft, "place": text[:60]})
+    if step == W.NEW_SHIFT_PLACE:
+        _ask(ctx, W.NEW_SHIFT_MEMBERS, {**draft, "place": text[:60]})
         return [Reply("哪些党员值班？发姓名，用空格或顿号分开，例如：李明 赵强")]
-    if step == "newshift:members":
+    if step == W.NEW_SHIFT_MEMBERS:
         names = [name for name in re.split(r"[\s、,，]+", text) if name]
         reply = _create_shift(ctx, datetime.fromisoformat(draft["start"]), datetime.fromisoformat(draft["end"]),
                               draft["place"], names)
         _ask(ctx, None, None)
         return [reply]
-    if step == "newsession:title":
-        _ask(ctx, "newsession:kind", {"title": text[:60]})
+    if step == W.NEW_SESSION_TITLE:
+        _ask(ctx, W.NEW_SESSION_KIND, {"title": text[:60]})
         return [Reply("活动类型？", buttons(*[[(kind, KindCb(i).pack())] for i, kind in enumerate(calendar.SESSION_KINDS)]))]
-    if step == "newsession:kind":
-        raise Refusal("请点上面的按钮选择活动类型。发「取消」可退出。")
-    if step == "newsession:branch":
+    if step == W.NEW_SESSION_KIND:
+        raise Refusal("请点上面的按钮选择活动类型。发「取消」可退出。", ask_again=True)
+    if step == W.NEW_SESSION_BRANCH:
         if text not in _branches(ctx):
-            raise Refusal(f"没有「{text[:20]}」这个支部。现有支部：{'、'.join(_branches(ctx))}")
-        _ask(ctx, "newsession:when", {**draft, "branch": text})
+            raise Refusal(f"没有「{text[:20]}」这个支部。现有支部：{'、'.join(_branches(ctx))}", ask_again=True)
+        _ask(ctx, W.NEW_SESSION_WHEN, {**draft, "branch": text})
         return [Reply(f"活动时间？{WHEN_EXAMPLE}")]
-    if step == "newsession:when":
+    if step == W.NEW_SESSION_WHEN:
         start, end = _when(ctx, text)
-        _ask(ctx, "newsession:place", {**draft, "start": start.isoformat(), "end": end.isoformat()})
+        _ask(ctx, W.NEW_SESSION_PLACE, {**draft, "start": start.isoformat(), "end": end.isoformat()})
         return [Reply("活动地点？例如：党群服务中心三楼会议室")]
-    if step == "newsession:place":
+    if step == W.NEW_SESSION_PLACE:
         study, _ = calendar.upsert_session(ctx.session, draft["title"], draft["kind"], draft["branch"],
                                            datetime.fromisoformat(draft["start"]), datetime.fromisoformat(draft["end"]),
                                            text[:60], ctx.now, created_by=ctx.member.id)
@@ -148,10 +146,10 @@ def _create_shift(ctx: Ctx, start: datetime, end: datetime, place: str, names: l
 def _when(ctx: Ctx, text: str) -> tuple[datetime, datetime]:
     parsed = parse_span(text, ctx.local(ctx.now).date(), ctx.services.timezone)
     if parsed is None:
-        raise Refusal(f"没看懂这个时间。{WHEN_EXAMPLE}")
+        raise Refusal(f"没看懂这个时间。{WHEN_EXAMPLE}", ask_again=True)
     start, end, _ = parsed
     if start <= ctx.now:
-        raise Refusal("这个时间已经过了，请换一个时间。")
+        raise Refusal("这个时间已经过了，请换一个时间。", ask_again=True)
     return start.astimezone(ctx.now.tzinfo), end.astimezone(ctx.now.tzinfo)
 
 
@@ -160,11 +158,13 @@ def _branches(ctx: Ctx) -> list[str]:
 
 
 def _draft(ctx: Ctx) -> dict:
-    return dict((ctx.identity.draft or {}).get("calendar") or {})
+    state = conversation.current(ctx.identity, ctx.now)
+    return dict(state.data) if state is not None else {}
 
 
-def _ask(ctx: Ctx, step: str | None, draft: dict | None) -> None:
-    """Move the dialogue on; a new dict each time so the JSON column sees the change."""
-    ctx.identity.awaiting = step
-    others = {k: v for k, v in (ctx.identity.draft or {}).items() if k != "calendar"}
-    ctx.identity.draft = ({**others, "calendar": draft} if draft is not None else others) or None
+def _ask(ctx: Ctx, step: W | None, draft: dict | None) -> None:
+    """Move the dialogue on (None: it is over)."""
+    if step is None:
+        conversation.end(ctx.identity)
+    else:
+        conversation.begin(ctx.identity, step, ctx.now, **(draft or {}))

@@ -3,7 +3,7 @@
 from handlers.context import STAFF_ROLES, Ctx, Refusal
 from handlers.messages import Reply
 from handlers.resident import ask_building
-from storage import audit, invites, people
+from storage import audit, conversation, invites, people
 from storage.models import Grid, Member, Role
 from storage.roster import normalise_phone
 
@@ -80,7 +80,7 @@ def _bound(ctx: Ctx, member: Member, how: str) -> list[Reply]:
     audit.record(ctx.session, "identity", ctx.identity.id, ctx.actor.label, "member_bound", ctx.now,
                  note=f"member:{member.id} {member.name} by {how}; was member:{ctx.identity.member_id}")
     ctx.identity.member_id = member.id
-    ctx.identity.awaiting = None
+    conversation.end(ctx.identity)
     ctx.session.add(ctx.identity)
     ctx.member = member
     grid = ctx.session.get(Grid, member.grid_id) if member.grid_id else None

@@ -9,7 +9,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from handlers.messages import Inbound
-from storage.models import Identity, Member, Resident, Role
+from storage import orders
+from storage.conversation import State
+from storage.events import OrderMoved
+from storage.models import Identity, Member, Order, Resident, Role
 from storage.orders import Actor
 from storage.policy import Policy
 
@@ -28,12 +31,16 @@ class Services:
 
 
 class Refusal(Exception):
-    """A request we answer with a short reason and no change (the savepoint is rolled back)."""
+    """A request we answer with a short reason and no change (the savepoint is rolled back).
 
-    def __init__(self, text: str, alert: bool = False):
+    Refused while answering a question, the question is over (nobody is stuck in it), unless
+    `ask_again`: the same question stands, the reason says what a good answer looks like."""
+
+    def __init__(self, text: str, alert: bool = False, ask_again: bool = False):
         super().__init__(text)
         self.text = text
         self.alert = alert
+        self.ask_again = ask_again
 
 
 @dataclass
@@ -45,6 +52,7 @@ class Ctx:
     now: datetime
     member: Member | None = None
     resident: Resident | None = None
+    answering: State | None = None  # the question this message answers, if any
 
     @property
     def policy(self) -> Policy:
@@ -57,6 +65,17 @@ class Ctx:
         if self.resident is not None:
             return Actor("resident", self.resident.id)
         return Actor("guest")
+
+    @property
+    def resident_actor(self) -> Actor:
+        """The same person acting as a resident: a Party member may also report and rate."""
+        return Actor("resident", self.resident.id) if self.resident is not None else Actor("guest")
+
+    def move(self, order: Order, trigger: str, note: str | None = None, as_resident: bool = False,
+             **changes) -> OrderMoved:
+        """Ask storage/orders.py for a move; its consequences follow from the event it queues."""
+        actor = self.resident_actor if as_resident else self.actor
+        return orders.apply(self.session, order, trigger, actor, self.now, note=note, via=self.inbound.platform, **changes)
 
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.services.timezone)

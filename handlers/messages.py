@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class Button:
     label: str
-    data: str  # callback data, packed by handlers.callbacks (≤ 64 bytes)
+    data: str  # callback data, packed by storage.order_buttons (≤ 64 bytes)
 
 
 @dataclass(frozen=True)
@@ -17,16 +17,18 @@ class Reply:
     buttons: tuple[tuple[Button, ...], ...] = ()
     alert: str | None = None
     ask_contact: bool = False  # offer the platform's "share my phone" button
+    private: bool = False      # asked in a group, about the person alone: goes to their private chat
 
     def to_payload(self) -> dict:
-        return {"text": self.text,
-                "buttons": [[[b.label, b.data] for b in row] for row in self.buttons]}
+        payload = {"text": self.text, "buttons": [[[b.label, b.data] for b in row] for row in self.buttons]}
+        return payload | ({"private": True} if self.private else {})
 
     @classmethod
     def from_payload(cls, payload: dict) -> "Reply":
         return cls(text=payload.get("text", ""),
                    buttons=tuple(tuple(Button(label, data) for label, data in row)
-                                 for row in payload.get("buttons", [])))
+                                 for row in payload.get("buttons", [])),
+                   private=bool(payload.get("private")))
 
 
 @dataclass(frozen=True)

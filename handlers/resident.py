@@ -5,14 +5,15 @@ import unicodedata
 
 from sqlmodel import col, select
 
-from handlers import cards, notify, triage
-from handlers.callbacks import BuildingCb
+from handlers import triage
 from handlers.classifier import classify
 from handlers.context import Ctx, Refusal, parse_order_number
 from handlers.messages import Reply, buttons
-from storage import audit, orders, people, points
-from storage.models import Building, Grid, Member, Order, Resident
+from storage import audit, conversation, order_cards, orders, people
+from storage.conversation import Waiting
+from storage.models import Building, Member, Order, Resident
 from storage.models import OrderStatus as S
+from storage.order_buttons import BuildingCb
 from storage.orders import SYSTEM
 
 logger = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ EMERGENCY_LINE = "⚠️ 紧急情况请先拨打 119（火警）/ 110（报警�
 
 def ask_building(ctx: Ctx, greeting: str = "") -> Reply:
     """Offers the buildings as buttons; the answer registers the resident."""
-    ctx.identity.awaiting = "building"
+    conversation.begin(ctx.identity, Waiting.BUILDING, ctx.now)
     rows = [[(b.name, BuildingCb(b.id).pack()) for b in chunk]
             for chunk in _chunks(people.buildings(ctx.session), 3)]
     intro = greeting or f"您好，这里是{ctx.policy.community_name}服务助手。"
@@ -43,7 +44,7 @@ def choose_building(ctx: Ctx, building_id: int | None = None, typed: str = "") -
     audit.record(ctx.session, "resident", resident.id, f"identity:{ctx.identity.id}",
                  "moved" if moved_from else "registered", ctx.now, note=f"{building.name} (building:{building.id})")
     ctx.identity.resident_id = resident.id
-    ctx.identity.awaiting = None
+    conversation.end(ctx.identity)
     ctx.resident = resident
     replies = [Reply(f"好的，已登记：{building.name}。有什么需要帮忙的，直接发文字、照片或位置给我就行。")]
     if not resident.phone:
@@ -52,6 +53,14 @@ def choose_building(ctx: Ctx, building_id: int | None = None, typed: str = "") -
     if draft.get("text"):
         replies.append(submit_order(ctx))
     return replies
+
+
+def building_answer(ctx: Ctx, _state: conversation.State) -> list[Reply] | None:
+    """A typed building name after the question; None when it is not one (then it is a report)."""
+    typed = ctx.inbound.text.strip()
+    if not typed or len(typed) > 10 or _building_named(ctx, typed) is None:
+        return None
+    return choose_building(ctx, typed=typed)
 
 
 def report(ctx: Ctx) -> list[Reply]:
@@ -91,31 +100,20 @@ def submit_order(ctx: Ctx) -> Reply:
         category=verdict.category, tier=verdict.tier, confidence=verdict.confidence, urgent=verdict.urgent,
         text=draft["text"], photos=draft.get("photos", []), latitude=location[0], longitude=location[1],
         origin_platform=ctx.inbound.platform,
-    ), ctx.actor, ctx.now)
+    ), ctx.resident_actor, ctx.now, via=ctx.inbound.platform)
     name = ctx.policy.category(order.category).name
     sure = verdict.confidence >= ctx.policy.confidence_threshold and verdict.category != "other"
     if verdict.urgent:
-        reply = notify_urgent(ctx, order)
+        reply = Reply(f"{EMERGENCY_LINE}\n已同时通知社区值班人员和网格长，工单 #{order.id}。")
     elif sure and order.tier == "小事" and grid is not None and people.grid_has_group(ctx.session, grid):
         orders.apply(ctx.session, order, "dispatch", SYSTEM, ctx.now, dispatched_at=ctx.now, grid_id=grid.id)
-        notify.to_grid(ctx, grid, f"card:{order.id}:{grid.id}", cards.group_card(order, building, ctx.policy))
         reply = Reply(f"已受理 ✅ 工单 #{order.id}（{name}）\n已派给{grid.name}，党员领单后会第一时间告诉您。查看进度：/status {order.id}")
     else:
-        notify.to_staff(ctx, f"triage:{order.id}", triage.staff_card(ctx, order))
         reply = (Reply(f"已受理 ✅ 工单 #{order.id}（{name}）\n社区工作人员会尽快分派处理。查看进度：/status {order.id}")
                  if sure else triage.ask_resident(ctx, order))
     logger.info("order %s submitted: %s %s conf=%.2f urgent=%s", order.id, order.category, order.tier,
                 verdict.confidence, verdict.urgent)
     return reply
-
-
-def notify_urgent(ctx: Ctx, order: Order) -> Reply:
-    """Emergencies skip every queue (outbox keys `urgent:` go first): staff and the grid leader, at once."""
-    card = triage.staff_card(ctx, order)
-    notify.to_staff(ctx, f"urgent:{order.id}", card)
-    if order.grid_id is not None:
-        notify.to_grid_leaders(ctx, order.grid_id, f"urgent:{order.id}", card)
-    return Reply(f"{EMERGENCY_LINE}\n已同时通知社区值班人员和网格长，工单 #{order.id}。")
 
 
 def my_orders(ctx: Ctx) -> list[Reply]:
@@ -124,7 +122,7 @@ def my_orders(ctx: Ctx) -> list[Reply]:
                                  .order_by(col(Order.id).desc()).limit(10)))
     if not rows:
         return [Reply("您还没有提交过工单。有什么需要帮忙的，直接发文字给我就行。")]
-    return [Reply("您最近的工单：\n" + "\n".join(cards.status_line(o, ctx.policy, _claimer_name(ctx, o)) for o in rows)
+    return [Reply("您最近的工单：\n" + "\n".join(order_cards.status_line(o, ctx.policy, _claimer_name(ctx, o)) for o in rows)
                   + "\n查看详情：/status 工单号")]
 
 
@@ -132,10 +130,10 @@ def status(ctx: Ctx, args: list[str]) -> list[Reply]:
     if not args:
         raise Refusal("请带上工单号，例如：/status 128")
     order = _visible_order(ctx, parse_order_number(args[0]))
-    lines = [cards.status_line(order, ctx.policy, _claimer_name(ctx, order)),
+    lines = [order_cards.status_line(order, ctx.policy, _claimer_name(ctx, order)),
              f"提交于 {ctx.local(order.created_at):%m月%d日 %H:%M}"]
-    for event in orders.events(ctx.session, order.id)[1:]:
-        lines.append(f"{ctx.local(event.at):%m-%d %H:%M} {cards.STATUS_NAMES.get(S(event.to_status), event.to_status)}")
+    for event in orders.history(ctx.session, order.id)[1:]:
+        lines.append(f"{ctx.local(event.at):%m-%d %H:%M} {order_cards.STATUS_NAMES.get(S(event.to_status), event.to_status)}")
     return [Reply("\n".join(lines))]
 
 
@@ -143,37 +141,31 @@ def cancel(ctx: Ctx, args: list[str]) -> list[Reply]:
     _require_resident(ctx)
     if not args:
         raise Refusal("请带上要撤销的工单号，例如：/cancel 128")
-    order = _visible_order(ctx, parse_order_number(args[0]))
-    was_claimed_by = order.claimer_id if order.status == S.CLAIMED else None
+    order = _own_order(ctx, parse_order_number(args[0]))
     try:
-        orders.apply(ctx.session, order, "cancel", ctx.actor, ctx.now, closed_at=ctx.now)
+        ctx.move(order, "cancel", as_resident=True, closed_at=ctx.now)
     except orders.IllegalTransition:
-        raise Refusal(f"工单 #{order.id} 现在是「{cards.STATUS_NAMES[S(order.status)]}」，不能撤销了。") from None
-    grid = ctx.session.get(Grid, order.grid_id) if order.dispatched_at and order.grid_id else None
-    if grid is not None:
-        notify.edit_grid_card(ctx, grid, f"card:{order.id}:{grid.id}", f"card-cancel:{order.id}",
-                                  cards.withdrawn_card(order, ctx.policy, "居民已撤销"))
-    if was_claimed_by:
-        notify.to_member(ctx, was_claimed_by, f"cancelled:{order.id}",
-                         Reply(f"工单 #{order.id} 已被居民撤销，不用再处理了，辛苦了！"))
+        raise Refusal(f"工单 #{order.id} 现在是「{order_cards.status_name(order)}」，不能撤销了。") from None
     return [Reply(f"工单 #{order.id} 已撤销。有需要随时再找我们。")]
 
 
+def rating_answer(ctx: Ctx, state: conversation.State) -> list[Reply] | None:
+    """A typed 1–5 after the rating request (WeChat has no buttons); None: not a rating."""
+    typed = ctx.inbound.text.strip()
+    if typed not in {"1", "2", "3", "4", "5"}:
+        return None
+    return rate(ctx, state.number("order_id"), int(typed))
+
+
 def rate(ctx: Ctx, order_id: int, stars: int) -> list[Reply]:
-    """Closes a finished order with the resident's stars and posts the claimer's points."""
-    order = _visible_order(ctx, order_id)
+    """Closes a finished order with the resident's stars; the claimer's points follow from the move."""
+    order = _own_order(ctx, order_id)
     try:
-        orders.apply(ctx.session, order, "rate", ctx.actor, ctx.now, rating=stars, closed_at=ctx.now)
-    except (orders.IllegalTransition, orders.NotPermitted):
+        ctx.move(order, "rate", as_resident=True, rating=stars, closed_at=ctx.now)
+    except orders.IllegalTransition:
         if order.rating:
             raise Refusal(f"工单 #{order.id} 已经评价过了（{order.rating}⭐），谢谢您！", alert=True) from None
         raise Refusal(f"工单 #{order.id} 还没办结，办结后再请您评价。", alert=True) from None
-    ctx.identity.awaiting = None
-    if order.claimer_id:
-        earned = ctx.policy.points.get("order_closed", 0) + (ctx.policy.points.get("five_star_bonus", 0) if stars == 5 else 0)
-        points.award(ctx.session, order.claimer_id, earned, "order", f"order:{order.id}", ctx.now)
-        notify.to_member(ctx, order.claimer_id, f"rated:{order.id}",
-                         Reply(f"居民给工单 #{order.id} 打了 {stars}⭐，先锋积分 +{earned}。"))
     return [Reply("谢谢您的评价！有事随时找我们。")]
 
 
@@ -181,6 +173,14 @@ def _require_resident(ctx: Ctx) -> Resident:
     if ctx.resident is None:
         raise Refusal("您还没有登记住址，发送 /start 先登记一下。")
     return ctx.resident
+
+
+def _own_order(ctx: Ctx, order_id: int) -> Order:
+    """An order the resident reported: a member who is also a resident acts on theirs as a resident."""
+    order = orders.get(ctx.session, order_id)
+    if order is None or ctx.resident is None or order.resident_id != ctx.resident.id:
+        raise Refusal(f"没有找到您的工单 #{order_id}，请核对编号，或发送 /my 查看您的工单。", alert=True)
+    return order
 
 
 def _visible_order(ctx: Ctx, order_id: int) -> Order:

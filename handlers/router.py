@@ -3,20 +3,16 @@
 import logging
 from collections.abc import Callable
 
+from dataclasses import replace
+
 from handlers import calendar, calendar_admin, common, member, resident, staff, triage
-from handlers.callbacks import (
-    BadCallback,
-    BuildingCb,
-    OrderCb,
-    RateCb,
-    TriageCb,
-    unpack,
-)
 from handlers.context import Ctx, Refusal, Services, parse_order_number
 from handlers.messages import Inbound, Reply
-from storage import calendar_buttons, inbox, outbox, people
+from storage import calendar_buttons, consequences, conversation, events, inbox, orders, outbox, people
+from storage.conversation import Waiting
 from storage.db import transaction
 from storage.models import Member, Resident
+from storage.order_buttons import BadCallback, BuildingCb, OrderCb, RateCb, TriageCb, unpack
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +46,20 @@ COMMANDS: dict[str, Handler] = {
 WORDS = {"领单": "claim", "绑定": "bind", "进度": "my", "我的工单": "my", "帮助": "help", "积分": "points", "撤销": "cancel",
          "值班": "duty", "学习": "sessions", "签到": "checkin"}
 
+# What the bot is waiting for → the function that takes the answer (None: that was no answer).
+ANSWERS: dict[Waiting, Callable[[Ctx, conversation.State], list[Reply] | None]] = {
+    Waiting.BUILDING: resident.building_answer,
+    Waiting.FINISH_PROOF: member.finish_proof,
+    Waiting.RATING: resident.rating_answer,
+    Waiting.LEAVE_REASON: calendar.leave_reason,
+    **{step: calendar_admin.on_text for step in calendar_admin.STEPS},
+}
+CANCEL_WORDS = {"取消", "算了", "不用了", "退出"}
+# About the person alone: typed in a group, answered in their private chat.
+PERSONAL_COMMANDS = {"my", "mine", "points", "status", "duty", "sessions"}
+
 BUSY = Reply("系统繁忙，请稍后再试。")
+NOT_PERMITTED = "这个操作您没有权限。"
 
 
 def handle(services: Services, inbound: Inbound, deliver_held: bool = False) -> list[Reply]:
@@ -70,12 +79,19 @@ def handle(services: Services, inbound: Inbound, deliver_held: bool = False) -> 
         ctx = Ctx(session, services, inbound, identity, now,
                   member=session.get(Member, identity.member_id) if identity.member_id else None,
                   resident=session.get(Resident, identity.resident_id) if identity.resident_id else None)
+        mark = events.mark(session)
         try:
             with session.begin_nested():  # a refusal undoes everything the handler wrote
                 replies = route(ctx)
+                consequences.publish(session, ctx.policy, ctx.services.timezone)
                 session.add(ctx.identity)
-        except Refusal as refusal:
+        except (Refusal, orders.NotPermitted) as refused:
+            events.forget_since(session, mark)
+            refusal = refused if isinstance(refused, Refusal) else Refusal(NOT_PERMITTED, alert=True)
             replies = [Reply(refusal.text, alert=refusal.text if inbound.callback else None)]
+            if ctx.answering is not None and not refusal.ask_again:
+                conversation.end(ctx.identity)  # refused answers never leave the person stuck in the question
+                session.add(ctx.identity)
         if deliver_held:
             replies = [Reply.from_payload(p) for p in outbox.take_held(session, inbound.platform, inbound.chat_id, now)] + replies
         inbox.record_replies(session, entry_id, [reply.to_payload() for reply in replies])
@@ -88,6 +104,8 @@ def route(ctx: Ctx) -> list[Reply]:
         return on_button(ctx, inbound.callback)
     if inbound.contact is not None:
         return common.bind_contact(ctx)
+    if not inbound.is_group and _is_cancel(inbound):
+        return stop_waiting(ctx)
     command = inbound.command or _worded_command(inbound.text)
     if command is not None:
         name, args = command
@@ -96,10 +114,21 @@ def route(ctx: Ctx) -> list[Reply]:
         handler = COMMANDS.get(name)
         if handler is None:
             raise Refusal("没有这个命令，发送 /help 查看可以用的命令。")
+        if inbound.is_group and name in PERSONAL_COMMANDS:
+            return [Reply("已私信回复您。"), *(replace(reply, private=True) for reply in handler(ctx, args))]
         return handler(ctx, args)
     if inbound.is_group:
         return []  # group chatter is not for the bot
     return on_private_message(ctx)
+
+
+def stop_waiting(ctx: Ctx) -> list[Reply]:
+    """「取消」 or a bare /cancel: whatever the bot was waiting for is over."""
+    state = conversation.current(ctx.identity, ctx.now)
+    conversation.end(ctx.identity)
+    if state is None:
+        return [Reply("好的。现在没有进行中的操作；要撤销工单请发「/cancel 工单号」。")]
+    return [Reply("好的，已取消。有需要随时再找我。")]
 
 
 def on_button(ctx: Ctx, data: str) -> list[Reply]:
@@ -128,22 +157,21 @@ def on_button(ctx: Ctx, data: str) -> list[Reply]:
 
 
 def on_private_message(ctx: Ctx) -> list[Reply]:
-    """Free text, photo or location: continue what the bot asked, else a resident's report."""
-    inbound, awaiting = ctx.inbound, ctx.identity.awaiting or ""
-    if awaiting.startswith(calendar.AWAITING):
-        return calendar.on_text(ctx)
-    if awaiting.startswith("finish:"):
-        return member.finish(ctx, int(awaiting.split(":")[1]), note=inbound.text.strip() or None, photo=inbound.photo)
-    if awaiting.startswith("rate:") and inbound.text.strip() in {"1", "2", "3", "4", "5"}:
-        return resident.rate(ctx, int(awaiting.split(":")[1]), int(inbound.text.strip()))
-    if awaiting == "building" and inbound.text and len(inbound.text) <= 10:
-        try:
-            return resident.choose_building(ctx, typed=inbound.text)
-        except Refusal:
-            pass  # not a building name: treat it as a report
+    """Free text, photo or location: the answer to what the bot asked, else a resident's report."""
+    state = conversation.current(ctx.identity, ctx.now)
+    if state is not None:
+        ctx.answering = state
+        answered = ANSWERS[state.name](ctx, state)
+        if answered is not None:
+            return answered
+        ctx.answering = None
     if ctx.member is not None and ctx.resident is None:
         return [Reply("您是党员身份，可以用这些命令：\n" + common.MEMBER_HELP)]
     return resident.report(ctx)
+
+
+def _is_cancel(inbound: Inbound) -> bool:
+    return inbound.text.strip() in CANCEL_WORDS or inbound.command == ("cancel", [])
 
 
 def _worded_command(text: str) -> tuple[str, list[str]] | None:

@@ -5,11 +5,10 @@ Admins bind group chats here too.
 
 from sqlmodel import select
 
-from handlers import cards, notify
 from handlers.context import Ctx, Refusal, parse_order_number
 from handlers.messages import Reply
-from storage import audit, orders, people
-from storage.models import Building, Grid, Order
+from storage import audit, order_cards, orders, people
+from storage.models import Order
 from storage.models import OrderStatus as S
 
 
@@ -18,7 +17,7 @@ def pending(ctx: Ctx) -> list[Reply]:
     rows = list(ctx.session.exec(select(Order).where(Order.status == S.SUBMITTED).order_by(Order.urgent.desc(), Order.id).limit(20)))
     if not rows:
         return [Reply("没有待分派的工单。")]
-    lines = [f"{'🚨' if o.urgent else '·'} #{o.id} {ctx.policy.category(o.category).name}/{o.tier}：{cards.summary(o.text)[:30]}" for o in rows]
+    lines = [f"{'🚨' if o.urgent else '·'} #{o.id} {ctx.policy.category(o.category).name}/{o.tier}：{order_cards.summary(o.text)[:30]}" for o in rows]
     return [Reply(f"待分派 {len(rows)} 张：\n" + "\n".join(lines) + "\n派单：/dispatch 工单号 网格编号")]
 
 
@@ -31,16 +30,11 @@ def dispatch(ctx: Ctx, args: list[str]) -> list[Reply]:
     grid = people.grid_by_code(ctx.session, args[1])
     if grid is None:
         raise Refusal(f"没有网格编号 {args[1][:20]}，请核对。")
-    previous = ctx.session.get(Grid, order.grid_id) if order.status == S.DISPATCHED and order.grid_id else None
-    _move(ctx, order, "dispatch", grid_id=grid.id, dispatched_at=ctx.now)
-    if previous is not None and previous.id != grid.id:
-        notify.edit_grid_card(ctx, previous, f"card:{order.id}:{previous.id}", f"card-moved:{order.id}:{grid.id}",
-                              cards.withdrawn_card(order, ctx.policy, f"已改派{grid.name}"))
-    building = ctx.session.get(Building, order.building_id) if order.building_id else None
-    if not notify.to_grid(ctx, grid, f"card:{order.id}:{grid.id}", cards.group_card(order, building, ctx.policy)):
+    if order.status == S.DISPATCHED and order.grid_id == grid.id:
+        raise Refusal(f"工单 #{order.id} 已经在{grid.name}等待领单了。")
+    if not people.grid_has_group(ctx.session, grid):
         raise Refusal(f"{grid.name} 还没有绑定群聊，请管理员在网格群里发送 /bindgrid {grid.code}")
-    notify.to_resident(ctx, order.resident_id, f"dispatched:{order.id}:{grid.id}",
-                       Reply(f"工单 #{order.id} 已派给{grid.name}，党员领单后会第一时间告诉您。"))
+    _move(ctx, order, "dispatch", grid_id=grid.id, dispatched_at=ctx.now)
     return [Reply(f"工单 #{order.id} 已派给{grid.name}。")]
 
 
@@ -52,8 +46,6 @@ def escalate(ctx: Ctx, args: list[str]) -> list[Reply]:
     order = _order(ctx, args[0])
     department = " ".join(args[1:])[:40]
     _move(ctx, order, "escalate", department=department, tier="大事")
-    notify.to_resident(ctx, order.resident_id, f"escalated:{order.id}",
-                       Reply(f"工单 #{order.id} 已转交 {department} 办理，有进展会告诉您。"))
     return [Reply(f"工单 #{order.id} 已转交 {department}。部门办结后发送 /done {order.id} 说明。")]
 
 
@@ -65,7 +57,6 @@ def close(ctx: Ctx, args: list[str]) -> list[Reply]:
     order = _order(ctx, args[0])
     note = " ".join(args[1:])[:500]
     _move(ctx, order, "close", note=note, closed_at=ctx.now)
-    notify.to_resident(ctx, order.resident_id, f"closed:{order.id}", Reply(f"工单 #{order.id} 已办结：{note}"))
     return [Reply(f"工单 #{order.id} 已关闭。")]
 
 
@@ -106,6 +97,6 @@ def _order(ctx: Ctx, number: str) -> Order:
 
 def _move(ctx: Ctx, order: Order, trigger: str, note: str | None = None, **changes) -> None:
     try:
-        orders.apply(ctx.session, order, trigger, ctx.actor, ctx.now, note=note, **changes)
+        ctx.move(order, trigger, note=note, **changes)
     except orders.IllegalTransition:
-        raise Refusal(f"工单 #{order.id} 现在是「{cards.STATUS_NAMES[S(order.status)]}」，不能这样操作。") from None
+        raise Refusal(f"工单 #{order.id} 现在是「{order_cards.status_name(order)}」，不能这样操作。") from None

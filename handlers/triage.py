@@ -5,13 +5,13 @@ Every change goes through storage/orders.py (`retag`, `dispatch`, `escalate`, `a
 audit event; every notice through the outbox.
 """
 
-from handlers import cards, notify, staff
-from handlers.callbacks import TriageCb
+from handlers import staff
 from handlers.context import Ctx, Refusal
 from handlers.messages import Reply, buttons
-from storage import orders, people
+from storage import order_cards, orders, people
 from storage.models import Building, Grid, Order
 from storage.models import OrderStatus as S
+from storage.order_buttons import TriageCb
 from storage.orders import SYSTEM
 
 TIERS = {"b": "大事", "s": "小事", "p": "私事"}
@@ -38,15 +38,11 @@ def ask_resident(ctx: Ctx, order: Order) -> Reply:
                  buttons(*category_rows(order, ctx, "pick", first=order.category)))
 
 
-def staff_card(ctx: Ctx, order: Order) -> Reply:
-    """The triage card: proposed category, tier and confidence, with the one-tap decisions."""
+def staff_card(ctx: Ctx, order: Order, note: str = "") -> Reply:
+    """The triage card as a reply (after a change of category, say)."""
     building = ctx.session.get(Building, order.building_id) if order.building_id else None
     grid = ctx.session.get(Grid, order.grid_id) if order.grid_id else None
-    text = cards.staff_card(order, building, grid, ctx.policy).text
-    return Reply(text, buttons(
-        [(f"👍 按{order.tier}处理", TriageCb("ok", order.id).pack())],
-        [("🏷 改类别", TriageCb("cats", order.id).pack()), ("⚖️ 改分级", TriageCb("tiers", order.id).pack())],
-    ))
+    return Reply.from_payload(order_cards.staff_card(order, building, grid, ctx.policy, note=note))
 
 
 def on_button(ctx: Ctx, callback: TriageCb) -> list[Reply]:
@@ -72,16 +68,11 @@ def resident_picks(ctx: Ctx, order: Order, code: str) -> list[Reply]:
     if order.status != S.SUBMITTED:
         raise Refusal(f"工单 #{order.id} 工作人员已经在处理了，谢谢您！", alert=True)
     category = _category(ctx, code)
-    _retag(ctx, order, category.code, category.tier)
+    _retag(ctx, order, category.code, category.tier, as_resident=True)
     grid = ctx.session.get(Grid, order.grid_id) if order.grid_id else None
     if order.tier == "小事" and not order.urgent and grid is not None and people.grid_has_group(ctx.session, grid):
         orders.apply(ctx.session, order, "dispatch", SYSTEM, ctx.now, dispatched_at=ctx.now, grid_id=grid.id)
-        building = ctx.session.get(Building, order.building_id) if order.building_id else None
-        notify.to_grid(ctx, grid, f"card:{order.id}:{grid.id}", cards.group_card(order, building, ctx.policy))
-        notify.to_staff(ctx, f"picked:{order.id}", Reply(
-            f"居民确认工单 #{order.id} 为「{category.name}」，已自动派给{grid.name}，无需再分派。"))
         return [Reply(f"好的，工单 #{order.id} 按「{category.name}」已派给{grid.name}，党员领单后会第一时间告诉您。")]
-    notify.to_staff(ctx, f"picked:{order.id}", _with_note(staff_card(ctx, order), f"居民确认类别：{category.name}"))
     return [Reply(f"好的，工单 #{order.id} 已按「{category.name}」登记，社区工作人员会尽快分派。")]
 
 
@@ -104,7 +95,7 @@ def offer_categories(ctx: Ctx, order: Order, _value: str = "") -> list[Reply]:
 def set_category(ctx: Ctx, order: Order, code: str) -> list[Reply]:
     category = _category(ctx, code)
     _retag(ctx, order, category.code, category.tier)
-    return [_with_note(staff_card(ctx, order), f"已改为「{category.name}」（{category.tier}）")]
+    return [staff_card(ctx, order, note=f"已改为「{category.name}」（{category.tier}）")]
 
 
 def offer_tiers(ctx: Ctx, order: Order, _value: str = "") -> list[Reply]:
@@ -130,8 +121,7 @@ def escalate_to(ctx: Ctx, order: Order, index: str) -> list[Reply]:
 def advise_and_close(ctx: Ctx, order: Order) -> list[Reply]:
     """私事: the resident gets the category's advice text; the order closes (trigger `advise`)."""
     advice = ctx.policy.category(order.category).advice or ctx.policy.raw.get("default_advice", "")
-    _move(ctx, order, "advise", note=advice[:200], closed_at=ctx.now)
-    notify.to_resident(ctx, order.resident_id, f"advised:{order.id}", Reply(f"关于工单 #{order.id}：{advice}"))
+    _move(ctx, order, "advise", note=advice[:500], closed_at=ctx.now)
     return [Reply(f"工单 #{order.id} 按私事办结，已把办理方法告诉居民。")]
 
 
@@ -142,31 +132,28 @@ def _department_choice(ctx: Ctx, order: Order) -> Reply:
     return Reply(f"工单 #{order.id} 是大事，转哪个部门？", buttons(*[choices[i:i + PER_ROW] for i in range(0, len(choices), PER_ROW)]))
 
 
-def _retag(ctx: Ctx, order: Order, category: str, tier: str) -> None:
-    _move(ctx, order, "retag", note=f"{order.category}/{order.tier} → {category}/{tier}", category=category, tier=tier)
+def _retag(ctx: Ctx, order: Order, category: str, tier: str, as_resident: bool = False) -> None:
+    _move(ctx, order, "retag", note=f"{order.category}/{order.tier} → {category}/{tier}", as_resident=as_resident,
+          category=category, tier=tier)
 
 
-def _move(ctx: Ctx, order: Order, trigger: str, note: str, **changes) -> None:
-    """orders.apply, with a lost race (someone else triaged it first) answered, not raised."""
+def _move(ctx: Ctx, order: Order, trigger: str, note: str, as_resident: bool = False, **changes) -> None:
+    """A move, with a lost race (someone else triaged it first) answered, not raised."""
     try:
-        orders.apply(ctx.session, order, trigger, ctx.actor, ctx.now, note=note, **changes)
+        ctx.move(order, trigger, note=note, as_resident=as_resident, **changes)
     except orders.IllegalTransition:
         raise Refusal(f"工单 #{order.id} 刚刚已被处理，请刷新后再看。", alert=True) from None
 
 
 def _require_untriaged(order: Order) -> None:
     if order.status != S.SUBMITTED:
-        raise Refusal(f"工单 #{order.id} 已经是「{cards.STATUS_NAMES[S(order.status)]}」，无需再分派。", alert=True)
+        raise Refusal(f"工单 #{order.id} 已经是「{order_cards.status_name(order)}」，无需再分派。", alert=True)
 
 
 def _category(ctx: Ctx, code: str):
     if code not in ctx.policy.categories:
         raise Refusal("这个类别已不存在，请重新选择。", alert=True)
     return ctx.policy.categories[code]
-
-
-def _with_note(reply: Reply, note: str) -> Reply:
-    return Reply(f"{note}\n{reply.text}", reply.buttons)
 
 
 def _packed(callback: TriageCb) -> str | None:

@@ -12,19 +12,16 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from scheduler.timing import remaining_text
-from storage import calendar, people
+from storage import calendar, recipients
 from storage.calendar_buttons import SessionCb, ShiftCb
 from storage.models import Shift, StudySession
-from storage.people import get_setting
 
 logger = logging.getLogger(__name__)
 
-STAFF_PLATFORMS = ("telegram", "console")
 MAX_NAMES = 30
 
 
-def payload(text: str, *rows: list[tuple[str, str]]) -> dict:
-    return {"text": text, "buttons": [[[label, data] for label, data in row] for row in rows if row]}
+payload = recipients.payload
 
 
 def to_members(session: Session, member_ids: Iterable[int], key: Callable[[int], str], body: dict,
@@ -40,28 +37,14 @@ def to_members(session: Session, member_ids: Iterable[int], key: Callable[[int],
     return calendar.enqueue_many(session, rows, now)
 
 
-def to_residents(session: Session, resident_id: int, key: str, body: dict, now: datetime) -> int:
-    identity = people.reachable(session, resident_id=resident_id)
-    if identity is None:
-        return 0
-    return calendar.enqueue_many(session, [(key, identity.platform, identity.chat_id, body)], now)
-
-
 def to_staff(session: Session, key: str, body: dict, now: datetime) -> int:
-    """The staff group where one is bound, otherwise each staff member privately (as handlers.notify)."""
-    rows = [(f"{key}:{platform}", platform, chat, body) for platform in STAFF_PLATFORMS
-            if (chat := get_setting(session, f"staff_chat:{platform}"))]
-    if rows:
-        return calendar.enqueue_many(session, rows, now)
-    return to_members(session, [m.id for m in people.staff_members(session)], lambda m: f"{key}:m{m}", body, now)
+    """The staff group where one is bound, otherwise each staff member privately."""
+    return recipients.queue(session, key, recipients.staff(session), body, now)
 
 
 def to_leaders(session: Session, grid_id: int | None, key: str, body: dict, now: datetime) -> int:
     """The grid's leaders; the staff when the grid has none."""
-    leaders = people.grid_leaders(session, grid_id) if grid_id else []
-    if not leaders:
-        return to_staff(session, key, body, now)
-    return to_members(session, [m.id for m in leaders], lambda m: f"{key}:m{m}", body, now)
+    return recipients.queue(session, key, recipients.leaders(session, grid_id), body, now)
 
 
 def names_text(names: list[str]) -> str:

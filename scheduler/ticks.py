@@ -20,7 +20,7 @@ from scheduler import calendar_ticks
 from scheduler.digest import digest_tick
 from scheduler.overdue import overdue_tick
 from scheduler.timing import Due, Timing
-from storage import people
+from storage import consequences, people
 from storage.db import transaction
 from storage.policy import Policy
 
@@ -60,6 +60,7 @@ def run_job(engine: Engine, name: str, job: Job, policy: Policy, timing: Timing,
         stored = people.get_setting(session, key)
         last = datetime.fromisoformat(stored) if stored else None
         queued = job(session, Due(now, last, timing, tz), policy)
+        queued += consequences.publish(session, policy, tz)  # what the job's moves and 督办 cause
         people.put_setting(session, key, max(now, last or now).isoformat())
     if queued:
         logger.info("scheduler %s queued %d notice(s)", name, queued)

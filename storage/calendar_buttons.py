@@ -1,7 +1,7 @@
 """Callback data of the calendar's buttons: `s:ack:7`, `c:checkin:3`, `w:5`, `k:2`.
 
 Kept here, beside the tables, because both the scheduler (which puts the buttons on reminders)
-and handlers/ (which answers them) need the one format; handlers.callbacks re-exports them.
+and handlers/ (which answers them) need the one format; storage.order_buttons re-exports them.
 """
 
 from dataclasses import dataclass

@@ -79,9 +79,11 @@ class Identity(SQLModel, table=True):
     display_name: str = ""
     resident_id: int | None = Field(default=None, foreign_key="resident.id", index=True)
     member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
-    # What the bot asked this person and waits for ("finish:12", "rate:12"); kept in the
-    # database so that a restart or another worker process continues the conversation.
+    # What the bot asked this person and waits for: a storage.conversation.Waiting name, its typed
+    # data and when it lapses. In the database so that a restart or another worker continues it.
     awaiting: str | None = None
+    awaiting_data: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    awaiting_until: datetime | None = _at()
     draft: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # photo/location before the words
     last_seen_at: datetime | None = _at()
 
@@ -121,6 +123,7 @@ class Order(SQLModel, table=True):
     finish_note: str | None = None
     finish_photo: str | None = None
     rating: int | None = None
+    version: int = 0  # +1 on every move; each compare-and-set checks it (storage/orders.py)
     created_at: datetime = _created()
     dispatched_at: datetime | None = _at()
     claimed_at: datetime | None = _at()
@@ -137,6 +140,7 @@ class OrderEvent(SQLModel, table=True):
     trigger: str
     from_status: str
     to_status: str
+    version: int = 0  # the order's version after this move
     note: str | None = None
     at: datetime = _created()
 

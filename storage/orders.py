@@ -1,7 +1,9 @@
 """The order (工单) lifecycle: the one place an order's status changes.
 
-Every move is a compare-and-set UPDATE on the status as loaded plus an audit event, in the
-caller's transaction. The caller adds the outbox rows the move causes in that same transaction.
+Every move is a compare-and-set UPDATE on the status and version as loaded, an audit row
+(OrderEvent) and an event (storage/events.py) queued on the session. storage/consequences.py
+turns the queued events into cards, notices and points in the same transaction; the caller
+never builds those itself.
 """
 
 from dataclasses import dataclass
@@ -12,6 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
+from storage import events
 from storage.models import Order, OrderEvent, Role
 from storage.models import OrderStatus as S
 
@@ -102,49 +105,62 @@ def apply(
     actor: Actor,
     now: datetime,
     note: str | None = None,
+    via: str | None = None,
     **changes: Any,
-) -> S:
-    """Move `order` along LIFECYCLE. Compare-and-set: a racing writer loses cleanly."""
+) -> events.OrderMoved:
+    """Move `order` along LIFECYCLE. Compare-and-set on status and version: a move decided on a
+    stale read (a re-route racing a claim, a finish after give-back and re-claim) loses cleanly.
+    `via` is the platform the move was asked on (a finish photo's file id belongs to it)."""
     source = S(order.status)
     target = LIFECYCLE.get((trigger, source))
     if not permitted(actor, trigger, order):
         raise NotPermitted(f"{actor.label} may not {trigger} order {order.id}")
     if target is None:
         raise IllegalTransition(f"{trigger!r} not allowed from {source}")
+    was = events.Was(source, order.grid_id, order.claimer_id, order.dispatched_at is not None)
+    version = order.version + 1
     result = session.execute(
         update(Order)
-        .where(Order.id == order.id, Order.status == source)
-        .values(status=target, **changes)
+        .where(Order.id == order.id, Order.status == source, Order.version == order.version)
+        .values(status=target, version=version, **changes)
     )
     if result.rowcount != 1:
-        raise IllegalTransition(f"order {order.id} left {source} meanwhile")
+        raise IllegalTransition(f"order {order.id} left {source} (version {order.version}) meanwhile")
     session.add(
         OrderEvent(
             order_id=order.id, actor=actor.label, trigger=trigger,
-            from_status=source, to_status=target, note=note, at=now,
+            from_status=source, to_status=target, version=version, note=note, at=now,
         )
     )
-    for name, value in {"status": target, **changes}.items():
+    for name, value in {"status": target, "version": version, **changes}.items():
         set_committed_value(order, name, value)  # what the UPDATE wrote, without reading it back
-    return target
+    return events.record(session, events.of_trigger(trigger)(order.id, version, now, actor.label, was, note, via))
 
 
-def submit(session: Session, order: Order, actor: Actor, now: datetime) -> Order:
+def submit(session: Session, order: Order, actor: Actor, now: datetime, via: str | None = None) -> Order:
     """Record a new order with its creation event."""
     order.status = S.SUBMITTED
     order.created_at = now
+    order.version = 1
     session.add(order)
     session.flush()
     session.add(
         OrderEvent(order_id=order.id, actor=actor.label, trigger="submit",
-                   from_status="", to_status=S.SUBMITTED, at=now)
+                   from_status="", to_status=S.SUBMITTED, version=1, at=now)
     )
+    events.record(session, events.Submitted(order.id, 1, now, actor.label, events.Was(None, None, None, False), None, via))
     return order
+
+
+def urge(session: Session, order: Order, stage: str, now: datetime) -> events.Urged:
+    """督办: the order is late at `stage` (claim, finish). No status change; once per version."""
+    return events.record(session, events.Urged(order.id, order.version, now, SYSTEM.label, stage))
 
 
 def get(session: Session, order_id: int) -> Order | None:
     return session.get(Order, order_id)
 
 
-def events(session: Session, order_id: int) -> list[OrderEvent]:
+def history(session: Session, order_id: int) -> list[OrderEvent]:
+    """The audit trail of one order, oldest first."""
     return list(session.exec(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)))

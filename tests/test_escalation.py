@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from handlers.callbacks import BuildingCb
+from storage.order_buttons import BuildingCb
 from storage.models import Building, Order, OrderEvent, PointsEntry
 from storage.models import OrderStatus as S
 from tests.driver import Driver

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from handlers.callbacks import BuildingCb, RateCb
+from storage.order_buttons import BuildingCb, RateCb
 from storage import audit
 from storage.models import AuditEvent, Identity, InboxEntry, Order, OrderEvent, OutboxMessage, PointsEntry
 from storage.models import OrderStatus as S

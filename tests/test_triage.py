@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from handlers.callbacks import BuildingCb
+from storage.order_buttons import BuildingCb
 from storage import outbox
 from storage.db import transaction
 from storage.models import Building, Order, OrderEvent, OutboxMessage

@@ -2,7 +2,7 @@
 
 from bot.wechat.delivery import RobotLimiter
 from bot.wechat.render import BIND_BY_CODE, MAX_TEXT_BYTES, render, robot_markdown
-from handlers.callbacks import OrderCb, RateCb
+from storage.order_buttons import OrderCb, RateCb
 
 
 def test_buttons_become_numbered_choices_across_replies():

@@ -18,7 +18,7 @@ from telegram.ext import (
 from bot.config import Settings
 from bot.telegram.normalise import to_inbound
 from bot.telegram.render import reply_markup
-from handlers.callbacks import BadCallback, BuildingCb, RateCb, unpack
+from storage.order_buttons import BadCallback, BuildingCb, RateCb, unpack
 from handlers.context import Services
 from handlers.messages import Inbound, Reply
 from handlers.router import BUSY, handle

@@ -3,7 +3,7 @@
 from wechatpy.events import ClickEvent, SubscribeEvent
 from wechatpy.messages import BaseMessage, ImageMessage, LocationMessage, TextMessage, VoiceMessage
 
-from handlers.callbacks import BadCallback, unpack
+from storage.order_buttons import BadCallback, unpack
 from handlers.messages import Inbound
 
 PLATFORM = "wechat"

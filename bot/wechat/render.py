@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from handlers.callbacks import BadCallback, OrderCb, unpack
+from storage.order_buttons import BadCallback, OrderCb, unpack
 
 MAX_TEXT_BYTES = 2000  # WeChat cuts a text message at 2048 bytes; stay below with a marker
 # WeChat has no "share my phone" button: members bind with a code; a resident's offer is left out.

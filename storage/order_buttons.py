@@ -1,4 +1,7 @@
-"""Typed callback data: `o:claim:12`, `r:12:5`, `b:3`, `t:cat:12:noise` — packed and parsed in one place."""
+"""Typed callback data of order buttons: `o:claim:12`, `r:12:5`, `b:3`, `t:cat:12:noise` — packed and parsed in one place.
+
+In storage/ beside calendar_buttons.py: the cards that carry these buttons are built by
+storage/consequences.py, which handlers and scheduler ticks share."""
 
 from dataclasses import dataclass
 
