@@ -116,6 +116,21 @@ def test_a_stale_read_loses_the_compare_and_set(engine, world):
         orders.apply(session, stale, "claim", world["members"][1], NOW, claimer_id=world["members"][1].id)
 
 
+def test_a_move_decided_before_a_give_back_and_reclaim_loses(engine, world):
+    """Same status as read, but the order moved meanwhile (claimed, given back): the version tells."""
+    with transaction(engine) as session:
+        stale = session.get(Order, world["order"])
+        session.expunge(stale)
+    first, second = world["members"][0], world["members"][1]
+    _move(engine, world["order"], "claim", first, claimer_id=first.id)
+    _move(engine, world["order"], "give_back", first, claimer_id=None)
+    assert _status(engine, world["order"]) == S.DISPATCHED  # as the stale read saw it
+    with transaction(engine) as session, pytest.raises(IllegalTransition):
+        orders.apply(session, stale, "claim", second, NOW, claimer_id=second.id)
+    with transaction(engine) as session:
+        assert session.get(Order, world["order"]).claimer_id is None
+
+
 def test_eight_members_claiming_at_once_exactly_one_wins(engine, world):
     barrier = threading.Barrier(len(world["members"]))
     outcomes: list[str] = []

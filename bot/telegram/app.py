@@ -98,7 +98,9 @@ async def answer(update: Update, inbound: Inbound, replies: list[Reply]) -> None
                 await query.edit_message_reply_markup(None)
         for reply in replies:
             if reply.text and not (reply.alert and (inbound.is_group or reply.alert == reply.text)):
-                await bot.send_message(inbound.chat_id, reply.text, reply_markup=reply_markup(reply))
+                # A private reply to a group command goes to the person's own chat (its id is the user's).
+                chat = inbound.user_id if reply.private else inbound.chat_id
+                await bot.send_message(chat, reply.text, reply_markup=reply_markup(reply))
     except TelegramError as error:
         logger.warning("reply to %s failed: %s", inbound.chat_id, error)
 
