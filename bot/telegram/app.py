@@ -2,11 +2,12 @@
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -16,14 +17,18 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
+from bot.metrics import REPLIES_LOST
 from bot.telegram.normalise import to_inbound
 from bot.telegram.render import reply_markup
-from storage.order_buttons import BadCallback, BuildingCb, RateCb, unpack
 from handlers.context import Services
 from handlers.messages import Inbound, Reply
 from handlers.router import BUSY, handle
+from storage.order_buttons import BadCallback, BuildingCb, RateCb, unpack
 
 logger = logging.getLogger(__name__)
+
+REPLY_ATTEMPTS = 6
+MAX_REPLY_WAIT = 60.0  # seconds; a longer flood wait is still honoured, in steps
 
 
 class PerUserOrder(BaseUpdateProcessor):
@@ -88,21 +93,49 @@ def build_application(settings: Settings, services: Services, after_update: Call
 
 
 async def answer(update: Update, inbound: Inbound, replies: list[Reply]) -> None:
-    """Pop-ups answer button presses; texts go to the chat the person wrote in."""
+    """Pop-ups answer button presses; texts go to the chat the person wrote in, in order. Each call
+    is retried on flood control and network errors: a reply is the one message nobody re-asks for."""
     bot = update.get_bot()
     query = update.callback_query
-    try:
-        if query is not None:
-            await query.answer(text=next((r.alert for r in replies if r.alert), None))
-            if not inbound.is_group and _closes_keyboard(inbound.callback):
-                await query.edit_message_reply_markup(None)
-        for reply in replies:
-            if reply.text and not (reply.alert and (inbound.is_group or reply.alert == reply.text)):
-                # A private reply to a group command goes to the person's own chat (its id is the user's).
-                chat = inbound.user_id if reply.private else inbound.chat_id
-                await bot.send_message(chat, reply.text, reply_markup=reply_markup(reply))
-    except TelegramError as error:
-        logger.warning("reply to %s failed: %s", inbound.chat_id, error)
+    if query is not None:
+        alert = next((r.alert for r in replies if r.alert), None)
+        await _with_retries(lambda: query.answer(text=alert), inbound)
+        if not inbound.is_group and _closes_keyboard(inbound.callback):
+            await _with_retries(lambda: query.edit_message_reply_markup(None), inbound)
+    for reply in replies:
+        if reply.text and not (reply.alert and (inbound.is_group or reply.alert == reply.text)):
+            # A private reply to a group command goes to the person's own chat (its id is the user's).
+            chat = inbound.user_id if reply.private else inbound.chat_id
+            sent = await _with_retries(lambda r=reply, c=chat: bot.send_message(c, r.text, reply_markup=reply_markup(r)),
+                                       inbound)
+            if not sent:
+                return  # later replies would arrive out of order
+
+
+async def _with_retries(call: Callable[[], Awaitable[Any]], inbound: Inbound) -> bool:
+    """True once `call` went through. 429 waits Telegram's `retry_after`; 5xx and timeouts back off;
+    a refusal (403 blocked, 400) is final. What is given up is logged and counted."""
+    for attempt in range(REPLY_ATTEMPTS):
+        try:
+            await call()
+            return True
+        except RetryAfter as error:
+            wait, reason = _seconds(error.retry_after), "429"
+        except (Forbidden, BadRequest) as error:
+            logger.warning("reply to %s refused: %s", inbound.chat_id, error)
+            REPLIES_LOST.labels("telegram", type(error).__name__).inc()
+            return False
+        except TelegramError as error:  # NetworkError, TimedOut: 5xx and the network
+            wait, reason = min(2.0 ** attempt, 30.0), type(error).__name__
+        logger.info("reply to %s: %s, retry %d in %.1f s", inbound.chat_id, reason, attempt + 1, wait)
+        await asyncio.sleep(min(wait, MAX_REPLY_WAIT))
+    logger.warning("reply to %s given up after %d attempts", inbound.chat_id, REPLY_ATTEMPTS)
+    REPLIES_LOST.labels("telegram", "retries").inc()
+    return False
+
+
+def _seconds(retry_after: float | timedelta) -> float:
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
 
 
 def _closes_keyboard(data: str | None) -> bool:
