@@ -6,13 +6,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from handlers.messages import Inbound
 from storage import orders
 from storage.conversation import State
 from storage.events import OrderMoved
-from storage.models import Identity, Member, Order, Resident, Role
+from storage.models import Identity, Member, Order, OrderFollower, Resident, Role
 from storage.orders import Actor
 from storage.policy import Policy
 
@@ -71,10 +71,17 @@ class Ctx:
         """The same person acting as a resident: a Party member may also report and rate."""
         return Actor("resident", self.resident.id) if self.resident is not None else Actor("guest")
 
+    def follows(self, order: Order) -> bool:
+        """The resident follows a neighbour's order (reported the same thing)."""
+        return self.resident is not None and self.session.exec(select(OrderFollower.id).where(
+            OrderFollower.order_id == order.id, OrderFollower.resident_id == self.resident.id)).first() is not None
+
     def move(self, order: Order, trigger: str, note: str | None = None, as_resident: bool = False,
              **changes) -> OrderMoved:
         """Ask storage/orders.py for a move; its consequences follow from the event it queues."""
         actor = self.resident_actor if as_resident else self.actor
+        if as_resident and order.resident_id != actor.id and trigger != "follow" and self.follows(order):
+            actor = Actor("resident", actor.id, orders.FOLLOWER)
         return orders.apply(self.session, order, trigger, actor, self.now, note=note, via=self.inbound.platform, **changes)
 
     def local(self, moment: datetime) -> datetime:

@@ -52,6 +52,8 @@ class Inbound:
     location: tuple[float, float] | None = None
     contact: Contact | None = None
     callback: str | None = None       # packed callback data of a pressed button
+    voice: str | None = None          # platform file reference of a voice message nobody transcribed
+    sticker: bool = False             # a sticker: small talk
 
     @property
     def command(self) -> tuple[str, list[str]] | None:

@@ -5,8 +5,9 @@ import unicodedata
 
 from sqlmodel import col, select
 
-from handlers import triage
-from handlers.classifier import classify
+from handlers import followup, triage
+from handlers.classifier import Verdict, classify
+from handlers.intent import Kind, kind_of
 from handlers.context import Ctx, Refusal, parse_order_number
 from handlers.messages import Reply, buttons
 from storage import audit, conversation, order_cards, orders, people
@@ -20,6 +21,9 @@ logger = logging.getLogger(__name__)
 
 MAX_TEXT = 1000
 EMERGENCY_LINE = "⚠️ 紧急情况请先拨打 119（火警）/ 110（报警）/ 120（急救）！"
+VOICE_TEXT = "（语音留言，请工作人员收听）"
+REOPEN_AT_STARS = 2  # a rating this low means "not fixed": 返工 instead of closing
+UNHEARD = Verdict("other", "小事", 0.0, False)  # a voice message no one has read yet: the staff triage it
 
 
 def ask_building(ctx: Ctx, greeting: str = "") -> Reply:
@@ -50,7 +54,7 @@ def choose_building(ctx: Ctx, building_id: int | None = None, typed: str = "") -
     if not resident.phone:
         replies.append(Reply("方便的话点下面「📱 分享手机号」，领单党员上门前会先联系您（不留也可以）。", ask_contact=True))
     draft = ctx.identity.draft or {}
-    if draft.get("text"):
+    if draft.get("text") or draft.get("voice"):
         replies.append(submit_order(ctx))
     return replies
 
@@ -64,42 +68,92 @@ def building_answer(ctx: Ctx, _state: conversation.State) -> list[Reply] | None:
 
 
 def report(ctx: Ctx) -> list[Reply]:
-    """A resident's free text, photo or location: a new order, or a draft awaiting words."""
+    """A resident's free text, photo, location or voice: small talk, a follow-up on their order, or a
+    report — a new order, or a draft awaiting words."""
     inbound = ctx.inbound
     text = inbound.text.strip()
     if len(text) > MAX_TEXT:
         raise Refusal(f"内容太长了（{len(text)} 字），请精简到 {MAX_TEXT} 字以内再发。")
+    registered = ctx.resident is not None and ctx.resident.building_id is not None
+    kind = kind_of(text) if text else (Kind.SMALL_TALK if inbound.sticker else Kind.REPORT)
+    if kind in followup.SMALL_TALK and not (inbound.photo or inbound.location or inbound.voice):
+        answer = followup.small_talk(ctx, kind, text)
+        return answer if registered else [*answer, ask_building(ctx, "先告诉我您住哪栋楼吧。")]
     if text and not _has_words(text):
         raise Refusal("没看懂您的意思，请用文字说一下遇到了什么问题。")
+    if registered and kind not in (Kind.REPORT, Kind.ADD):
+        answered = followup.follow_up(ctx, kind)
+        if answered is not None:
+            return answered
+    if registered and _belongs_to_recent(ctx, kind, text):
+        added = followup.amend_recent(ctx)
+        if added is not None:
+            return added
     draft = dict(ctx.identity.draft or {})
     if inbound.photo:
         draft["photos"] = [*draft.get("photos", []), inbound.photo]
     if inbound.location:
         draft["location"] = list(inbound.location)
+    if inbound.voice:
+        draft["voice"] = inbound.voice
     if text:
         draft["text"] = (draft.get("text", "") + "\n" + text).strip()
     ctx.identity.draft = draft
-    if ctx.resident is None or ctx.resident.building_id is None:
+    if not registered:
         return [ask_building(ctx, "收到，请先告诉我您住哪栋楼，登记后马上为您受理。")]
-    if not draft.get("text"):
+    if not draft.get("text") and not draft.get("voice"):
         return [Reply("收到。请再用一句话说说是什么问题，我马上为您登记。")]
     return [submit_order(ctx)]
 
 
-def submit_order(ctx: Ctx) -> Reply:
-    """Turns the draft into an order: triage, then to the grid group or to staff."""
+def _belongs_to_recent(ctx: Ctx, kind: Kind, text: str) -> bool:
+    """Right after a report, a photo, a place or 补充 belongs to it; so do words unless they are
+    clearly about something else (another category, said with confidence)."""
+    if kind == Kind.ADD or ctx.inbound.photo or ctx.inbound.location:
+        return True
+    if not text:
+        return False
+    verdict = classify(text, ctx.policy)
+    recent = followup.newest_open(ctx)
+    return recent is not None and not (verdict.confidence >= ctx.policy.confidence_threshold and verdict.category != recent.category)
+
+
+def same_thing_answer(ctx: Ctx, state: conversation.State) -> list[Reply] | None:
+    """Typed 是 / 不是 (WeChat) to "是不是和 #n 同一件事？": the same as the buttons."""
+    typed = ctx.inbound.text.strip().rstrip("。！!")
+    if typed in ("是", "是的", "对", "对的", "一样", "同一件事", "是同一件事"):
+        return followup.same_thing(ctx, state.number("order_id"))
+    if typed in ("不是", "不对", "不一样", "另一个问题", "不是同一件事"):
+        return not_same(ctx, state.number("order_id"))
+    return None
+
+
+def not_same(ctx: Ctx, _order_id: int) -> list[Reply]:
+    """不是: file the report held back for the question."""
+    conversation.end(ctx.identity)
+    if not (ctx.identity.draft or {}).get("text"):
+        raise Refusal("请再发一次您要反映的问题。")
+    return [submit_order(ctx, check_same=False)]
+
+
+def submit_order(ctx: Ctx, check_same: bool = True) -> Reply:
+    """Turns the draft into an order: triage, then to the grid group or to staff. A neighbour's open
+    order of the same category in the building is offered first ("同一件事？")."""
     draft = ctx.identity.draft or {}
-    ctx.identity.draft = None
     resident = ctx.resident
-    verdict = classify(draft["text"], ctx.policy)
+    verdict = classify(draft["text"], ctx.policy) if draft.get("text") else UNHEARD
+    earlier = followup.same_open_order(ctx, verdict.category) if check_same and not verdict.urgent else None
+    if earlier is not None and verdict.category != "other":
+        return followup.offer_same(ctx, earlier)
+    ctx.identity.draft = None
     location = draft.get("location") or [None, None]
     building = ctx.session.get(Building, resident.building_id)
     grid = people.grid_of_building(ctx.session, building)
     order = orders.submit(ctx.session, Order(
         resident_id=resident.id, building_id=resident.building_id, grid_id=grid.id if grid else None,
         category=verdict.category, tier=verdict.tier, confidence=verdict.confidence, urgent=verdict.urgent,
-        text=draft["text"], photos=draft.get("photos", []), latitude=location[0], longitude=location[1],
-        origin_platform=ctx.inbound.platform,
+        text=draft.get("text") or VOICE_TEXT, photos=draft.get("photos", []), latitude=location[0], longitude=location[1],
+        voice=draft.get("voice"), origin_platform=ctx.inbound.platform,
     ), ctx.resident_actor, ctx.now, via=ctx.inbound.platform)
     name = ctx.policy.category(order.category).name
     sure = verdict.confidence >= ctx.policy.confidence_threshold and verdict.category != "other"
@@ -159,7 +213,9 @@ def rating_answer(ctx: Ctx, state: conversation.State) -> list[Reply] | None:
 
 def rate(ctx: Ctx, order_id: int, stars: int) -> list[Reply]:
     """Closes a finished order with the resident's stars; the claimer's points follow from the move."""
-    order = _own_order(ctx, order_id)
+    order = _own_order(ctx, order_id, followed=True)
+    if stars <= REOPEN_AT_STARS and order.status == S.DONE:
+        return followup.reopen(ctx, order, f"评分 {stars}⭐")
     try:
         ctx.move(order, "rate", as_resident=True, rating=stars, closed_at=ctx.now)
     except orders.IllegalTransition:
@@ -175,10 +231,13 @@ def _require_resident(ctx: Ctx) -> Resident:
     return ctx.resident
 
 
-def _own_order(ctx: Ctx, order_id: int) -> Order:
-    """An order the resident reported: a member who is also a resident acts on theirs as a resident."""
+def _own_order(ctx: Ctx, order_id: int, followed: bool = False) -> Order:
+    """An order the resident reported (or follows, with `followed`): a member who is also a resident
+    acts on theirs as a resident."""
     order = orders.get(ctx.session, order_id)
-    if order is None or ctx.resident is None or order.resident_id != ctx.resident.id:
+    mine = order is not None and ctx.resident is not None and (
+        order.resident_id == ctx.resident.id or (followed and ctx.follows(order)))
+    if not mine:
         raise Refusal(f"没有找到您的工单 #{order_id}，请核对编号，或发送 /my 查看您的工单。", alert=True)
     return order
 

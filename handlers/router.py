@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from dataclasses import replace
 
-from handlers import calendar, calendar_admin, common, member, resident, staff, triage
+from handlers import calendar, calendar_admin, common, followup, member, resident, staff, triage
 from handlers.context import Ctx, Refusal, Services, parse_order_number
 from handlers.messages import Inbound, Reply
 from storage import calendar_buttons, consequences, conversation, events, inbox, orders, outbox, people
@@ -52,6 +52,7 @@ ANSWERS: dict[Waiting, Callable[[Ctx, conversation.State], list[Reply] | None]] 
     Waiting.FINISH_PROOF: member.finish_proof,
     Waiting.RATING: resident.rating_answer,
     Waiting.LEAVE_REASON: calendar.leave_reason,
+    Waiting.SAME_THING: resident.same_thing_answer,
     **{step: calendar_admin.on_text for step in calendar_admin.STEPS},
 }
 CANCEL_WORDS = {"取消", "算了", "不用了", "退出"}
@@ -148,6 +149,7 @@ def on_button(ctx: Ctx, data: str) -> list[Reply]:
     actions: dict[str, Callable[[Ctx, int], list[Reply]]] = {
         "claim": member.claim, "finish": member.ask_finish, "give_back": member.give_back,
         "skip": lambda c, n: member.finish(c, n),
+        "chase": followup.chase, "same": followup.same_thing, "notsame": resident.not_same,
     }
     assert isinstance(callback, OrderCb)
     action = actions.get(callback.action)

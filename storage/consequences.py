@@ -15,16 +15,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, func, select
 
 from storage import conversation, events, order_cards, points, recipients
 from storage.events import Event
-from storage.models import Building, Grid, Identity, Member, Order, OrderEvent, Resident
+from storage.models import Building, Grid, Identity, Member, Order, OrderEvent, OrderFollower, Resident
 from storage.models import OrderStatus as S
 from storage.outbox import URGENT_PREFIX
 from storage.policy import Policy
 
 logger = logging.getLogger(__name__)
+
+CARD_POSTING = ("dispatch", "reopen")  # moves that post a fresh group card
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,12 @@ class Scene:
     @property
     def building(self) -> Building | None:
         return self.row(Building, self.order.building_id)
+
+    @property
+    def marks(self) -> str:
+        followers = self.session.exec(select(func.count()).select_from(OrderFollower)
+                                      .where(OrderFollower.order_id == self.order.id)).one()
+        return order_cards.marks(self.order, followers)
 
 
 def key(name: str, event: Event) -> str:
@@ -70,7 +78,7 @@ def publish(session: Session, policy: Policy, timezone: ZoneInfo) -> int:
 def _card_key(scene: Scene) -> str | None:
     """The key the order's current card was posted under: that of its newest dispatch."""
     version = scene.session.exec(select(OrderEvent.version).where(
-        OrderEvent.order_id == scene.order.id, OrderEvent.trigger == "dispatch",
+        OrderEvent.order_id == scene.order.id, col(OrderEvent.trigger).in_(CARD_POSTING),
     ).order_by(OrderEvent.id.desc())).first()
     return f"card:{scene.order.id}:v{version}" if version is not None else None
 
@@ -85,7 +93,9 @@ def _edit_card(scene: Scene, event: events.OrderMoved, body: dict, grid: Grid | 
 
 
 def post_card(scene: Scene, event: events.OrderMoved) -> int:
-    card = order_cards.group_card(scene.order, scene.building, scene.policy)
+    if scene.grid is None:
+        return 0
+    card = order_cards.group_card(scene.order, scene.building, scene.policy, note=scene.marks)
     return recipients.queue(scene.session, key("card", event), recipients.grid(scene.session, scene.grid), card, event.at)
 
 
@@ -102,19 +112,35 @@ def withdraw_card_from_earlier_grid(scene: Scene, event: events.OrderMoved) -> i
 def _earlier_card_key(scene: Scene, event: events.OrderMoved) -> str:
     """The card of the dispatch before this one (the newest is this move's own)."""
     versions = scene.session.exec(select(OrderEvent.version).where(
-        OrderEvent.order_id == scene.order.id, OrderEvent.trigger == "dispatch", OrderEvent.version < event.version,
+        OrderEvent.order_id == scene.order.id, col(OrderEvent.trigger).in_(CARD_POSTING), OrderEvent.version < event.version,
     ).order_by(OrderEvent.id.desc())).first()
     return f"card:{scene.order.id}:v{versions}"
 
 
 def card_claimed(scene: Scene, event: events.OrderMoved) -> int:
-    claimer = scene.row(Member, scene.order.claimer_id)
-    return _edit_card(scene, event, order_cards.claimed_card(scene.order, claimer, scene.policy, event.at.astimezone(scene.timezone)))
+    return _edit_card(scene, event, _card_now(scene, claimed_at=event))
+
+
+def _card_now(scene: Scene, claimed_at: events.OrderMoved | None = None) -> dict:
+    """The card as the order stands, with its marks (返工, 催办 ×n, how many reported it)."""
+    order = scene.order
+    if order.status == S.CLAIMED:
+        claimer = scene.row(Member, order.claimer_id)
+        at = (claimed_at.at if claimed_at else order.claimed_at or order.created_at).astimezone(scene.timezone)
+        return order_cards.claimed_card(order, claimer, scene.policy, at, note=scene.marks)
+    return order_cards.group_card(order, scene.building, scene.policy, note=scene.marks)
+
+
+def card_marks_changed(scene: Scene, event: events.OrderMoved) -> int:
+    """催办 counted, a neighbour joined, words added: the card shows it where it is still open."""
+    if scene.order.status not in (S.DISPATCHED, S.CLAIMED):
+        return 0
+    return _edit_card(scene, event, _card_now(scene))
 
 
 def card_given_back(scene: Scene, event: events.OrderMoved) -> int:
     giver = scene.row(Member, event.was.claimer_id)
-    note = f"↩️ {giver.name if giver else '领单人'} 已退单，请其他党员领取"
+    note = "\n".join(filter(None, [f"↩️ {giver.name if giver else '领单人'} 已退单，请其他党员领取", scene.marks]))
     return _edit_card(scene, event, order_cards.group_card(scene.order, scene.building, scene.policy, note=note))
 
 
@@ -234,35 +260,79 @@ def _to_resident(name: str, body: Callable[[Scene, events.OrderMoved], dict | No
         made = body(scene, event)
         if made is None:
             return 0
-        return recipients.queue(scene.session, key(name, event), recipients.resident(scene.session, scene.order.resident_id),
-                                made, event.at)
+        return recipients.queue(scene.session, key(name, event), _residents(scene), made, event.at)
     return tell
+
+
+def _residents(scene: Scene) -> list[recipients.Chat]:
+    """The reporter and the neighbours who follow the order."""
+    return recipients.resident(scene.session, scene.order.resident_id) + recipients.followers(scene.session, scene.order.id)
 
 
 def rating_request(scene: Scene, event: events.OrderMoved) -> dict:
     """The finish photo goes along when it was taken on the resident's platform; a file id means
     nothing to another platform (it would be refused, and the rating request lost with it)."""
     photo = scene.order.finish_photo
-    reach = recipients.resident(scene.session, scene.order.resident_id)
+    reach = _residents(scene)
     same_platform = bool(reach) and event.via == reach[0].platform
     return order_cards.rating_request(scene.order, scene.policy, photo=photo if same_platform else None,
                                       photo_left_out=bool(photo) and not same_platform)
 
 
+def _resident_identities(scene: Scene) -> list[Identity]:
+    followers = select(OrderFollower.resident_id).where(OrderFollower.order_id == scene.order.id)
+    return list(scene.session.exec(select(Identity).where(
+        (Identity.resident_id == scene.order.resident_id) | col(Identity.resident_id).in_(followers))))
+
+
 def ask_resident_to_rate(scene: Scene, event: events.OrderMoved) -> int:
     """The resident's next 1–5 (typed, on WeChat) answers this order."""
-    for identity in scene.session.exec(select(Identity).where(Identity.resident_id == scene.order.resident_id)):
+    for identity in _resident_identities(scene):
         conversation.begin(identity, conversation.Waiting.RATING, event.at, order_id=scene.order.id)
         scene.session.add(identity)
     return 0
 
 
 def stop_asking_to_rate(scene: Scene, event: events.OrderMoved) -> int:
-    for identity in scene.session.exec(select(Identity).where(Identity.resident_id == scene.order.resident_id)):
+    for identity in _resident_identities(scene):
         if conversation.is_waiting(identity, conversation.Waiting.RATING, event.at, order_id=scene.order.id):
             conversation.end(identity)
             scene.session.add(identity)
     return 0
+
+
+def chase_told(scene: Scene, event: events.OrderMoved) -> int:
+    """催办: the claimer; else the grid leaders (dispatched, nobody has it); else the staff."""
+    order = scene.order
+    if order.status == S.CLAIMED and order.claimer_id:
+        chats = recipients.member(scene.session, order.claimer_id) + recipients.leaders(scene.session, order.grid_id)
+    elif order.status == S.DISPATCHED:
+        chats = recipients.leaders(scene.session, order.grid_id)
+    else:
+        chats = recipients.staff(scene.session)
+    return recipients.queue(scene.session, key("chased", event), list(dict.fromkeys(chats)),
+                            order_cards.chased_notice(order), event.at)
+
+
+def amendment_to_claimer(scene: Scene, event: events.OrderMoved) -> int:
+    """补充: the claimer sees what the resident added (a photo only on its own platform)."""
+    order = scene.order
+    if order.status != S.CLAIMED or order.claimer_id is None:
+        return 0
+    chats = recipients.member(scene.session, order.claimer_id)
+    photo = order.photos[-1] if order.photos and event.note is None else None
+    same_platform = bool(chats) and chats[0].platform == event.via
+    body = order_cards.amended_notice(order, event.note or "", photo if same_platform else None)
+    return recipients.queue(scene.session, key("amended", event), chats, body, event.at)
+
+
+def reopen_told(scene: Scene, event: events.OrderMoved) -> int:
+    """返工: the grid leaders follow it up; the member who did it hears it was not enough."""
+    body = order_cards.reopened_alert(scene.order, scene.policy, event.note or "没解决")
+    chats = recipients.leaders(scene.session, scene.order.grid_id)
+    if event.was.claimer_id:
+        chats = [*recipients.member(scene.session, event.was.claimer_id), *chats]
+    return recipients.queue(scene.session, key("reopened", event), list(dict.fromkeys(chats)), body, event.at)
 
 
 CONSEQUENCES: dict[type, tuple[Callable, ...]] = {
@@ -284,4 +354,8 @@ CONSEQUENCES: dict[type, tuple[Callable, ...]] = {
                     _to_resident("closed", lambda s, e: order_cards.closed_notice(s.order, e.note or ""))),
     events.Cancelled: (card_withdrawn("居民已撤销"), claimer_told_cancelled),
     events.Urged: (overdue_alert,),
+    events.Reopened: (post_card, reopen_told, stop_asking_to_rate),
+    events.Chased: (card_marks_changed, chase_told),
+    events.Amended: (card_marks_changed, amendment_to_claimer),
+    events.Followed: (card_marks_changed,),
 }

@@ -124,6 +124,9 @@ class Order(SQLModel, table=True):
     finish_photo: str | None = None
     rating: int | None = None
     version: int = 0  # +1 on every move; each compare-and-set checks it (storage/orders.py)
+    chases: int = 0   # 催办 by residents
+    reopens: int = 0  # 返工: done, then reported not fixed
+    voice: str | None = None  # a voice message's platform file id, for staff to listen to
     created_at: datetime = _created()
     dispatched_at: datetime | None = _at()
     claimed_at: datetime | None = _at()
@@ -142,6 +145,16 @@ class OrderEvent(SQLModel, table=True):
     to_status: str
     version: int = 0  # the order's version after this move
     note: str | None = None
+    at: datetime = _created()
+
+
+class OrderFollower(SQLModel, table=True):
+    """A neighbour who reported the same thing: told at every step of the order, as its reporter is."""
+
+    __table_args__ = (UniqueConstraint("order_id", "resident_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="work_order.id", index=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
     at: datetime = _created()
 
 

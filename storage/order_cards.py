@@ -60,8 +60,19 @@ def group_card(order: Order, building: Building | None, policy: Policy, note: st
     return payload("\n".join(lines), [("🙋 领单", OrderCb("claim", order.id).pack())])
 
 
-def claimed_card(order: Order, claimer: Member, policy: Policy, at: datetime) -> dict:
-    return payload(f"✅ {title(order, policy)} — {claimer.name} 已领单（{at:%H:%M}）")
+def claimed_card(order: Order, claimer: Member, policy: Policy, at: datetime, note: str = "") -> dict:
+    text = f"✅ {title(order, policy)} — {claimer.name} 已领单（{at:%H:%M}）"
+    return payload(f"{text}\n{note}" if note else text)
+
+
+def marks(order: Order, followers: int) -> str:
+    """What the card adds about the order's history: 返工, 催办 ×n, how many residents reported it."""
+    parts = ["🔁 返工"] if order.reopens else []
+    if order.chases:
+        parts.append(f"⏰ 催办 ×{order.chases}")
+    if followers:
+        parts.append(f"👥 已有 {followers + 1} 位居民反映")
+    return "　".join(parts)
 
 
 def finished_card(order: Order, claimer_name: str, policy: Policy) -> dict:
@@ -122,6 +133,18 @@ def claimed_notice(order: Order, claimer: Member) -> dict:
 
 def given_back_notice(order: Order) -> dict:
     return payload(f"工单 #{order.id} 正在重新安排党员处理，请稍候。")
+
+
+def chased_notice(order: Order) -> dict:
+    return payload(f"⏰ 居民催办：工单 #{order.id}（第 {order.chases} 次），请尽快处理。")
+
+
+def amended_notice(order: Order, note: str, photo: str | None) -> dict:
+    return payload(f"📎 居民补充了工单 #{order.id}：{note or '（照片/位置）'}", photo=photo)
+
+
+def reopened_alert(order: Order, policy: Policy, why: str) -> dict:
+    return payload(f"🔁 返工：{title(order, policy)} 居民反映没解决（{why}），已退回网格重新领单，请跟进。")
 
 
 def escalated_notice(order: Order) -> dict:

@@ -41,6 +41,10 @@ LIFECYCLE: dict[tuple[str, S], S] = {
     ("cancel", S.DISPATCHED): S.CANCELLED,
     ("cancel", S.CLAIMED): S.CANCELLED,
     ("cancel", S.ESCALATED): S.CANCELLED,
+    ("reopen", S.DONE): S.DISPATCHED,  # 返工: not fixed after all — back to the grid, claimer cleared
+    # Follow-ups on an open order: recorded and audited, the status stays.
+    **{(trigger, status): status for trigger in ("chase", "amend", "follow")
+       for status in (S.SUBMITTED, S.DISPATCHED, S.CLAIMED, S.ESCALATED)},
 }
 
 OPEN_STATUSES = (S.SUBMITTED, S.DISPATCHED, S.CLAIMED, S.ESCALATED)
@@ -65,6 +69,8 @@ class Actor:
 
 
 SYSTEM = Actor("system")
+FOLLOWER = "follower"  # Actor.role of a resident who follows someone else's order
+RESIDENT_TRIGGERS = ("rate", "cancel", "follow", "chase", "amend")
 
 
 class IllegalTransition(Exception):
@@ -83,10 +89,15 @@ def permitted(actor: Actor, trigger: str, order: Order) -> bool:
     """Pure guard: may this actor pull this trigger on this order (state aside)?"""
     if actor.kind == "system":
         return True
-    if trigger in ("cancel", "rate"):
-        return actor.kind == "resident" and actor.id == order.resident_id
-    if trigger == "retag" and actor.kind == "resident":  # the resident confirms or picks the category
-        return actor.id == order.resident_id
+    if trigger in RESIDENT_TRIGGERS and actor.kind != "resident":
+        return False
+    if actor.kind == "resident":
+        mine = actor.id == order.resident_id
+        if trigger == "follow":  # a neighbour with the same problem
+            return not mine
+        if trigger in ("rate", "reopen", "chase", "amend"):
+            return mine or actor.role == FOLLOWER
+        return trigger in ("cancel", "retag") and mine  # retag: the resident confirms or picks the category
     if actor.kind != "member":
         return False
     if actor.is_staff:

@@ -9,10 +9,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from storage import calendar, outbox, people
-from storage.models import Grid
+from storage.models import Grid, OrderFollower
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,16 @@ def resident(session: Session, resident_id: int) -> list[Chat]:
         logger.info("resident %s has no chat identity: no notice", resident_id)
         return []
     return [Chat(identity.platform, identity.chat_id, "resident")]
+
+
+def followers(session: Session, order_id: int) -> list[Chat]:
+    """Neighbours who reported the same thing (storage.models.OrderFollower)."""
+    chats = []
+    for follower in session.exec(select(OrderFollower.resident_id).where(OrderFollower.order_id == order_id)):
+        identity = people.reachable(session, resident_id=follower)
+        if identity is not None:
+            chats.append(Chat(identity.platform, identity.chat_id, f"r{follower}"))
+    return chats
 
 
 def grid(session: Session, grid: Grid) -> list[Chat]:

@@ -131,7 +131,7 @@ async def test_bad_input_gets_a_chinese_reason(db_url):
     async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url)):
         await register_resident(tg)
         for text, expected in [("/nonsense", "没有这个命令"), ("/status 99999", "没有找到工单 #99999"),
-                               ("🙏🙏🙏", "没看懂"), ("好" * 4096, "内容太长")]:
+                               ("🙏🙏🙏", "有什么问题直接告诉我"), ("好" * 4096, "内容太长")]:
             tg.push_text(RESIDENT, text)
             await tg.wait_for(lambda e=expected: e in last_text(tg, RESIDENT.id))
         tg.push_contact(User(777, "冒充"), "13800000011", 511)  # someone else's contact card

@@ -123,7 +123,7 @@ def test_resident_cancels_and_the_card_says_so(chat):
     (RESIDENT, "/frobnicate", "没有这个命令"),
     (STAFF, "/dispatch 1", "用法"),
     (STAFF, "/dispatch 1 G99", "没有网格编号 G99"),
-    (RESIDENT, "😀😀😀", "没看懂"),
+    (RESIDENT, "😀😀😀", "有什么问题直接告诉我"),  # emoji is small talk: answered kindly, nothing filed
     (RESIDENT, "3", "没看懂"),  # a digit with no choice waiting is no report
     (RESIDENT, "长" * 5000, "内容太长"),
     (RESIDENT, "/bind NOSUCHCODE", "邀请码"),

@@ -32,4 +32,6 @@ def to_inbound(update: Update) -> Inbound | None:
         photo=message.photo[-1].file_id if message.photo else None,
         location=(location.latitude, location.longitude) if location else None,
         contact=Contact(contact.phone_number, str(contact.user_id) if contact.user_id else None) if contact else None,
+        voice=message.voice.file_id if message.voice else None,
+        sticker=message.sticker is not None,
     )

@@ -1,0 +1,201 @@
+"""A resident's message about an order they already have: 催办, 补充, 没解决 (返工), 已经好了 — and
+"is this the same thing as #n?" when a neighbour reports what is already open.
+
+Each is a move (storage/orders.py: chase, amend, reopen, cancel, follow); what it causes (the card's
+marks, who is told) is storage/consequences.py's. Small talk is answered here too: it moves nothing.
+"""
+
+from datetime import timedelta
+
+from sqlmodel import col, select
+
+from handlers.context import Ctx, Refusal
+from handlers.intent import Kind
+from handlers.messages import Reply, buttons
+from storage import conversation, order_cards, orders, people
+from storage.conversation import Waiting
+from storage.models import Member, Order, OrderFollower
+from storage.models import OrderStatus as S
+from storage.order_buttons import OrderCb, RateCb
+
+ADD_WINDOW = timedelta(minutes=10)  # words, a photo or a place sent this soon after a report belong to it
+OPEN = (S.SUBMITTED, S.DISPATCHED, S.CLAIMED, S.ESCALATED)
+
+SMALL_TALK = {
+    Kind.SMALL_TALK: "您好！我是{community}服务助手 😊 有什么问题直接告诉我，比如「3号楼路灯坏了」，也可以发照片或位置。",
+    Kind.OPENER: "好的，请说说是什么问题、在哪里，我马上为您登记。也可以发照片或位置。",
+    Kind.ABOUT_BOT: "我是{community}的服务助手：您反映的问题我会登记成工单，派给网格党员处理，并随时告诉您进度。"
+                    "直接发文字、照片或位置就行；/my 查看您的工单。",
+}
+THANKS = "不客气，有事随时找我们 😊"
+
+
+def small_talk(ctx: Ctx, kind: Kind, text: str) -> list[Reply]:
+    """Answered kindly; nothing is filed, nothing is posted."""
+    if kind == Kind.SMALL_TALK and any(word in text for word in ("谢", "辛苦", "感谢")):
+        return [Reply(THANKS)]
+    return [Reply(SMALL_TALK[kind].format(community=ctx.policy.community_name))]
+
+
+def follow_up(ctx: Ctx, kind: Kind) -> list[Reply] | None:
+    """The follow-up `kind` on the resident's order; None when there is no order it could be about."""
+    if ctx.resident is None:
+        return None
+    done = _recently_done(ctx) if kind in (Kind.NOT_FIXED, Kind.RESOLVED) else None
+    if kind == Kind.NOT_FIXED:
+        return reopen(ctx, done, ctx.inbound.text.strip()[:60]) if done is not None else None
+    mine = _open_orders(ctx)
+    if not mine:
+        return rate_instead(ctx, done) if done is not None else None
+    if kind == Kind.CHASE:
+        if len(mine) > 1:
+            return [Reply("您有几张工单在办理，催哪一张？",
+                          buttons(*[[(f"⏰ 催 #{o.id} {_short(ctx, o)}", OrderCb("chase", o.id).pack())] for o in mine[:5]]))]
+        return chase(ctx, mine[0].id)
+    if kind == Kind.RESOLVED:
+        return _resolved(ctx, mine[0])
+    return amend(ctx, mine[0], note=ctx.inbound.text.strip())
+
+
+def chase(ctx: Ctx, order_id: int) -> list[Reply]:
+    """催办: the claimer (else the grid leader, else the staff) is reminded; the card counts it."""
+    order = _followed_order(ctx, order_id)
+    try:
+        ctx.move(order, "chase", as_resident=True, chases=order.chases + 1)
+    except orders.IllegalTransition:
+        raise Refusal(f"工单 #{order.id} 现在是「{order_cards.status_name(order)}」，不用催办了。") from None
+    return [Reply(f"工单 #{order.id}（{ctx.policy.category(order.category).name}）{order_cards.status_name(order)}。"
+                  f"已替您催办，{_who_is_told(ctx, order)} 会收到提醒。")]
+
+
+def amend(ctx: Ctx, order: Order, note: str | None) -> list[Reply]:
+    """补充: the words, photo or place go onto the order; the claimer sees them."""
+    inbound = ctx.inbound
+    changes: dict = {}
+    if note:
+        changes["text"] = f"{order.text}\n补充：{note}"[:2000]
+    if inbound.photo:
+        changes["photos"] = [*order.photos, inbound.photo]
+    if inbound.location:
+        changes["latitude"], changes["longitude"] = inbound.location
+    # The event's note is the added words; none means a photo or a place (storage/consequences.py).
+    ctx.move(order, "amend", note=note or None, as_resident=True, **changes)
+    seen_by = _claimer_name(ctx, order)
+    return [Reply(f"已补充到工单 #{order.id}" + (f"，{seen_by} 能看到。" if seen_by else "。"))]
+
+
+def amend_recent(ctx: Ctx) -> list[Reply] | None:
+    """A photo, a place or words sent within ADD_WINDOW of a report: added to it."""
+    recent = newest_open(ctx)
+    return amend(ctx, recent, note=ctx.inbound.text.strip() or None) if recent is not None else None
+
+
+def reopen(ctx: Ctx, order: Order, why: str) -> list[Reply]:
+    """返工: back to its grid, posted again marked 返工, the grid leader told; the claimer's points wait."""
+    if order.grid_id is None:
+        raise Refusal(f"工单 #{order.id} 是部门办理的，已请社区工作人员跟进，请稍候。")
+    try:
+        ctx.move(order, "reopen", note=why, as_resident=True, claimer_id=None, claimed_at=None, done_at=None,
+                 dispatched_at=ctx.now, reopens=order.reopens + 1)
+    except orders.IllegalTransition:
+        raise Refusal(f"工单 #{order.id} 现在是「{order_cards.status_name(order)}」，不能退回了。") from None
+    leaders = "、".join(m.name for m in people.grid_leaders(ctx.session, order.grid_id)) or "社区工作人员"
+    return [Reply(f"抱歉！工单 #{order.id} 已退回重新处理（返工），网格长 {leaders} 会跟进。")]
+
+
+def offer_same(ctx: Ctx, earlier: Order) -> Reply:
+    """Before filing: is this what a neighbour already reported?"""
+    conversation.begin(ctx.identity, Waiting.SAME_THING, ctx.now, order_id=earlier.id)
+    return Reply(f"是不是和 #{earlier.id}「{order_cards.summary(earlier.text)[:20]}」同一件事？",
+                 buttons([("是同一件事", OrderCb("same", earlier.id).pack()), ("不是，另一个问题", OrderCb("notsame", earlier.id).pack())]))
+
+
+def same_thing(ctx: Ctx, order_id: int) -> list[Reply]:
+    """是同一件事: the resident follows #n (told at every step, asked to rate); no second order."""
+    order = orders.get(ctx.session, order_id)
+    if order is None or ctx.resident is None:
+        raise Refusal("这个按钮已失效，请重新发送您的问题。", alert=True)
+    conversation.end(ctx.identity)
+    ctx.identity.draft = None
+    try:
+        ctx.move(order, "follow", as_resident=True)
+    except orders.IllegalTransition:
+        raise Refusal(f"工单 #{order.id} 已经「{order_cards.status_name(order)}」了。如果问题还在，请再发一次，我给您新登记。") from None
+    ctx.session.add(OrderFollower(order_id=order.id, resident_id=ctx.resident.id, at=ctx.now))
+    count = 1 + len(list(ctx.session.exec(select(OrderFollower.id).where(OrderFollower.order_id == order.id))))
+    return [Reply(f"好的，您已关注工单 #{order.id}，有进展会通知您。（已有 {count} 位居民反映）")]
+
+
+def same_open_order(ctx: Ctx, category: str) -> Order | None:
+    """A neighbour's open order of this category in the resident's building, not yet followed."""
+    if ctx.resident is None or ctx.resident.building_id is None:
+        return None
+    followed = select(OrderFollower.order_id).where(OrderFollower.resident_id == ctx.resident.id)
+    return ctx.session.exec(select(Order).where(
+        Order.building_id == ctx.resident.building_id, Order.category == category, col(Order.status).in_(OPEN),
+        Order.resident_id != ctx.resident.id, col(Order.id).not_in(followed), Order.urgent.is_(False),
+    ).order_by(col(Order.id).desc())).first()
+
+
+# ---- reading ------------------------------------------------------------------------------------
+
+def newest_open(ctx: Ctx) -> Order | None:
+    """The resident's own newest open order reported within ADD_WINDOW."""
+    recent = [o for o in _open_orders(ctx) if o.resident_id == ctx.resident.id and o.created_at >= ctx.now - ADD_WINDOW]
+    return recent[0] if recent else None
+
+
+def _open_orders(ctx: Ctx) -> list[Order]:
+    """The resident's open orders, reported or followed, newest first."""
+    followed = select(OrderFollower.order_id).where(OrderFollower.resident_id == ctx.resident.id)
+    return list(ctx.session.exec(select(Order).where(
+        (Order.resident_id == ctx.resident.id) | col(Order.id).in_(followed), col(Order.status).in_(OPEN),
+    ).order_by(col(Order.id).desc())))
+
+
+def _recently_done(ctx: Ctx) -> Order | None:
+    """The newest of the resident's orders done and not yet rated, within its `rate_within`."""
+    followed = select(OrderFollower.order_id).where(OrderFollower.resident_id == ctx.resident.id)
+    for order in ctx.session.exec(select(Order).where(
+            (Order.resident_id == ctx.resident.id) | col(Order.id).in_(followed), Order.status == S.DONE,
+    ).order_by(col(Order.id).desc())):
+        if order.done_at and order.done_at + ctx.policy.limits_for(order.category).rate_within > ctx.now:
+            return order
+    return None
+
+
+def _followed_order(ctx: Ctx, order_id: int) -> Order:
+    order = orders.get(ctx.session, order_id)
+    if order is None or ctx.resident is None or order.id not in {o.id for o in _open_orders(ctx)}:
+        raise Refusal(f"没有找到您在办理中的工单 #{order_id}，发送 /my 查看。", alert=True)
+    return order
+
+
+def _resolved(ctx: Ctx, order: Order) -> list[Reply]:
+    """已经好了: an open order of one's own is withdrawn; a followed one is left to its reporter."""
+    if order.resident_id != ctx.resident.id:
+        return [Reply(f"好的，谢谢告知！工单 #{order.id} 是邻居先反映的，我们会跟进确认。")]
+    ctx.move(order, "cancel", note="居民说已经好了", as_resident=True, closed_at=ctx.now)
+    return [Reply(f"太好了！工单 #{order.id} 已为您撤销。有需要随时再找我们。")]
+
+
+def _who_is_told(ctx: Ctx, order: Order) -> str:
+    names = [_claimer_name(ctx, order)] if order.status == S.CLAIMED else []
+    if order.status in (S.CLAIMED, S.DISPATCHED) and order.grid_id:
+        names += [f"网格长 {m.name}" for m in people.grid_leaders(ctx.session, order.grid_id)]
+    return " 和 ".join(filter(None, names)) or "社区工作人员"
+
+
+def _claimer_name(ctx: Ctx, order: Order) -> str | None:
+    claimer = ctx.session.get(Member, order.claimer_id) if order.claimer_id and order.status == S.CLAIMED else None
+    return claimer.name if claimer else None
+
+
+def _short(ctx: Ctx, order: Order) -> str:
+    return ctx.policy.category(order.category).name
+
+
+def rate_instead(ctx: Ctx, order: Order) -> list[Reply]:
+    """已经好了 after it was done: the rating is what is missing."""
+    return [Reply(f"太好了！请给工单 #{order.id} 打个分吧：",
+                  buttons([(f"{stars}⭐", RateCb(order.id, stars).pack()) for stars in range(1, 6)]))]

@@ -1,0 +1,86 @@
+"""What a resident's free text is, before it may become an order. Pure: text in, a kind out.
+
+- small talk (greeting, thanks, a test, an acknowledgement, emoji, a question about the bot)
+- a bare opener ("我想反映个问题") that states no problem yet
+- a follow-up on one's own order: 催办 (chase), 补充 (add), 没解决 (not fixed), 已经好了 (resolved)
+- otherwise a report
+
+Small talk is recognised by subtraction: remove every polite, greeting, thanking and filler phrase;
+if nothing that could describe a problem is left, it was small talk. Follow-up phrases are looked
+for in short messages only, and only count when the resident has an order to follow up
+(handlers/followup.py decides that).
+"""
+
+import re
+import unicodedata
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    SMALL_TALK = "smalltalk"
+    OPENER = "opener"
+    ABOUT_BOT = "about_bot"
+    CHASE = "chase"
+    ADD = "add"
+    NOT_FIXED = "not_fixed"
+    RESOLVED = "resolved"
+    REPORT = "report"
+
+
+def _words(*phrases: str) -> re.Pattern:
+    return re.compile("|".join(sorted(phrases, key=len, reverse=True)))
+
+
+# Polite words, greetings, thanks, acknowledgements, tests: nothing in them describes a problem.
+_POLITE = _words(
+    "你好", "您好", "你们好", "大家好", "哈喽", "哈罗", "嗨", "hello", "hi", "在吗", "在不在", "有人吗", "在么", "在嘛",
+    "早上好", "上午好", "中午好", "下午好", "晚上好", "早安", "晚安", "早", "老师", "同志", "师傅", "领导", "小助手",
+    "工作人员", "社区", "书记", "主任", "网格员", "谢谢", "多谢", "感谢", "谢了", "辛苦了", "辛苦", "麻烦了", "太好了",
+    "好的", "好", "嗯", "哦", "噢", "行", "可以", "知道了", "明白了", "明白", "收到", "ok", "okay", "好滴", "好嘞",
+    "测试", "试试", "试一下", "test", "再见", "拜拜", "88", "没事了", "没事", "点赞", "赞", "棒", "给力", "你们真好",
+    "打扰了", "不好意思", "对不起", "请问", "您", "你", "们", "啊", "呀", "吧", "呢", "哈", "啦", "嘛", "哇", "哟",
+    "了", "的", "一下", "一声", "非常", "真", "很", "太", "大家", "各位",
+)
+# A bare opener: the resident is about to say something, but has not said it yet.
+_OPENER = _words(
+    "我想反映", "想反映", "我要反映", "反映个问题", "反映一个问题", "反映个情况", "反映一下", "反映", "我要投诉", "投诉",
+    "我想问", "想问问", "想问", "问一下", "问个事", "咨询一下", "咨询", "有个事", "有件事", "有个问题", "有个情况",
+    "能帮个忙吗", "帮个忙", "帮忙", "麻烦", "求助", "请教", "说个事", "我有事", "有事", "找你们", "找一下",
+    "我想", "我要", "我", "个", "一个", "事情", "事", "问题", "情况", "下", "能", "吗", "可以吗",
+)
+_ABOUT_BOT = re.compile(r"你是(谁|机器人|真人|人工|ai|AI)|机器人吗|你能(干|做)(什么|啥)|你会(干|做)?(什么|啥)|怎么用|人工客服|转人工")
+_EMOTICON = re.compile(r"\[[^\[\]]{1,6}\]")  # WeChat's [微笑], [抱拳]
+
+# Follow-ups: short phrases about one's own order.
+_CHASE = re.compile(r"催一下|催催|催办|怎么还没|咋还没|还没人|还没有人|没人来|没人管|有人管吗|都\S{0,3}天了|好几天了|还要等|要等多久|"
+                    r"什么时候(来|修|处理|弄|管)|进展|进度怎么样|怎么样了|处理了吗|有消息吗|到底|还没修|还没弄|还没处理|还没好")
+_ADD = re.compile(r"^(补充|再补充|另外|还有|再说一下|再说一句|忘了说|忘记说|具体位置|具体是|位置在|地址是|是\S{1,8}不是\S{1,8})")
+_NOT_FIXED = re.compile(r"没解决|没修好|没弄好|没处理好|又坏了|又坏|还是不行|还是坏|还是没|没有修好|根本没修|根本没人|没用|又出现|又开始|又漏|又堵|"
+                        r"又不亮|按了没反应|还是老样子|跟没修一样")
+_RESOLVED = re.compile(r"已经好了|已经修好了|已经解决了|自己解决了|自己弄好了|不用了|不需要了|可以撤|撤了吧|撤销吧|好了不用")
+FOLLOW_UP_MAX_CHARS = 30  # a longer message describes a problem of its own
+
+
+def kind_of(text: str) -> Kind:
+    """The kind of one message. Follow-up kinds need an order to follow (the caller checks)."""
+    cleaned = _strip_symbols(text)
+    if not cleaned:
+        return Kind.SMALL_TALK  # emoji, stickers, punctuation
+    if _ABOUT_BOT.search(cleaned) and len(cleaned) <= 15:
+        return Kind.ABOUT_BOT
+    if len(cleaned) <= FOLLOW_UP_MAX_CHARS:
+        for kind, pattern in ((Kind.NOT_FIXED, _NOT_FIXED), (Kind.RESOLVED, _RESOLVED), (Kind.CHASE, _CHASE), (Kind.ADD, _ADD)):
+            if pattern.search(cleaned):
+                return kind
+    rest = _POLITE.sub("", cleaned.lower())
+    if not rest:
+        return Kind.SMALL_TALK
+    if not _OPENER.sub("", rest) and len(cleaned) <= 20:
+        return Kind.OPENER
+    return Kind.REPORT
+
+
+def _strip_symbols(text: str) -> str:
+    """Letters and digits only: emoji, WeChat emoticons, punctuation and spaces go."""
+    text = _EMOTICON.sub("", text)
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
