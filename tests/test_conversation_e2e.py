@@ -4,10 +4,27 @@ import asyncio
 import re
 
 import httpx
+from sqlalchemy import func
+from sqlmodel import Session, select
 
-from tests.fake_telegram import FakeTelegram
+from storage.db import make_engine
+from storage.models import Order, OutboxMessage
+from tests.fake_telegram import FakeTelegram, User
 from tests.running import bot_settings, running
-from tests.test_e2e_telegram import RESIDENT, db_url, last_text, register_resident  # noqa: F401 (db_url: a fixture)
+from tests.test_e2e_telegram import (  # noqa: F401 (db_url: a fixture)
+    G01,
+    LIMING,
+    RESIDENT,
+    STAFF,
+    bind_members,
+    button,
+    db_url,
+    last_text,
+    register_resident,
+    report_and_get_card,
+)
+
+WANGFANG = User(513, "王芳")
 
 LITTER = "2单元楼道里堆满了垃圾，好几天没人清理了"
 
@@ -41,3 +58,78 @@ async def test_a_reply_that_cannot_be_delivered_is_logged_and_counted(db_url, ca
             else:
                 raise AssertionError("the lost reply was not counted in /metrics")
     assert any("blocked by the user" in record.getMessage() for record in caplog.records)
+
+
+async def _count(db: str, table) -> int:
+    engine = make_engine(db)
+    try:
+        with Session(engine) as session:
+            return session.exec(select(func.count()).select_from(table)).one()
+    finally:
+        engine.dispose()
+
+
+async def test_small_talk_creates_no_order_and_no_outbox_row(db_url):  # noqa: F811
+    async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url)):
+        await register_resident(tg)
+        for text in ("你好", "谢谢", "测试", "在吗"):
+            before = len(tg.chat(RESIDENT.id))
+            tg.push_text(RESIDENT, text)
+            await tg.wait_for(lambda b=before: len(tg.chat(RESIDENT.id)) > b)
+        tg.push_raw({"message": tg._user_message(RESIDENT, None, sticker={
+            "file_id": "stk", "file_unique_id": "u-stk", "width": 512, "height": 512, "is_animated": False,
+            "is_video": False, "type": "regular"})})
+        await tg.wait_for(lambda: "有什么问题直接告诉我" in last_text(tg, RESIDENT.id))
+        assert all("#" not in m.text for m in tg.chat(RESIDENT.id)[-5:])
+    assert await _count(db_url, Order) == 0 and await _count(db_url, OutboxMessage) == 0
+
+
+async def test_chase_add_reopen_and_the_same_thing_through_telegram(db_url):  # noqa: F811
+    async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url)):
+        await bind_members(tg, (LIMING, "13800000011"), (WANGFANG, "13800000013"))
+        await register_resident(tg)
+        card = await report_and_get_card(tg)
+        tg.push_text(RESIDENT, "怎么还没人来")
+        await tg.wait_for(lambda: "已替您催办" in last_text(tg, RESIDENT.id) and "#1" in last_text(tg, RESIDENT.id))
+        await tg.wait_for(lambda: "催办 ×1" in card.text)
+        await tg.wait_for(lambda: "居民催办" in last_text(tg, WANGFANG.id))
+
+        tg.push_photo(RESIDENT, "rubbish-photo")
+        await tg.wait_for(lambda: "已补充到工单 #1" in last_text(tg, RESIDENT.id))
+
+        neighbour = User(502, "李大爷")
+        tg.push_text(neighbour, "/start")
+        ask = await tg.wait_for(lambda: next(m for m in tg.chat(neighbour.id) if "哪栋楼" in m.text))
+        tg.push_callback(neighbour, ask, button(ask, "1号楼"))
+        await tg.wait_for(lambda: "已登记" in " ".join(m.text for m in tg.chat(neighbour.id)))
+        tg.push_text(neighbour, "楼道垃圾好多天没人收了")
+        same = await tg.wait_for(lambda: next(m for m in tg.chat(neighbour.id) if "同一件事" in m.text))
+        tg.push_callback(neighbour, same, button(same, "是同一件事"))
+        await tg.wait_for(lambda: "已有 2 位居民反映" in last_text(tg, neighbour.id))
+        await tg.wait_for(lambda: "已有 2 位居民反映" in card.text)
+
+        tg.push_callback(LIMING, card, button(card, "领单"))
+        details = await tg.wait_for(lambda: next(m for m in tg.chat(LIMING.id) if "仅领单人可见" in m.text))
+        tg.push_text(LIMING, "/done 1 已清理")
+        await tg.wait_for(lambda: any("满意吗" in m.text for m in tg.chat(neighbour.id)))
+        tg.push_text(RESIDENT, "没解决，还是一堆")
+        await tg.wait_for(lambda: "返工" in last_text(tg, RESIDENT.id))
+        repost = await tg.wait_for(lambda: next(m for m in tg.chat(G01) if "🔁 返工" in m.text and m.buttons))
+        assert repost.message_id != card.message_id and details
+        await tg.wait_for(lambda: "返工" in last_text(tg, WANGFANG.id))
+    assert await _count(db_url, Order) == 1
+
+
+async def test_a_telegram_voice_message_goes_to_staff_triage(db_url):  # noqa: F811
+    async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url)):
+        await bind_members(tg, (STAFF, "13800000031"))
+        await register_resident(tg)
+        tg.push_raw({"message": tg._user_message(RESIDENT, None, voice={
+            "file_id": "voice-1", "file_unique_id": "u-voice-1", "duration": 4})})
+        await tg.wait_for(lambda: "工单 #1" in " ".join(m.text for m in tg.chat(RESIDENT.id)))
+        await tg.wait_for(lambda: any("语音" in m.text for m in tg.chat(STAFF.id)))
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        order = session.get(Order, 1)
+        assert order.voice == "voice-1" and order.status == "submitted"
+    engine.dispose()
