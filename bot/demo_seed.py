@@ -6,10 +6,10 @@ from datetime import datetime, time, timedelta
 from sqlmodel import select
 
 from handlers.context import Services
-from storage import calendar
+from storage import calendar, consequences, orders
 from storage import people as directory
 from storage.db import transaction
-from storage.models import Building, Grid, Identity, Member, Resident, Role
+from storage.models import Building, Grid, Identity, Member, Order, Resident, Role
 
 GROUPS = {"一网格群": "group-G01", "二网格群": "group-G02", "工作人员群": "group-staff"}
 ROLE_NAMES = {Role.MEMBER: "党员", Role.GRID_LEADER: "网格长", Role.STAFF: "社区工作人员", Role.ADMIN: "管理员"}
@@ -21,9 +21,11 @@ class DemoPerson:
     user_id: str
     role: str
     phone: str | None = None
+    note: str = ""
 
     def describe(self) -> str:
-        return f"{self.name}（{ROLE_NAMES.get(self.role, '居民' if self.role == 'resident' else '未登记')}）"
+        who = ROLE_NAMES.get(self.role, "居民" if self.role == "resident" else "未登记")
+        return f"{self.name}（{who}{'，' + self.note if self.note else ''}）"
 
 
 MEMBERS = [
@@ -32,6 +34,7 @@ MEMBERS = [
     ("刘洋", "13800000031", Role.STAFF, None), ("周敏", "13800000041", Role.ADMIN, None),
 ]
 RESIDENTS = [("张阿姨", "13800000001", "1号楼", "2单元302"), ("王大爷", "13800000002", "3号楼", "1单元501")]
+OPEN_ORDER_OWNER = "王大爷"
 
 
 def seed(services: Services) -> list[DemoPerson]:
@@ -62,9 +65,23 @@ def seed(services: Services) -> list[DemoPerson]:
                 session.add(Identity(platform="console", user_id=f"u-{name}", chat_id=f"u-{name}",
                                      display_name=name, resident_id=resident.id, last_seen_at=now))
             _seed_calendar(session, services, now)
-    residents = [DemoPerson(name, f"u-{name}", "resident", phone) for name, phone, _, _ in RESIDENTS]
+            _seed_open_order(session, services, now)
+    notes = {OPEN_ORDER_OWNER: "有一张待领的工单 #1：试试「催一下」「补充一下…」，或办结后说「没修好」"}
+    residents = [DemoPerson(name, f"u-{name}", "resident", phone, notes.get(name, "")) for name, phone, _, _ in RESIDENTS]
     members = [DemoPerson(name, f"u-{name}", role, phone) for name, phone, role, _ in MEMBERS]
     return [*residents, *members, DemoPerson("新邻居", "u-新邻居", "guest")]
+
+
+def _seed_open_order(session, services: Services, now: datetime) -> None:
+    """王大爷 reported a broken street lamp an hour ago: an open order to chase, add to, reopen."""
+    resident = session.exec(select(Resident).where(Resident.name == OPEN_ORDER_OWNER)).one()
+    building = session.get(Building, resident.building_id)
+    reported = now - timedelta(hours=1)
+    order = orders.submit(session, Order(resident_id=resident.id, building_id=building.id, grid_id=building.grid_id,
+                                         category="property", tier="小事", confidence=0.9, text="3号楼门口的路灯不亮了，晚上看不见路",
+                                         origin_platform="console"), orders.Actor("resident", resident.id), reported)
+    orders.apply(session, order, "dispatch", orders.SYSTEM, reported, dispatched_at=reported, grid_id=building.grid_id)
+    consequences.publish(session, services.policy, services.timezone)  # its card in 二网格群
 
 
 def _seed_calendar(session, services: Services, now: datetime) -> None:

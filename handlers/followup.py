@@ -5,6 +5,7 @@ Each is a move (storage/orders.py: chase, amend, reopen, cancel, follow); what i
 marks, who is told) is storage/consequences.py's. Small talk is answered here too: it moves nothing.
 """
 
+import re
 from datetime import timedelta
 
 from sqlmodel import col, select
@@ -20,6 +21,7 @@ from storage.order_buttons import OrderCb, RateCb
 
 ADD_WINDOW = timedelta(minutes=10)  # words, a photo or a place sent this soon after a report belong to it
 OPEN = (S.SUBMITTED, S.DISPATCHED, S.CLAIMED, S.ESCALATED)
+ADD_PREFIX = re.compile(r"^(再补充|补充一下|补充|另外|再说一下|再说一句)[，,：:、。\s]*")
 
 SMALL_TALK = {
     Kind.SMALL_TALK: "您好！我是{community}服务助手 😊 有什么问题直接告诉我，比如「3号楼路灯坏了」，也可以发照片或位置。",
@@ -72,6 +74,7 @@ def amend(ctx: Ctx, order: Order, note: str | None) -> list[Reply]:
     """补充: the words, photo or place go onto the order; the claimer sees them."""
     inbound = ctx.inbound
     changes: dict = {}
+    note = ADD_PREFIX.sub("", note or "") or None
     if note:
         changes["text"] = f"{order.text}\n补充：{note}"[:2000]
     if inbound.photo:
@@ -99,8 +102,9 @@ def reopen(ctx: Ctx, order: Order, why: str) -> list[Reply]:
                  dispatched_at=ctx.now, reopens=order.reopens + 1)
     except orders.IllegalTransition:
         raise Refusal(f"工单 #{order.id} 现在是「{order_cards.status_name(order)}」，不能退回了。") from None
-    leaders = "、".join(m.name for m in people.grid_leaders(ctx.session, order.grid_id)) or "社区工作人员"
-    return [Reply(f"抱歉！工单 #{order.id} 已退回重新处理（返工），网格长 {leaders} 会跟进。")]
+    leaders = "、".join(m.name for m in people.grid_leaders(ctx.session, order.grid_id))
+    who = f"网格长 {leaders}" if leaders else "社区工作人员"
+    return [Reply(f"抱歉！工单 #{order.id} 已退回重新处理（返工），{who} 会跟进。")]
 
 
 def offer_same(ctx: Ctx, earlier: Order) -> Reply:

@@ -81,7 +81,7 @@ def report(ctx: Ctx) -> list[Reply]:
         return answer if registered else [*answer, ask_building(ctx, "先告诉我您住哪栋楼吧。")]
     if text and not _has_words(text):
         raise Refusal("没看懂您的意思，请用文字说一下遇到了什么问题。")
-    if registered and kind not in (Kind.REPORT, Kind.ADD):
+    if registered and kind != Kind.REPORT:
         answered = followup.follow_up(ctx, kind)
         if answered is not None:
             return answered
@@ -109,7 +109,7 @@ def report(ctx: Ctx) -> list[Reply]:
 def _belongs_to_recent(ctx: Ctx, kind: Kind, text: str) -> bool:
     """Right after a report, a photo, a place or 补充 belongs to it; so do words unless they are
     clearly about something else (another category, said with confidence)."""
-    if kind == Kind.ADD or ctx.inbound.photo or ctx.inbound.location:
+    if ctx.inbound.photo or ctx.inbound.location:
         return True
     if not text:
         return False
