@@ -56,8 +56,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
 
     client, routes = wechat.http_client(), []
     transports.update(wechat.wecom_parts(settings, client))
+    await asyncio.to_thread(wechat.warm_up, services)  # every platform: the first message should not wait
     if settings.wechat_enabled:
-        await asyncio.to_thread(wechat.warm_up, services)
         wechat_routes, wechat_transports = wechat.wechat_parts(settings, services, client, sender.wake)
         routes += wechat_routes
         transports.update(wechat_transports)

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlmodel import col, select
 
+from handlers.classifier import classify
 from handlers.context import Ctx, Refusal
 from handlers.intent import Kind
 from handlers.messages import Reply, buttons
@@ -19,6 +20,7 @@ from storage.models import Member, Order, OrderFollower
 from storage.models import OrderStatus as S
 from storage.order_buttons import OrderCb, RateCb
 
+DESCRIBES_A_PROBLEM = 16  # characters: shorter follow-ups ("都三天了", "是3单元不是2单元") name no new problem
 ADD_WINDOW = timedelta(minutes=10)  # words, a photo or a place sent this soon after a report belong to it
 OPEN = (S.SUBMITTED, S.DISPATCHED, S.CLAIMED, S.ESCALATED)
 ADD_PREFIX = re.compile(r"^(再补充|补充一下|补充|另外|再说一下|再说一句)[，,：:、。\s]*")
@@ -44,9 +46,11 @@ def follow_up(ctx: Ctx, kind: Kind) -> list[Reply] | None:
     if ctx.resident is None:
         return None
     done = _recently_done(ctx) if kind in (Kind.NOT_FIXED, Kind.RESOLVED) else None
+    if done is not None and about_something_else(ctx, done):
+        done = None
     if kind == Kind.NOT_FIXED:
         return reopen(ctx, done, ctx.inbound.text.strip()[:60]) if done is not None else None
-    mine = _open_orders(ctx)
+    mine = [order for order in _open_orders(ctx) if not about_something_else(ctx, order)]
     if not mine:
         return rate_instead(ctx, done) if done is not None else None
     if kind == Kind.CHASE:
@@ -57,6 +61,16 @@ def follow_up(ctx: Ctx, kind: Kind) -> list[Reply] | None:
     if kind == Kind.RESOLVED:
         return _resolved(ctx, mine[0])
     return amend(ctx, mine[0], note=ctx.inbound.text.strip())
+
+
+def about_something_else(ctx: Ctx, order: Order) -> bool:
+    """The words name a problem of another category, with confidence: a new report, not a follow-up
+    ("上个月车棚着过火，到现在电动车还是乱充电，没人管" chases nothing of an order about a lift)."""
+    text = ctx.inbound.text.strip()
+    if len(text) < DESCRIBES_A_PROBLEM:  # the category model is sure of anything on a few words
+        return False
+    verdict = classify(text, ctx.policy)
+    return verdict.confidence >= ctx.policy.confidence_threshold and verdict.category not in (order.category, "other")
 
 
 def chase(ctx: Ctx, order_id: int) -> list[Reply]:

@@ -5,15 +5,26 @@
 - a follow-up on one's own order: 催办 (chase), 补充 (add), 没解决 (not fixed), 已经好了 (resolved)
 - otherwise a report
 
-Small talk is recognised by subtraction: remove every polite, greeting, thanking and filler phrase;
-if nothing that could describe a problem is left, it was small talk. Follow-up phrases are looked
-for in short messages only, and only count when the resident has an order to follow up
-(handlers/followup.py decides that).
+Two steps. The rules: small talk by subtraction (remove every polite, greeting, thanking and filler
+phrase; if nothing that could describe a problem is left, it was small talk) and follow-up phrases
+in short messages. Then, for a short message the rules would file, the intent model (character
+n-grams, the same kind as the category model) trained on handlers/classifier/intent_training.tsv
+against every report in handlers/classifier/training.tsv: it may call it small talk, an opener or a
+follow-up when it is sure. Follow-ups only count when the resident has an order to follow up
+(handlers/followup.py decides that; otherwise the message is a report).
 """
 
 import re
 import unicodedata
 from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from handlers.classifier.model import Model, shipped_examples
+
+INTENT_TRAINING = Path(__file__).with_name("classifier") / "intent_training.tsv"
+MODEL_MAX_CHARS = 30   # longer messages describe something: the model is not asked
+MODEL_SURE = 0.5       # the model overrules "report" only above this probability
 
 
 class Kind(StrEnum):
@@ -77,7 +88,21 @@ def kind_of(text: str) -> Kind:
         return Kind.SMALL_TALK
     if not _OPENER.sub("", rest) and len(cleaned) <= 20:
         return Kind.OPENER
-    return Kind.REPORT
+    return _modelled(cleaned) if len(cleaned) <= MODEL_MAX_CHARS else Kind.REPORT
+
+
+def _modelled(cleaned: str) -> Kind:
+    """The intent model's call on a short message the rules would file; a report unless it is sure."""
+    probabilities = intent_model().probabilities(cleaned)
+    best = max(probabilities, key=probabilities.__getitem__)
+    return Kind(best) if best != Kind.REPORT and probabilities[best] >= MODEL_SURE else Kind.REPORT
+
+
+@lru_cache(maxsize=1)
+def intent_model() -> Model:
+    """Trained once per process (about a second): intent examples against the shipped reports."""
+    reports = [(Kind.REPORT.value, text) for _, text in shipped_examples()]
+    return Model(shipped_examples(INTENT_TRAINING) + reports)
 
 
 def _strip_symbols(text: str) -> str:

@@ -113,9 +113,8 @@ def _belongs_to_recent(ctx: Ctx, kind: Kind, text: str) -> bool:
         return True
     if not text:
         return False
-    verdict = classify(text, ctx.policy)
     recent = followup.newest_open(ctx)
-    return recent is not None and not (verdict.confidence >= ctx.policy.confidence_threshold and verdict.category != recent.category)
+    return recent is not None and not followup.about_something_else(ctx, recent)
 
 
 def same_thing_answer(ctx: Ctx, state: conversation.State) -> list[Reply] | None:

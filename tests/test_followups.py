@@ -1,6 +1,7 @@
 """Residents as they really write: small talk, 催办, 补充, 返工, the same thing twice, voice — through handlers.router."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func
@@ -149,3 +150,21 @@ def test_a_telegram_voice_message_is_kept_and_goes_to_staff_triage(chat, service
     order = _order(services)
     assert order.voice == "voice-file-1" and order.status == S.SUBMITTED
     assert any("语音" in text for text in chat.texts(STAFF))
+
+
+def test_every_labelled_report_of_the_shared_samples_is_still_a_report():
+    from handlers.intent import Kind, kind_of
+
+    samples = Path(__file__).resolve().parents[2] / "shared" / "samples" / "resident_messages.tsv"
+    if not samples.exists():
+        pytest.skip(f"!!! {samples} not found: the shared samples are not beside this checkout !!!")
+    rows = [line.split("\t")[:2] for line in samples.read_text(encoding="utf-8").splitlines() if "\t" in line]
+    missed = [text for category, text in rows if category != "other" and kind_of(text) != Kind.REPORT]
+    assert missed == []
+
+
+def test_a_new_problem_worded_like_a_chase_is_filed_while_another_order_is_open(chat):  # noqa: F811
+    chat.say(RESIDENT, LITTER)
+    chat.tick(chat.services.clock() + timedelta(minutes=30))
+    answer = chat.say(RESIDENT, "上个月车棚着过一次火，到现在电动车还是乱充电，没人管")
+    assert "工单 #2" in answer and _order(chat.services).chases == 0

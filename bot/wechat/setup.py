@@ -34,7 +34,10 @@ def http_client() -> httpx.AsyncClient:
 
 
 def warm_up(services: Services) -> None:
-    """Load the classifier before the first push: its first use takes seconds, and WeChat gives 5."""
+    """Load the classifier and the intent model before the first message: their first use takes
+    seconds, and WeChat gives 5."""
     from handlers.classifier import classify
+    from handlers.intent import intent_model
 
     classify("楼道里的灯坏了", services.policy)
+    intent_model()
