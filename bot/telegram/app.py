@@ -38,15 +38,21 @@ class PerUserOrder(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = 64):
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
+        self._holders: dict[int, int] = {}  # updates of that person running or waiting for the lock
 
     async def do_process_update(self, update: object, coroutine: Coroutine[Any, Any, Any]) -> None:
         key = update.effective_user.id if isinstance(update, Update) and update.effective_user else 0
         lock = self._locks.setdefault(key, asyncio.Lock())
+        self._holders[key] = self._holders.get(key, 0) + 1
         try:
             async with lock:
                 await coroutine
         finally:
-            if not lock.locked():
+            # Dropped only when nobody waits: a lock that merely looks free while the next waiter is
+            # being woken would let a third update start beside the second.
+            self._holders[key] -= 1
+            if not self._holders[key]:
+                del self._holders[key]
                 self._locks.pop(key, None)
 
     async def initialize(self) -> None:
