@@ -3,8 +3,8 @@
 from wechatpy.events import ClickEvent, SubscribeEvent
 from wechatpy.messages import BaseMessage, ImageMessage, LocationMessage, TextMessage, VoiceMessage
 
-from storage.order_buttons import BadCallback, unpack
 from handlers.messages import Inbound
+from storage.order_buttons import BadCallback, unpack
 
 PLATFORM = "wechat"
 
@@ -41,7 +41,10 @@ def _menu_click(base: dict, key: str) -> Inbound:
 
 
 def _key(message: BaseMessage) -> str:
+    """MsgId where there is one. An event has none: WeChat's retry repeats sender, time, event and
+    key, while two menu taps in the same second differ in what was tapped."""
     msg_id = getattr(message, "id", None)
     if msg_id:
         return str(msg_id)
-    return f"{message.source}:{int(message.create_time.timestamp())}"
+    what = f"{getattr(message, 'event', '')}:{getattr(message, 'key', '') or ''}"
+    return f"{message.source}:{int(message.create_time.timestamp())}:{what}"
