@@ -1,8 +1,10 @@
 """The Official Account callback `GET|POST /wechat`: verify, parse, hand to handlers, reply at once."""
 
 import asyncio
+import hashlib
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -33,6 +35,7 @@ NOTHING = "success"   # what WeChat expects when there is nothing to say
 ANSWER_WITHIN = 3.0   # seconds; WeChat waits 5 for a passive reply, then retries the push; a busy
                       # event loop reaches the reply late, so the margin is wide
 WAKE_AFTER = 0.2      # seconds a push's notices may wait for the sender's next pass
+REPLAY_WINDOW = 300   # seconds: a signed request older (or newer) than this is refused
 
 
 class BadRequest(Exception):
@@ -41,8 +44,10 @@ class BadRequest(Exception):
 
 class WeChatCallback:
     def __init__(self, services: Services, token: str, appid: str, aes_key: str | None,
-                 wake: Callable[[], None] = lambda: None):
+                 wake: Callable[[], None] = lambda: None, wall: Callable[[], float] = time.time):
         self.services = services
+        self.wall = wall  # WeChat's timestamps are wall-clock time, whatever the business clock says
+        self._nonces: dict[str, tuple[float, str]] = {}  # nonce → (when seen, digest of its body)
         self.token = token
         self.crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
         self.wake = wake
@@ -59,6 +64,8 @@ class WeChatCallback:
         body = await request.body()
         if len(body) > MAX_BODY:
             return PlainTextResponse("too large", status_code=413)
+        if not self._not_replayed(query, body):
+            return PlainTextResponse("forbidden", status_code=403)
         try:
             xml = self._opened(body, query)
             message = _message(xml)
@@ -118,6 +125,29 @@ class WeChatCallback:
     def _wake_now(self) -> None:
         self._wake_pending = False
         self.wake()
+
+    def _not_replayed(self, query, body: bytes) -> bool:
+        """The signature covers token, timestamp and nonce, not the body (plain mode): a captured
+        request could carry any body, forever. So: a timestamp within REPLAY_WINDOW of now, and a
+        nonce not seen before with another body (WeChat's own retry repeats the body: the inbox
+        answers it the same)."""
+        now = self.wall()
+        try:
+            sent_at = int(query.get("timestamp", ""))
+        except ValueError:
+            return False
+        if abs(now - sent_at) > REPLAY_WINDOW:
+            logger.warning("wechat push with a timestamp %d s off refused", now - sent_at)
+            return False
+        for nonce in [n for n, (seen, _) in self._nonces.items() if seen < now - REPLAY_WINDOW]:
+            del self._nonces[nonce]
+        digest = hashlib.sha256(body).hexdigest()
+        nonce = query.get("nonce", "")
+        earlier = self._nonces.setdefault(nonce, (now, digest))
+        if earlier[1] != digest:
+            logger.warning("wechat push reusing nonce %s with another body refused", nonce)
+            return False
+        return True
 
     def _echo(self, query) -> Response:
         if not self._plain_signature_holds(query):
