@@ -9,7 +9,14 @@ from sqlmodel import Session, select
 from storage.models import InboxEntry, Order
 from tests.fake_wechat import TOKEN, Account, message_xml, sign, text_fields, wechat_settings
 from tests.running import running
-from tests.test_wechat import RESIDENT, engine_wx, register_resident, wx  # noqa: F401 (fixtures)
+from tests.test_wechat import (  # noqa: F401 (engine_wx, wx: fixtures)
+    LIMING,
+    RESIDENT,
+    card_with_liming_bound,
+    engine_wx,
+    register_resident,
+    wx,
+)
 
 
 def _inbox(engine) -> int:
@@ -48,3 +55,18 @@ async def test_11_a_captured_request_cannot_be_replayed_with_another_body(engine
         assert (await account.send(stale, body)).status_code == 403
     with Session(engine_wx) as session:
         assert session.exec(select(func.count()).select_from(Order)).one() == 0
+
+
+async def test_8_a_number_never_presses_a_button_of_a_message_not_delivered(engine_wx, wx, database_url):  # noqa: F811
+    settings = wechat_settings(wx.root, database_url)
+    async with running(settings), httpx.AsyncClient() as client:
+        account = await Account(settings, client).ready()
+        await card_with_liming_bound(account, wx, engine_wx)
+        wx.out_of_window.add(LIMING)  # WeChat refuses 李明's customer-service messages (45015)
+        assert "已由您领取" in await account.text(LIMING, "领单 1")
+        await wx.wait_for(lambda: (LIMING, 45015) in wx.refused)  # the details with 完成 / 退单: held
+        answer = await account.text(LIMING, "2")  # 2 would be 退单, on a message 李明 never saw
+        assert "仅领单人可见" in answer and "已退单" not in answer  # the held details come now, unpressed
+        with Session(engine_wx) as session:
+            assert session.get(Order, 1).status == "claimed"
+        assert "已退单" in await account.text(LIMING, "2")  # now it was shown: 2 presses 退单

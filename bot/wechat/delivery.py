@@ -33,24 +33,27 @@ def wechat_transport(api: WeChatApi, engine: Engine, clock: Callable[[], datetim
         shown = render([row.payload])
         last_seen = await asyncio.to_thread(_last_seen, engine, row.chat_id)
         if last_seen is None or clock() - last_seen > SERVICE_WINDOW:
-            return await _outside_window(row.chat_id, shown.text, "last message over 48 h ago")
-        # Remembered before sending: a person may answer "1" the moment the message shows.
-        await asyncio.to_thread(_remember, engine, row.chat_id, shown.choices)
+            return await _outside_window(row.chat_id, shown, "last message over 48 h ago")
         body = await api.send_text(row.chat_id, shown.text)
         code = body.get("errcode", 0)
         if code == 0:
+            # Only a message that arrived may be answered by number. (An answer typed in the moment
+            # between its arrival and this write finds no choice and is read as words.)
+            await asyncio.to_thread(_remember, engine, row.chat_id, shown.choices)
             return Delivered(str(body.get("msgid", "")) or None)
         if code in OUT_OF_WINDOW:
-            return await _outside_window(row.chat_id, shown.text, f"{code}: {body.get('errmsg', '')}")
+            return await _outside_window(row.chat_id, shown, f"{code}: {body.get('errmsg', '')}")
         if code in NO_SUCH_USER:
             return GiveUp(f"{code}: {body.get('errmsg', '')}")
         return Retry(f"{code}: {body.get('errmsg', '')}")
 
-    async def _outside_window(openid: str, text: str, why: str) -> Outcome:
-        """A template message where one is configured; otherwise held for the next passive reply."""
+    async def _outside_window(openid: str, shown, why: str) -> Outcome:
+        """A template message where one is configured; otherwise held for the next passive reply
+        (whose choices are remembered when that reply shows them: bot/wechat/callback.py)."""
         if template_id:
-            body = await api.send_template(openid, template_id, text)
+            body = await api.send_template(openid, template_id, shown.text)
             if body.get("errcode", 0) == 0:
+                await asyncio.to_thread(_remember, engine, openid, shown.choices)
                 return Delivered(str(body.get("msgid", "")) or None)
             logger.warning("template message to %s refused: %s", openid, body)
         return Held(why)
