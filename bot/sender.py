@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, update
 
 from bot.metrics import FAILED, SENT
-from storage import outbox
+from storage import chat_moves, outbox
 from storage.db import transaction
 from storage.models import OutboxMessage
 
@@ -51,7 +51,15 @@ class Held:
     error: str
 
 
-Outcome = Delivered | Retry | GiveUp | Held
+@dataclass(frozen=True)
+class Moved:
+    """The chat has a new id (a Telegram group upgraded to a supergroup): send there from now on."""
+
+    error: str
+    new_chat_id: str
+
+
+Outcome = Delivered | Retry | GiveUp | Held | Moved
 Transport = Callable[[OutboxMessage, str | None], Awaitable[Outcome]]
 
 
@@ -120,7 +128,7 @@ class OutboxSender:
             for index, row in enumerate(rows):
                 outcome = await self._attempt(row)
                 await asyncio.to_thread(self._record, row, outcome)
-                if isinstance(outcome, Retry):
+                if isinstance(outcome, Retry | Moved):
                     await asyncio.to_thread(self._unlease, [r.id for r in rows[index + 1:]])
                     return  # later rows of this chat wait: order is kept
 
@@ -147,6 +155,12 @@ class OutboxSender:
                 outbox.mark_sent(session, row.id, now, outcome.message_id)
                 self.delivered += 1
                 SENT.labels(row.platform).inc()
+                return
+            if isinstance(outcome, Moved):
+                moved = chat_moves.move_chat(session, row.platform, row.chat_id, outcome.new_chat_id, now)
+                logger.info("chat %s:%s moved to %s; %d notice(s) follow it", row.platform, row.chat_id,
+                            outcome.new_chat_id, moved)
+                outbox.mark_retry(session, row.id, now, outcome.error)  # again at once, to the new chat
                 return
             if isinstance(outcome, Held):
                 logger.info("outbox %s held for %s:%s: %s", row.id, row.platform, row.chat_id, outcome.error)

@@ -107,14 +107,17 @@ def report(ctx: Ctx) -> list[Reply]:
 
 
 def _belongs_to_recent(ctx: Ctx, kind: Kind, text: str) -> bool:
-    """Right after a report, a photo, a place or 补充 belongs to it; so do words unless they are
-    clearly about something else (another category, said with confidence)."""
+    """Right after a report, a photo or a place belongs to it (补充 words were taken as a follow-up
+    already); so do words of the same category, or that name no category with confidence."""
     if ctx.inbound.photo or ctx.inbound.location:
         return True
     if not text:
         return False
     recent = followup.newest_open(ctx)
-    return recent is not None and not followup.about_something_else(ctx, recent)
+    if recent is None:
+        return False
+    verdict = classify(text, ctx.policy)
+    return verdict.category == recent.category or verdict.confidence < ctx.policy.confidence_threshold
 
 
 def same_thing_answer(ctx: Ctx, state: conversation.State) -> list[Reply] | None:

@@ -157,6 +157,7 @@ class FakeTelegram:
         self._callback_ids = itertools.count(1)
         self._upload_ids = itertools.count(1)
         self._failures: dict[int, list[ApiError]] = defaultdict(list)
+        self.migrated: dict[int, int] = {}  # group → the supergroup it was upgraded to
         self._wakeup = asyncio.Event()
         self._closing = False
         self._server: uvicorn.Server | None = None
@@ -305,6 +306,9 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: chat not found") from None
         if self._failures.get(chat_id):
             raise self._failures[chat_id].pop(0)
+        if chat_id in self.migrated:
+            raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                           {"migrate_to_chat_id": self.migrated[chat_id]})
         return chat_id
 
     def _store(self, chat_id: int, msg: dict, photo: str | None = None) -> dict:
@@ -476,6 +480,11 @@ class FakeTelegram:
         description = description or _FAILURE_TEXT.get(status) or HTTPStatus(status).phrase
         self._failures[chat_id].extend(
             ApiError(status, description, params) for _ in range(count))
+
+    def upgrade_to_supergroup(self, chat_id: int, new_chat_id: int) -> None:
+        """As when a group's admin upgrades it: every later call to the old id answers 400 with
+        ``migrate_to_chat_id``."""
+        self.migrated[chat_id] = new_chat_id
 
     def chat(self, chat_id: int) -> list[SentMessage]:
         """Bot messages in ``chat_id``, oldest first (live objects, edits show up)."""

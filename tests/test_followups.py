@@ -168,3 +168,8 @@ def test_a_new_problem_worded_like_a_chase_is_filed_while_another_order_is_open(
     chat.tick(chat.services.clock() + timedelta(minutes=30))
     answer = chat.say(RESIDENT, "上个月车棚着过一次火，到现在电动车还是乱充电，没人管")
     assert "工单 #2" in answer and _order(chat.services).chases == 0
+
+
+def test_another_problem_right_after_a_report_is_its_own_order(chat):  # noqa: F811
+    chat.say(RESIDENT, LITTER)
+    assert "工单 #2" in chat.say(RESIDENT, "楼上天天半夜装修，吵得睡不着觉")

@@ -7,13 +7,14 @@ from aiolimiter import AsyncLimiter
 from telegram import Bot
 from telegram.error import (
     BadRequest,
+    ChatMigrated,
     Forbidden,
     NetworkError,
     RetryAfter,
     TelegramError,
 )
 
-from bot.sender import Delivered, GiveUp, Outcome, Retry
+from bot.sender import Delivered, GiveUp, Moved, Outcome, Retry
 from bot.telegram.render import inline_keyboard
 from storage.models import OutboxMessage
 
@@ -32,6 +33,8 @@ def transport(bot: Bot, pace: float | None = None):
                 return await _call(bot, row, payload, markup, edit_target)
         except RetryAfter as error:
             return Retry(f"429: {error.message}", retry_after=_seconds(error.retry_after))
+        except ChatMigrated as error:
+            return Moved(f"400: {error.message}", str(error.new_chat_id))
         except Forbidden as error:
             return GiveUp(f"403: {error.message}")
         except BadRequest as error:
