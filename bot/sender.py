@@ -79,13 +79,16 @@ class OutboxSender:
     """One task per process: lease due rows, deliver chat by chat, record each outcome."""
 
     def __init__(self, engine: Engine, transports: dict[str, Transport], clock: Callable[[], datetime],
-                 idle_poll: float = 1.0, max_chats: int = 64):
+                 idle_poll: float = 1.0, max_chats: int = 64, renew_every: float = LEASE.total_seconds() / 3):
         self.engine = engine
         self.transports = transports
         self.clock = clock
         self.idle_poll = idle_poll
+        self.renew_every = renew_every
         self._wake = asyncio.Event()
         self._chats = asyncio.Semaphore(max_chats)
+        self._in_flight: dict[str, asyncio.Task] = {}  # chat → its delivery, while `run` goes on
+        self._leased: set[int] = set()                  # rows leased by this sender, not yet recorded
         self.delivered = 0
         self.failed = 0
 
@@ -93,23 +96,59 @@ class OutboxSender:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop`. Each chat is delivered by a task of its own: a chat held back by its
+        platform (a group at 20 a minute) never delays another chat's urgent alert."""
         if self.engine.dialect.name == "sqlite":
             await asyncio.to_thread(self._release_leases)  # one process: leases of a dead run are void
+        renewing = asyncio.create_task(self._keep_leases(stop))
         while not stop.is_set():
             self._wake.clear()
             try:
-                worked = await self.deliver_due()
+                started = await self._start_due()
             except Exception:
                 logger.exception("outbox pass failed")
-                worked = False
-            if not worked:
+                started = False
+            if not started:
                 waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
                 await asyncio.wait(waiters, timeout=self.idle_poll, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:
                     waiter.cancel()
+        renewing.cancel()
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    async def _start_due(self) -> bool:
+        """Lease what is due and start a delivery task per chat. True if any started."""
+        batches = await asyncio.to_thread(self._lease)
+        for chat, rows in batches.items():
+            if chat in self._in_flight:  # cannot happen while leases hold; never send one chat twice
+                await asyncio.to_thread(self._unlease, [row.id for row in rows])
+                continue
+            task = asyncio.create_task(self._deliver_chat(rows))
+            self._in_flight[chat] = task
+            task.add_done_callback(lambda _, c=chat: self._finished(c))
+        return bool(batches)
+
+    def _finished(self, chat: str) -> None:
+        self._in_flight.pop(chat, None)
+        self.wake()  # the chat may have more due
+
+    async def _keep_leases(self, stop: asyncio.Event) -> None:
+        """Renew the leases of rows still being sent, so no other process leases them again."""
+        while not stop.is_set():
+            await asyncio.sleep(self.renew_every)
+            if self._leased:
+                try:
+                    await asyncio.to_thread(self._renew, list(self._leased))
+                except Exception:
+                    logger.exception("outbox lease renewal failed")
+
+    def _renew(self, row_ids: list[int]) -> None:
+        with transaction(self.engine) as session:
+            outbox.renew_leases(session, row_ids, self.clock() + LEASE)
 
     async def deliver_due(self) -> bool:
-        """One pass over what is due now. True if anything was attempted."""
+        """One whole pass over what is due now, awaited (the console demo and tests step with it)."""
         batches = await asyncio.to_thread(self._lease)
         if batches:
             await asyncio.gather(*(self._deliver_chat(rows) for rows in batches.values()))
@@ -117,7 +156,9 @@ class OutboxSender:
 
     def _lease(self) -> dict[str, list[OutboxMessage]]:
         with transaction(self.engine) as session:
-            return outbox.due_batches(session, set(self.transports), self.clock(), LEASE)
+            batches = outbox.due_batches(session, set(self.transports), self.clock(), LEASE)
+        self._leased.update(row.id for rows in batches.values() for row in rows)
+        return batches
 
     def _release_leases(self) -> None:
         with transaction(self.engine) as session:
@@ -128,8 +169,11 @@ class OutboxSender:
             for index, row in enumerate(rows):
                 outcome = await self._attempt(row)
                 await asyncio.to_thread(self._record, row, outcome)
+                self._leased.discard(row.id)
                 if isinstance(outcome, Retry | Moved):
-                    await asyncio.to_thread(self._unlease, [r.id for r in rows[index + 1:]])
+                    rest = [r.id for r in rows[index + 1:]]
+                    await asyncio.to_thread(self._unlease, rest)
+                    self._leased.difference_update(rest)
                     return  # later rows of this chat wait: order is kept
 
     async def _attempt(self, row: OutboxMessage) -> Outcome:

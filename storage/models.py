@@ -189,7 +189,8 @@ class OutboxState(StrEnum):
 class OutboxMessage(SQLModel, table=True):
     """A notification to deliver, written in the transaction of the change that caused it."""
 
-    __table_args__ = (Index("ix_outbox_state_id", "state", "id"),)
+    __table_args__ = (Index("ix_outbox_state_id", "state", "id"),
+                      Index("ix_outbox_chat_state_id", "platform", "chat_id", "state", "id"))
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True)
     platform: str

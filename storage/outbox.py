@@ -3,8 +3,9 @@
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, update
-from sqlmodel import Session, select
+from sqlalchemy import case, exists, or_, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
 
 from storage.db import insert_if_new
 from storage.models import OutboxMessage, OutboxState
@@ -37,32 +38,45 @@ def due_batches(session: Session, platforms: set[str], now: datetime, lease: tim
                 limit: int = 500) -> dict[str, list[OutboxMessage]]:
     """Lease what is due, grouped by chat, each chat's rows in order — urgent rows first.
 
-    A chat whose oldest pending row is not due yet (or leased by another worker) blocks that
-    chat's later rows: per-chat order is kept across retries.
+    Due is decided in SQL: rows waiting out a backoff (a platform outage during a fan-out) never
+    crowd due rows of other chats out of the batch. A chat whose earlier pending row is not due
+    yet, or leased by another worker, sends none of its later rows: per-chat order is kept.
     """
+    earlier = aliased(OutboxMessage)
+    held_back = exists().where(
+        earlier.platform == OutboxMessage.platform, earlier.chat_id == OutboxMessage.chat_id,
+        earlier.state == OutboxState.PENDING, earlier.id < OutboxMessage.id,
+        or_(earlier.not_before > now, earlier.lease_until > now),
+    )
     query = (
         select(OutboxMessage)
-        .where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.platform.in_(platforms))
-        .order_by(case((OutboxMessage.key.startswith(URGENT_PREFIX), 0), else_=1), OutboxMessage.id)
+        .where(OutboxMessage.state == OutboxState.PENDING, col(OutboxMessage.platform).in_(platforms),
+               OutboxMessage.not_before <= now,
+               or_(col(OutboxMessage.lease_until).is_(None), OutboxMessage.lease_until <= now),
+               ~held_back)
+        .order_by(case((col(OutboxMessage.key).startswith(URGENT_PREFIX), 0), else_=1), OutboxMessage.id)
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+        query = query.with_for_update(skip_locked=True, of=OutboxMessage)
     batches: dict[str, list[OutboxMessage]] = defaultdict(list)
-    blocked: set[tuple[str, str]] = set()
     for row in session.exec(query):
-        chat = (row.platform, row.chat_id)
-        if chat in blocked:
-            continue
-        if row.not_before > now or (row.lease_until is not None and row.lease_until > now):
-            blocked.add(chat)
-            continue
         batches[f"{row.platform}:{row.chat_id}"].append(row)
+    for rows in batches.values():
+        rows.sort(key=lambda row: row.id)  # urgent chats first; within a chat, the order written
     leased = [row.id for rows in batches.values() for row in rows]
     if leased:
-        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(leased))
+        session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(leased))
                         .values(lease_until=now + lease))
     return batches
+
+
+def renew_leases(session: Session, row_ids: list[int], until: datetime) -> None:
+    """Keep rows still being sent leased: a slow send must not be leased again and sent twice."""
+    if row_ids:
+        session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(row_ids),
+                                                    OutboxMessage.state == OutboxState.PENDING)
+                        .values(lease_until=until))
 
 
 def mark_sent(session: Session, row_id: int, now: datetime, message_id: str | None) -> None:
