@@ -46,22 +46,25 @@ def read_tsv(path: Path) -> list[tuple[str, str]]:
 
 def read_holdout(path: Path = HOLDOUT) -> list[tuple[str, str, bool]]:
     """(category, text, urgent) rows; `#` lines are the file's own notes."""
-    rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()
-            if "\t" in line and not line.startswith("#")]
+    rows = [
+        line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if "\t" in line and not line.startswith("#")
+    ]
     return [(code.strip(), text.strip(), urgent.strip() == "1") for code, text, urgent in rows]
 
 
 def read_urgency_holdout(path: Path) -> tuple[list[str], list[str]]:
     """(emergencies, ordinary messages) from the urgency-only holdout."""
-    rows = [line.split("\t", 1) for line in path.read_text(encoding="utf-8").splitlines()
-            if "\t" in line and not line.startswith("#")]
-    return ([text.strip() for flag, text in rows if flag.strip() == "1"],
-            [text.strip() for flag, text in rows if flag.strip() == "0"])
+    rows = [
+        line.split("\t", 1) for line in path.read_text(encoding="utf-8").splitlines() if "\t" in line and not line.startswith("#")
+    ]
+    return (
+        [text.strip() for flag, text in rows if flag.strip() == "1"],
+        [text.strip() for flag, text in rows if flag.strip() == "0"],
+    )
 
 
 def read_lines(path: Path) -> list[str]:
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip() and not line.startswith("#")]
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")]
 
 
 def is_emergency_sample(text: str) -> bool:
@@ -116,8 +119,10 @@ def print_held_out(title: str, policy, truth: list[str], verdicts: list) -> None
     sure = [(t, v) for t, v in zip(truth, verdicts, strict=True) if v.confidence >= threshold]
     sure_right = sum(t == v.category for t, v in sure)
     print(f"\n{title}: {accuracy(truth, guess):.1%}")
-    print(f"  at confidence ≥ {threshold}: {len(sure)} messages, {sure_right / max(len(sure), 1):.1%} right; "
-          f"{len(truth) - len(sure)} go to staff triage\n")
+    print(
+        f"  at confidence ≥ {threshold}: {len(sure)} messages, {sure_right / max(len(sure), 1):.1%} right; "
+        f"{len(truth) - len(sure)} go to staff triage\n"
+    )
     print_table(list(policy.categories), truth, guess)
 
 
@@ -128,10 +133,12 @@ def print_urgency(title: str, policy, emergencies: list[str], ordinary: list[str
     rules = urgency_rules(policy.raw)
     caught = sum(matches_a_pattern(text, rules.patterns, rules.hypothetical) for text in emergencies)
     false = sum(matches_a_pattern(text, rules.patterns, rules.hypothetical) for text in ordinary)
-    print(f"\n{title}: emergency recall {len(emergencies) - len(missed)}/{len(emergencies)}"
-          f" ({1 - len(missed) / len(emergencies):.0%}); "
-          f"false alarms {len(alarms)}/{len(ordinary)} ordinary ({len(alarms) / len(ordinary):.1%})"
-          f"   [patterns alone: {caught}/{len(emergencies)}, false {false}/{len(ordinary)}]")
+    print(
+        f"\n{title}: emergency recall {len(emergencies) - len(missed)}/{len(emergencies)}"
+        f" ({1 - len(missed) / len(emergencies):.0%}); "
+        f"false alarms {len(alarms)}/{len(ordinary)} ordinary ({len(alarms) / len(ordinary):.1%})"
+        f"   [patterns alone: {caught}/{len(emergencies)}, false {false}/{len(ordinary)}]"
+    )
     for text in missed:
         print(f"  missed: {text}")
     for text in alarms:
@@ -151,27 +158,47 @@ def main() -> None:
     print(f"1,000 messages after start-up: {elapsed:.2f} s ({'OK' if elapsed < 2 else 'TOO SLOW'}, limit 2 s)")
 
     cv_truth, cv_guess = cross_validated_guesses(policy)
-    print(f"\ncross-validated accuracy (stratified 5-fold, {len(cv_truth)} shipped examples): "
-          f"{accuracy(cv_truth, cv_guess):.1%}\n")
+    print(
+        f"\ncross-validated accuracy (stratified 5-fold, {len(cv_truth)} shipped examples): {accuracy(cv_truth, cv_guess):.1%}\n"
+    )
     print_table(list(policy.categories), cv_truth, cv_guess)
 
-    print_held_out(f"shared-sample accuracy ({len(samples)} samples, never trained on, but seen while "
-                   "writing batch 2)", policy, [code for code, _ in samples], [classify(t, policy) for t in texts])
+    print_held_out(
+        f"shared-sample accuracy ({len(samples)} samples, never trained on, but seen while writing batch 2)",
+        policy,
+        [code for code, _ in samples],
+        [classify(t, policy) for t in texts],
+    )
     holdout = read_holdout()
-    print_held_out(f"HOLDOUT accuracy ({len(holdout)} fresh messages, frozen before any model saw them)", policy,
-                   [code for code, _, _ in holdout], [classify(text, policy) for _, text, _ in holdout])
+    print_held_out(
+        f"HOLDOUT accuracy ({len(holdout)} fresh messages, frozen before any model saw them)",
+        policy,
+        [code for code, _, _ in holdout],
+        [classify(text, policy) for _, text, _ in holdout],
+    )
 
-    print_urgency("shared samples + bench/emergencies.txt", policy,
-                  read_lines(EMERGENCIES) + [text for text in texts if is_emergency_sample(text)],
-                  [text for text in texts if not is_emergency_sample(text)])
-    print_urgency("holdout", policy, [text for _, text, urgent in holdout if urgent],
-                  [text for _, text, urgent in holdout if not urgent])
-    print_urgency("urgency holdout 2 (the rules were fixed on its errors since: optimistic)", policy,
-                  *read_urgency_holdout(URGENCY_HOLDOUT))
-    print_urgency("urgency holdout 3 (never trained on; its errors were seen while the model was chosen)", policy,
-                  *read_urgency_holdout(URGENCY_HOLDOUT_3))
-    print_urgency("URGENCY HOLDOUT 4 (written blind, committed before any rule or model ran on it: the honest "
-                  "figure)", policy, *read_urgency_holdout(URGENCY_HOLDOUT_4))
+    print_urgency(
+        "shared samples + bench/emergencies.txt",
+        policy,
+        read_lines(EMERGENCIES) + [text for text in texts if is_emergency_sample(text)],
+        [text for text in texts if not is_emergency_sample(text)],
+    )
+    print_urgency(
+        "holdout", policy, [text for _, text, urgent in holdout if urgent], [text for _, text, urgent in holdout if not urgent]
+    )
+    print_urgency(
+        "urgency holdout 2 (the rules were fixed on its errors since: optimistic)", policy, *read_urgency_holdout(URGENCY_HOLDOUT)
+    )
+    print_urgency(
+        "urgency holdout 3 (never trained on; its errors were seen while the model was chosen)",
+        policy,
+        *read_urgency_holdout(URGENCY_HOLDOUT_3),
+    )
+    print_urgency(
+        "URGENCY HOLDOUT 4 (written blind, committed before any rule or model ran on it: the honest figure)",
+        policy,
+        *read_urgency_holdout(URGENCY_HOLDOUT_4),
+    )
 
 
 if __name__ == "__main__":

@@ -102,7 +102,7 @@ def run_line(template: Path, folder: Path, n: int, text: str, label: str, kind: 
         return not created, answer
     if label == "report":
         return created, answer
-    new_moves = moves[len(before_moves):]
+    new_moves = moves[len(before_moves) :]
     return (not created and EXPECTED_MOVE[kind] in new_moves), answer
 
 
@@ -151,12 +151,17 @@ def main() -> None:
                 continue
             rows = read_reports(path)
             base = 10_000 if "holdout" in name else 20_000
-            missed = [(text, cat) for i, (text, cat) in enumerate(rows)
-                      if not run_line(template, folder, base + i, text, "report", "")[0]]
+            missed = [
+                (text, cat)
+                for i, (text, cat) in enumerate(rows)
+                if not run_line(template, folder, base + i, text, "report", "")[0]
+            ]
             others = sum(1 for _, cat in rows if cat == "other")
             missed_others = [text for text, cat in missed if cat == "other"]
-            print(f"{name}: {len(rows) - len(missed)}/{len(rows)} still become orders "
-                  f"({len(missed_others)} of the {others} labelled `other` did not)")
+            print(
+                f"{name}: {len(rows) - len(missed)}/{len(rows)} still become orders "
+                f"({len(missed_others)} of the {others} labelled `other` did not)"
+            )
             for text, cat in missed:
                 print(f"    not filed ({cat}): {text}")
     print(f"({time.perf_counter() - started:.0f} s)")

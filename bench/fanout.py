@@ -45,21 +45,40 @@ def prepare(folder: Path, members: int) -> str:
     now = datetime.now(UTC)
     with transaction(engine) as session:
         apply_roster(session, read_roster(ROSTER))
-        session.execute(insert(Member), [{"name": f"党员{n}", "phone": f"199{n:08d}", "role": "member",
-                                          "branch": "压测支部"} for n in range(members)])
+        session.execute(
+            insert(Member),
+            [{"name": f"党员{n}", "phone": f"199{n:08d}", "role": "member", "branch": "压测支部"} for n in range(members)],
+        )
         ids = session.exec(select(Member.id).where(Member.branch == "压测支部").order_by(Member.id)).all()
-        session.execute(insert(Identity), [{"platform": "telegram", "user_id": str(FIRST_MEMBER + n),
-                                            "chat_id": str(FIRST_MEMBER + n), "member_id": member_id, "display_name": ""}
-                                           for n, member_id in enumerate(ids)])
+        session.execute(
+            insert(Identity),
+            [
+                {
+                    "platform": "telegram",
+                    "user_id": str(FIRST_MEMBER + n),
+                    "chat_id": str(FIRST_MEMBER + n),
+                    "member_id": member_id,
+                    "display_name": "",
+                }
+                for n, member_id in enumerate(ids)
+            ],
+        )
         building = session.exec(select(Building)).first()
         resident = Resident(name="张阿姨", building_id=building.id)
         session.add(resident)
         session.flush()
-        session.add(Identity(platform="telegram", user_id=str(RESIDENT.id), chat_id=str(RESIDENT.id),
-                             resident_id=resident.id))
-        session.add(StudySession(title="压测学习", kind="党课", branch="压测支部", place="线上",
-                                 start_at=now + timedelta(hours=1, seconds=-5), end_at=now + timedelta(hours=2),
-                                 created_at=now - timedelta(days=1)))
+        session.add(Identity(platform="telegram", user_id=str(RESIDENT.id), chat_id=str(RESIDENT.id), resident_id=resident.id))
+        session.add(
+            StudySession(
+                title="压测学习",
+                kind="党课",
+                branch="压测支部",
+                place="线上",
+                start_at=now + timedelta(hours=1, seconds=-5),
+                end_at=now + timedelta(hours=2),
+                created_at=now - timedelta(days=1),
+            )
+        )
     engine.dispose()
     (folder / "policy.toml").write_text(POLICY, encoding="utf-8")
     return url
@@ -68,8 +87,14 @@ def prepare(folder: Path, members: int) -> str:
 async def start(env: dict, port: int) -> asyncio.subprocess.Process:
     import httpx
 
-    process = await asyncio.create_subprocess_exec(GRIDBOT, "run", env=env, stdin=asyncio.subprocess.DEVNULL,
-                                                   stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    process = await asyncio.create_subprocess_exec(
+        GRIDBOT,
+        "run",
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     async with httpx.AsyncClient() as client:
         for _ in range(300):
             try:
@@ -103,16 +128,24 @@ async def run(members: int, kill: bool) -> None:
         async with FakeTelegram() as tg:
             port = free_port()
             env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDBOT_")}
-            env.update(GRIDBOT_DATABASE_URL=url, GRIDBOT_TELEGRAM_TOKEN="1:FANOUT", GRIDBOT_TELEGRAM_API_URL=tg.root,
-                       GRIDBOT_HTTP_PORT=str(port), GRIDBOT_CONFIG=str(folder / "policy.toml"),
-                       GRIDBOT_TELEGRAM_RATE=str(RATE), GRIDBOT_TELEGRAM_GROUP_RATE="20", GRIDBOT_TICK_SECONDS="5")
+            env.update(
+                GRIDBOT_DATABASE_URL=url,
+                GRIDBOT_TELEGRAM_TOKEN="1:FANOUT",
+                GRIDBOT_TELEGRAM_API_URL=tg.root,
+                GRIDBOT_HTTP_PORT=str(port),
+                GRIDBOT_CONFIG=str(folder / "policy.toml"),
+                GRIDBOT_TELEGRAM_RATE=str(RATE),
+                GRIDBOT_TELEGRAM_GROUP_RATE="20",
+                GRIDBOT_TICK_SECONDS="5",
+            )
             chats = [FIRST_MEMBER + n for n in range(members)]
             reached = lambda: sum(1 for chat in chats if tg.chat(chat))
             stop, latencies = asyncio.Event(), []
             process = await start(env, port)
             resident = asyncio.create_task(intake(tg, stop, latencies))
-            first = await tg.wait_for(lambda: min((tg.sent_at[c][0] for c in chats if tg.sent_at.get(c)), default=None),
-                                      timeout=60, interval=0.05)
+            first = await tg.wait_for(
+                lambda: min((tg.sent_at[c][0] for c in chats if tg.sent_at.get(c)), default=None), timeout=60, interval=0.05
+            )
             downtime, outage = 0.0, (0.0, 0.0)
             if kill:
                 # Halfway by the clock, not on a message's arrival: a crash is not timed by our sends.
@@ -148,8 +181,10 @@ async def run(members: int, kill: bool) -> None:
         across = [wait for pushed, wait in latencies if during(pushed, wait)]
         if len(up) > 1:
             cuts = statistics.quantiles(up, n=100, method="inclusive")
-            print(f"intake replies while up: {len(up)}   p50 {cuts[49] * 1000:.0f} ms   p99 {cuts[98] * 1000:.0f} ms"
-                  f"   max {max(up) * 1000:.0f} ms")
+            print(
+                f"intake replies while up: {len(up)}   p50 {cuts[49] * 1000:.0f} ms   p99 {cuts[98] * 1000:.0f} ms"
+                f"   max {max(up) * 1000:.0f} ms"
+            )
         if across:
             print(f"intake replies across the restart: {len(across)}   longest {max(across):.1f} s")
 

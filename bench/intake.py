@@ -25,8 +25,14 @@ from tests.conftest import ROSTER
 from tests.fake_telegram import FakeTelegram, User
 from tests.running import bot_settings, running
 
-TEXTS = ["楼道里堆满了垃圾好几天没人清理", "小区门口路灯坏了", "楼上装修太吵了", "电动车在楼道里充电很危险",
-         "想问一下医保怎么报销", "独居老人需要帮忙买菜"]
+TEXTS = [
+    "楼道里堆满了垃圾好几天没人清理",
+    "小区门口路灯坏了",
+    "楼上装修太吵了",
+    "电动车在楼道里充电很危险",
+    "想问一下医保怎么报销",
+    "独居老人需要帮忙买菜",
+]
 
 
 def prepare_database(path: Path, residents: int) -> str:
@@ -82,7 +88,7 @@ async def gridbot_run(messages: int, residents: int, offered: float | None = Non
 
 async def echo_run(messages: int, residents: int) -> None:
     async with FakeTelegram() as tg:
-        app = (Application.builder().token("1:ECHO").base_url(f"{tg.root}/bot").concurrent_updates(64).build())
+        app = Application.builder().token("1:ECHO").base_url(f"{tg.root}/bot").concurrent_updates(64).build()
 
         async def echo(update, context):
             await update.message.reply_text(update.message.text)

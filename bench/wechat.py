@@ -41,8 +41,14 @@ from tests.fake_wechat import (
 GRIDBOT = str(Path(sys.executable).with_name("gridbot"))
 
 DEADLINE = 5.0  # WeChat gives up on a passive reply after 5 s and retries the push
-TEXTS = ["楼道里堆满了垃圾好几天没人清理", "小区门口路灯坏了", "楼上装修太吵了", "电动车在楼道里充电很危险",
-         "想问一下医保怎么报销", "独居老人需要帮忙买菜"]
+TEXTS = [
+    "楼道里堆满了垃圾好几天没人清理",
+    "小区门口路灯坏了",
+    "楼上装修太吵了",
+    "电动车在楼道里充电很危险",
+    "想问一下医保怎么报销",
+    "独居老人需要帮忙买菜",
+]
 
 
 def prepare_database(url: str, residents: int, robot_url) -> None:
@@ -58,8 +64,7 @@ def prepare_database(url: str, residents: int, robot_url) -> None:
             resident = Resident(name=f"居民{n}", building_id=building.id)
             session.add(resident)
             session.flush()
-            session.add(Identity(platform="wechat", user_id=f"o_bench_{n}", chat_id=f"o_bench_{n}",
-                                 resident_id=resident.id))
+            session.add(Identity(platform="wechat", user_id=f"o_bench_{n}", chat_id=f"o_bench_{n}", resident_id=resident.id))
     engine.dispose()
 
 
@@ -113,19 +118,27 @@ async def bench(residents: int, rate: float, seconds: float, rounds: int, url: s
         async with FakeWeChat() as wx:
             prepare_database(url, residents, wx.robot_url)
             settings = wechat_settings(wx.root, url)
-            env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDBOT_")} | wechat_env(wx.root) | {
-                "GRIDBOT_DATABASE_URL": url, "GRIDBOT_HTTP_PORT": str(settings.http_port)}
-            process = await asyncio.create_subprocess_exec(GRIDBOT, "run", env=env, stdin=asyncio.subprocess.DEVNULL,
-                                                           stderr=asyncio.subprocess.DEVNULL)
+            env = (
+                {k: v for k, v in os.environ.items() if not k.startswith("GRIDBOT_")}
+                | wechat_env(wx.root)
+                | {"GRIDBOT_DATABASE_URL": url, "GRIDBOT_HTTP_PORT": str(settings.http_port)}
+            )
+            process = await asyncio.create_subprocess_exec(
+                GRIDBOT, "run", env=env, stdin=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+            )
             limits = httpx.Limits(max_connections=residents, max_keepalive_connections=0)  # as separate pushes
             try:
                 async with httpx.AsyncClient(timeout=30, limits=limits) as client:
                     account = await Account(settings, client).ready(timeout=60)
                     database = url.split(":")[0].split("+")[0]
-                    report(f"paced: {residents} residents, {rate:.0f} msg/s for {seconds:.0f} s, {database}",
-                           await paced(account, residents, rate, seconds))
-                    report(f"burst: {residents} residents at the same instant × {rounds}, {database}",
-                           await burst(account, residents, rounds))
+                    report(
+                        f"paced: {residents} residents, {rate:.0f} msg/s for {seconds:.0f} s, {database}",
+                        await paced(account, residents, rate, seconds),
+                    )
+                    report(
+                        f"burst: {residents} residents at the same instant × {rounds}, {database}",
+                        await burst(account, residents, rounds),
+                    )
             finally:
                 process.send_signal(signal.SIGTERM)
                 await asyncio.wait_for(process.wait(), timeout=30)
@@ -134,10 +147,12 @@ async def bench(residents: int, rate: float, seconds: float, rounds: int, url: s
 def report(name: str, latencies: list[float]) -> None:
     cuts = statistics.quantiles(latencies, n=100)
     worst = max(latencies)
-    print(f"{name}: {len(latencies)} pushes\n"
-          f"  p50 {cuts[49] * 1000:7.1f} ms   p99 {cuts[98] * 1000:7.1f} ms   max {worst * 1000:7.1f} ms   "
-          f"margin to the {DEADLINE:.0f} s deadline at max: {(DEADLINE - worst) * 1000:.0f} ms   "
-          f"answered by message instead (deadline guard): {len(LATE)}")
+    print(
+        f"{name}: {len(latencies)} pushes\n"
+        f"  p50 {cuts[49] * 1000:7.1f} ms   p99 {cuts[98] * 1000:7.1f} ms   max {worst * 1000:7.1f} ms   "
+        f"margin to the {DEADLINE:.0f} s deadline at max: {(DEADLINE - worst) * 1000:.0f} ms   "
+        f"answered by message instead (deadline guard): {len(LATE)}"
+    )
     LATE.clear()
 
 

@@ -23,8 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="升级数据库结构")
     commands.add_parser("classify", help="从标准输入逐行分类")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.command == "run" else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.command == "run" else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     return COMMANDS[args.command](Settings(), args)
 
 
@@ -122,8 +123,14 @@ def _progress_bar(done: int, total: int) -> None:
     print(f"\r导入 [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
 
 
-COMMANDS = {"run": run_command, "demo": demo_command, "import": import_command, "invite": invite_command,
-            "migrate": migrate_command, "classify": classify_command}
+COMMANDS = {
+    "run": run_command,
+    "demo": demo_command,
+    "import": import_command,
+    "invite": invite_command,
+    "migrate": migrate_command,
+    "classify": classify_command,
+}
 
 if __name__ == "__main__":
     sys.exit(main())

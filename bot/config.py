@@ -16,10 +16,10 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: str | None = None
-    telegram_rate: float = 30.0        # messages per second, the whole bot
-    telegram_group_rate: int = 20      # messages per minute, per group
+    telegram_rate: float = 30.0  # messages per second, the whole bot
+    telegram_group_rate: int = 20  # messages per minute, per group
 
-    tick_seconds: float = 30.0         # how often the scheduler looks for due reminders
+    tick_seconds: float = 30.0  # how often the scheduler looks for due reminders
 
     http_host: str = "127.0.0.1"
     http_port: int = 8080
@@ -30,8 +30,8 @@ class Settings(BaseSettings):
     wechat_aes_key: str | None = None
     wechat_api_url: str = "https://api.weixin.qq.com"
     wechat_template_id: str | None = None  # template message for notices outside the 48 h window
-    wecom_robot_rate: int = 20             # messages per window, per WeCom group robot
-    wecom_robot_window: float = 60.0       # seconds
+    wecom_robot_rate: int = 20  # messages per window, per WeCom group robot
+    wecom_robot_window: float = 60.0  # seconds
 
     @property
     def telegram_enabled(self) -> bool:

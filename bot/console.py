@@ -86,8 +86,7 @@ def _chat(settings: Settings, db_path: str | None, lines, out) -> int:
     offset = [timedelta()]
     base = Settings(database_url=f"sqlite:///{path}", timezone=settings.timezone, config=settings.config)
     services = build_services(base)
-    services = Services(services.engine, services.policy, services.timezone,
-                        clock=lambda: _real_now() + offset[0])
+    services = Services(services.engine, services.policy, services.timezone, clock=lambda: _real_now() + offset[0])
     people = seed(services)
     screen = Screen()
     names = {person.user_id: person.name for person in people}
@@ -129,7 +128,13 @@ def _chat(settings: Settings, db_path: str | None, lines, out) -> int:
             replies = handle(services, inbound)
             for reply in replies:
                 shown = reply.alert if reply.alert and (inbound.is_group or reply.alert == reply.text) else reply.text
-                screen.show(f"  🤖 → {current.name}：", Reply(shown, reply.buttons), inbound.chat_id if not inbound.is_group else current.user_id, False, out)
+                screen.show(
+                    f"  🤖 → {current.name}：",
+                    Reply(shown, reply.buttons),
+                    inbound.chat_id if not inbound.is_group else current.user_id,
+                    False,
+                    out,
+                )
             tick(services.engine, services.policy, services.timezone, services.clock())
         asyncio.run(_drain(sender))
     services.engine.dispose()
@@ -137,8 +142,13 @@ def _chat(settings: Settings, db_path: str | None, lines, out) -> int:
 
 
 def _inbound(line: str, person, screen: Screen, number: int, out) -> Inbound | None:
-    common = {"platform": "console", "message_key": f"demo-{number}", "user_id": person.user_id,
-              "chat_id": person.user_id, "display_name": person.name}
+    common = {
+        "platform": "console",
+        "message_key": f"demo-{number}",
+        "user_id": person.user_id,
+        "chat_id": person.user_id,
+        "display_name": person.name,
+    }
     button = screen.pressed(line, person.user_id)
     if button is not None:
         chat_id, is_group, data = button

@@ -29,9 +29,12 @@ class DemoPerson:
 
 
 MEMBERS = [
-    ("李明", "13800000011", Role.MEMBER, "G01"), ("赵强", "13800000012", Role.MEMBER, "G01"),
-    ("王芳", "13800000013", Role.GRID_LEADER, "G01"), ("陈刚", "13800000021", Role.MEMBER, "G02"),
-    ("刘洋", "13800000031", Role.STAFF, None), ("周敏", "13800000041", Role.ADMIN, None),
+    ("李明", "13800000011", Role.MEMBER, "G01"),
+    ("赵强", "13800000012", Role.MEMBER, "G01"),
+    ("王芳", "13800000013", Role.GRID_LEADER, "G01"),
+    ("陈刚", "13800000021", Role.MEMBER, "G02"),
+    ("刘洋", "13800000031", Role.STAFF, None),
+    ("周敏", "13800000041", Role.ADMIN, None),
 ]
 RESIDENTS = [("张阿姨", "13800000001", "1号楼", "2单元302"), ("王大爷", "13800000002", "3号楼", "1单元501")]
 OPEN_ORDER_OWNER = "王大爷"
@@ -55,15 +58,31 @@ def seed(services: Services) -> list[DemoPerson]:
                 member = Member(name=name, phone=phone, role=role, grid_id=grids[grid].id if grid else None, branch="第一支部")
                 session.add(member)
                 session.flush()
-                session.add(Identity(platform="console", user_id=f"u-{name}", chat_id=f"u-{name}",
-                                     display_name=name, member_id=member.id, last_seen_at=now))
+                session.add(
+                    Identity(
+                        platform="console",
+                        user_id=f"u-{name}",
+                        chat_id=f"u-{name}",
+                        display_name=name,
+                        member_id=member.id,
+                        last_seen_at=now,
+                    )
+                )
             for name, phone, building_name, room in RESIDENTS:
                 building = session.exec(select(Building).where(Building.name == building_name)).one()
                 resident = Resident(name=name, phone=phone, building_id=building.id, room=room)
                 session.add(resident)
                 session.flush()
-                session.add(Identity(platform="console", user_id=f"u-{name}", chat_id=f"u-{name}",
-                                     display_name=name, resident_id=resident.id, last_seen_at=now))
+                session.add(
+                    Identity(
+                        platform="console",
+                        user_id=f"u-{name}",
+                        chat_id=f"u-{name}",
+                        display_name=name,
+                        resident_id=resident.id,
+                        last_seen_at=now,
+                    )
+                )
             _seed_calendar(session, services, now)
             _seed_open_order(session, services, now)
     notes = {OPEN_ORDER_OWNER: "有一张待领的工单 #1：试试「催一下」「补充一下…」，或办结后说「没修好」"}
@@ -77,9 +96,21 @@ def _seed_open_order(session, services: Services, now: datetime) -> None:
     resident = session.exec(select(Resident).where(Resident.name == OPEN_ORDER_OWNER)).one()
     building = session.get(Building, resident.building_id)
     reported = now - timedelta(hours=1)
-    order = orders.submit(session, Order(resident_id=resident.id, building_id=building.id, grid_id=building.grid_id,
-                                         category="property", tier="小事", confidence=0.9, text="3号楼门口的路灯不亮了，晚上看不见路",
-                                         origin_platform="console"), orders.Actor("resident", resident.id), reported)
+    order = orders.submit(
+        session,
+        Order(
+            resident_id=resident.id,
+            building_id=building.id,
+            grid_id=building.grid_id,
+            category="property",
+            tier="小事",
+            confidence=0.9,
+            text="3号楼门口的路灯不亮了，晚上看不见路",
+            origin_platform="console",
+        ),
+        orders.Actor("resident", resident.id),
+        reported,
+    )
     orders.apply(session, order, "dispatch", orders.SYSTEM, reported, dispatched_at=reported, grid_id=building.grid_id)
     consequences.publish(session, services.policy, services.timezone)  # its card in 二网格群
 
@@ -87,9 +118,9 @@ def _seed_open_order(session, services: Services, now: datetime) -> None:
 def _seed_calendar(session, services: Services, now: datetime) -> None:
     """Tomorrow morning's duty and a 主题党日 the day after, so `/clock +1d` shows reminders."""
     today = now.astimezone(services.timezone).date()
-    at = lambda days, hour, minute=0: datetime.combine(today + timedelta(days=days), time(hour, minute),
-                                                       tzinfo=services.timezone)
+    at = lambda days, hour, minute=0: datetime.combine(today + timedelta(days=days), time(hour, minute), tzinfo=services.timezone)
     on_duty = session.exec(select(Member.id).where(Member.name.in_(("李明", "赵强")))).all()
     calendar.upsert_shift(session, at(1, 8, 30), at(1, 12), "党群服务中心", on_duty, now)
-    calendar.upsert_session(session, "学习党的二十大精神", "主题党日", "第一支部", at(2, 14, 30), at(2, 16, 30),
-                            "党群服务中心三楼会议室", now)
+    calendar.upsert_session(
+        session, "学习党的二十大精神", "主题党日", "第一支部", at(2, 14, 30), at(2, 16, 30), "党群服务中心三楼会议室", now
+    )

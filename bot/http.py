@@ -16,8 +16,9 @@ from storage.db import ping
 logger = logging.getLogger(__name__)
 
 
-def http_app(engine, telegram_webhook: Callable[[Request], Awaitable[Response]] | None = None,
-             extra_routes: list[Route] = ()) -> Starlette:
+def http_app(
+    engine, telegram_webhook: Callable[[Request], Awaitable[Response]] | None = None, extra_routes: list[Route] = ()
+) -> Starlette:
     metrics.register_storage(engine)
 
     async def healthz(_: Request) -> Response:

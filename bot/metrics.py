@@ -11,8 +11,12 @@ from storage.models import Order
 REGISTRY = CollectorRegistry()
 SENT = Counter("gridbot_sends_total", "Outbox messages delivered", ["platform"], registry=REGISTRY)
 FAILED = Counter("gridbot_send_failures_total", "Outbox deliveries given up", ["platform"], registry=REGISTRY)
-REPLIES_LOST = Counter("gridbot_reply_failures_total", "Direct replies that could not be delivered after retries",
-                       ["platform", "reason"], registry=REGISTRY)
+REPLIES_LOST = Counter(
+    "gridbot_reply_failures_total",
+    "Direct replies that could not be delivered after retries",
+    ["platform", "reason"],
+    registry=REGISTRY,
+)
 
 
 class StorageCollector:

@@ -63,9 +63,13 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
         transports.update(wechat_transports)
 
     web = http_app(services.engine, telegram_webhook=webhook, extra_routes=routes)
-    jobs += [serve_http(web, settings.http_host, settings.http_port, stop), sender.run(stop),
-             run_scheduler(services.engine, services.policy, services.timezone, services.clock, sender.wake,
-                           settings.tick_seconds, stop)]
+    jobs += [
+        serve_http(web, settings.http_host, settings.http_port, stop),
+        sender.run(stop),
+        run_scheduler(
+            services.engine, services.policy, services.timezone, services.clock, sender.wake, settings.tick_seconds, stop
+        ),
+    ]
     logger.info("gridbot running: http://%s:%s", settings.http_host, settings.http_port)
     results = await asyncio.gather(*(_stop_all_if_fails(job, stop) for job in jobs), return_exceptions=True)
     await client.aclose()

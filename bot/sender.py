@@ -72,14 +72,21 @@ def next_step(outcome: Outcome, attempts_before: int, now: datetime) -> datetime
         return now + timedelta(seconds=outcome.retry_after)
     if attempts_before + 1 >= MAX_ATTEMPTS:
         return None
-    return now + timedelta(seconds=min(2.0 ** attempts_before, MAX_BACKOFF))
+    return now + timedelta(seconds=min(2.0**attempts_before, MAX_BACKOFF))
 
 
 class OutboxSender:
     """One task per process: lease due rows, deliver chat by chat, record each outcome."""
 
-    def __init__(self, engine: Engine, transports: dict[str, Transport], clock: Callable[[], datetime],
-                 idle_poll: float = 1.0, max_chats: int = 64, renew_every: float = LEASE.total_seconds() / 3):
+    def __init__(
+        self,
+        engine: Engine,
+        transports: dict[str, Transport],
+        clock: Callable[[], datetime],
+        idle_poll: float = 1.0,
+        max_chats: int = 64,
+        renew_every: float = LEASE.total_seconds() / 3,
+    ):
         self.engine = engine
         self.transports = transports
         self.clock = clock
@@ -88,7 +95,7 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._chats = asyncio.Semaphore(max_chats)
         self._in_flight: dict[str, asyncio.Task] = {}  # chat → its delivery, while `run` goes on
-        self._leased: set[int] = set()                  # rows leased by this sender, not yet recorded
+        self._leased: set[int] = set()  # rows leased by this sender, not yet recorded
         self.delivered = 0
         self.failed = 0
 
@@ -171,7 +178,7 @@ class OutboxSender:
                 await asyncio.to_thread(self._record, row, outcome)
                 self._leased.discard(row.id)
                 if isinstance(outcome, Retry | Moved):
-                    rest = [r.id for r in rows[index + 1:]]
+                    rest = [r.id for r in rows[index + 1 :]]
                     await asyncio.to_thread(self._unlease, rest)
                     self._leased.difference_update(rest)
                     return  # later rows of this chat wait: order is kept
@@ -202,8 +209,9 @@ class OutboxSender:
                 return
             if isinstance(outcome, Moved):
                 moved = chat_moves.move_chat(session, row.platform, row.chat_id, outcome.new_chat_id, now)
-                logger.info("chat %s:%s moved to %s; %d notice(s) follow it", row.platform, row.chat_id,
-                            outcome.new_chat_id, moved)
+                logger.info(
+                    "chat %s:%s moved to %s; %d notice(s) follow it", row.platform, row.chat_id, outcome.new_chat_id, moved
+                )
                 outbox.mark_retry(session, row.id, now, outcome.error)  # again at once, to the new chat
                 return
             if isinstance(outcome, Held):

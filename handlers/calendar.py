@@ -30,7 +30,9 @@ def duty(ctx: Ctx, _args: list[str]) -> list[Reply]:
         lines.append(f"• {calendar.span_text(shift.start_at, shift.end_at, ctx.services.timezone)} {shift.place}（{state}）")
         day = f"{ctx.local(shift.start_at):%m/%d}"
         if row.acked_at is None:
-            keys.append([(f"✅ 收到 {day}", ShiftCb("ack", shift.id).pack()), (f"🔁 换班 {day}", ShiftCb("swap", shift.id).pack())])
+            keys.append(
+                [(f"✅ 收到 {day}", ShiftCb("ack", shift.id).pack()), (f"🔁 换班 {day}", ShiftCb("swap", shift.id).pack())]
+            )
     return [Reply("您近期的值班：\n" + "\n".join(lines), buttons(*keys))]
 
 
@@ -88,11 +90,16 @@ def leave_reason(ctx: Ctx, state: conversation.State) -> list[Reply]:
         study = calendar.record_leave(ctx.session, state.number("session_id"), ctx.require_member(), reason[:100], ctx.now)
     except CalendarError as error:
         raise Refusal(str(error)) from None
-    return [Reply(f"已为您请假：{study.title}（{calendar.span_text(study.start_at, study.end_at, ctx.services.timezone)}）。"
-                  f"原因：{reason[:100]}")]
+    return [
+        Reply(
+            f"已为您请假：{study.title}（{calendar.span_text(study.start_at, study.end_at, ctx.services.timezone)}）。"
+            f"原因：{reason[:100]}"
+        )
+    ]
 
 
 # ---- duty shifts ---------------------------------------------------------------------------
+
 
 def ack(ctx: Ctx, shift_id: int) -> list[Reply]:
     """收到: the acknowledgement is stamped once; the leader will not be told."""
@@ -119,7 +126,9 @@ def ask_swap(ctx: Ctx, shift_id: int) -> list[Reply]:
         for other in _grid_mates(ctx, member):
             notify.to_member(ctx, other.id, f"swap:{swap.id}:m{other.id}", offer)
     if grid is not None:
-        notify.to_grid_leaders(ctx, grid.id, f"swap:{swap.id}:asked", Reply(f"ℹ️ {member.name} 申请换班：{when}，已发到网格群等人替班。"))
+        notify.to_grid_leaders(
+            ctx, grid.id, f"swap:{swap.id}:asked", Reply(f"ℹ️ {member.name} 申请换班：{when}，已发到网格群等人替班。")
+        )
     return [Reply(f"已发出换班申请：{when}。有人替班后会告诉您；在此之前请按原计划值班。", alert="已申请换班")]
 
 
@@ -134,8 +143,13 @@ def take_swap(ctx: Ctx, swap_id: int) -> list[Reply]:
     if grid is not None:
         notify.to_grid_leaders(ctx, grid.id, f"swap:{swap.id}:taken", Reply(f"🔁 换班：{when}，{asker.name} → {member.name}。"))
         if people.grid_has_group(ctx.session, grid):
-            notify.edit_grid_card(ctx, grid, f"swap:{swap.id}:post", f"swap:{swap.id}:post-taken",
-                                  Reply(f"✅ {asker.name} 的值班（{when}）已由 {member.name} 替班。"))
+            notify.edit_grid_card(
+                ctx,
+                grid,
+                f"swap:{swap.id}:post",
+                f"swap:{swap.id}:post-taken",
+                Reply(f"✅ {asker.name} 的值班（{when}）已由 {member.name} 替班。"),
+            )
     return [Reply(f"谢谢！您已替 {asker.name} 值班：{when}。", alert="已替班")]
 
 
@@ -148,6 +162,7 @@ def _grid_mates(ctx: Ctx, member: Member) -> list[Member]:
 
 
 # ---- study sessions ------------------------------------------------------------------------
+
 
 def ask_leave(ctx: Ctx, session_id: int) -> list[Reply]:
     """请假: asks for the reason; the next text records it."""

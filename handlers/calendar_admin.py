@@ -17,8 +17,16 @@ from storage.calendar_buttons import KindCb
 from storage.conversation import Waiting as W
 from storage.models import Member
 
-STEPS = (W.NEW_SHIFT_WHEN, W.NEW_SHIFT_PLACE, W.NEW_SHIFT_MEMBERS, W.NEW_SESSION_TITLE, W.NEW_SESSION_KIND,
-         W.NEW_SESSION_BRANCH, W.NEW_SESSION_WHEN, W.NEW_SESSION_PLACE)
+STEPS = (
+    W.NEW_SHIFT_WHEN,
+    W.NEW_SHIFT_PLACE,
+    W.NEW_SHIFT_MEMBERS,
+    W.NEW_SESSION_TITLE,
+    W.NEW_SESSION_KIND,
+    W.NEW_SESSION_BRANCH,
+    W.NEW_SESSION_WHEN,
+    W.NEW_SESSION_PLACE,
+)
 WHEN_EXAMPLE = "例如：明天 8:30-12:00，或 11月25日 14:00-16:00"
 
 _DAY = re.compile(r"^(?:(今天|明天|后天)|(?:(\d{4})[-/年.])?(\d{1,2})[-/月.](\d{1,2})[日号]?)\s*")
@@ -33,7 +41,7 @@ def parse_span(text: str, today: date, tz: ZoneInfo) -> tuple[datetime, datetime
     if day_match is None:
         return None
     word, year, month, day = day_match.groups()
-    rest = text.strip()[day_match.end():]
+    rest = text.strip()[day_match.end() :]
     hours = _HOURS.match(rest)
     if hours is None:
         return None
@@ -50,7 +58,7 @@ def parse_span(text: str, today: date, tz: ZoneInfo) -> tuple[datetime, datetime
         return None
     if end <= start:
         end += timedelta(days=1)
-    return start, end, rest[hours.end():].strip()
+    return start, end, rest[hours.end() :].strip()
 
 
 def new_shift(ctx: Ctx, args: list[str]) -> list[Reply]:
@@ -60,8 +68,10 @@ def new_shift(ctx: Ctx, args: list[str]) -> list[Reply]:
         parsed = parse_span(" ".join(args), ctx.local(ctx.now).date(), ctx.services.timezone)
         words = parsed[2].split() if parsed else []
         if parsed is None or len(words) < 2:
-            raise Refusal(f"格式：/newshift 日期 时间 地点 姓名…\n{WHEN_EXAMPLE} 党群服务中心 李明 赵强\n"
-                          "也可以只发 /newshift，我一步步问您。")
+            raise Refusal(
+                f"格式：/newshift 日期 时间 地点 姓名…\n{WHEN_EXAMPLE} 党群服务中心 李明 赵强\n"
+                "也可以只发 /newshift，我一步步问您。"
+            )
         return [_create_shift(ctx, parsed[0], parsed[1], words[0], words[1:])]
     _ask(ctx, W.NEW_SHIFT_WHEN, {})
     return [Reply(f"新建值班（发「取消」可退出）。\n值班时间？{WHEN_EXAMPLE}")]
@@ -99,8 +109,9 @@ def on_text(ctx: Ctx, state: conversation.State) -> list[Reply]:
         return [Reply("哪些党员值班？发姓名，用空格或顿号分开，例如：李明 赵强")]
     if step == W.NEW_SHIFT_MEMBERS:
         names = [name for name in re.split(r"[\s、,，]+", text) if name]
-        reply = _create_shift(ctx, datetime.fromisoformat(draft["start"]), datetime.fromisoformat(draft["end"]),
-                              draft["place"], names)
+        reply = _create_shift(
+            ctx, datetime.fromisoformat(draft["start"]), datetime.fromisoformat(draft["end"]), draft["place"], names
+        )
         _ask(ctx, None, None)
         return [reply]
     if step == W.NEW_SESSION_TITLE:
@@ -118,14 +129,26 @@ def on_text(ctx: Ctx, state: conversation.State) -> list[Reply]:
         _ask(ctx, W.NEW_SESSION_PLACE, {**draft, "start": start.isoformat(), "end": end.isoformat()})
         return [Reply("活动地点？例如：党群服务中心三楼会议室")]
     if step == W.NEW_SESSION_PLACE:
-        study, _ = calendar.upsert_session(ctx.session, draft["title"], draft["kind"], draft["branch"],
-                                           datetime.fromisoformat(draft["start"]), datetime.fromisoformat(draft["end"]),
-                                           text[:60], ctx.now, created_by=ctx.member.id)
+        study, _ = calendar.upsert_session(
+            ctx.session,
+            draft["title"],
+            draft["kind"],
+            draft["branch"],
+            datetime.fromisoformat(draft["start"]),
+            datetime.fromisoformat(draft["end"]),
+            text[:60],
+            ctx.now,
+            created_by=ctx.member.id,
+        )
         _ask(ctx, None, None)
         members = len(calendar.branch_members(ctx.session, study.branch))
-        return [Reply(f"✅ 已创建：{study.kind}「{study.title}」\n"
-                      f"{calendar.span_text(study.start_at, study.end_at, ctx.services.timezone)} {study.place}\n"
-                      f"{study.branch} {members} 名党员会按时收到提醒，活动开始后可签到。")]
+        return [
+            Reply(
+                f"✅ 已创建：{study.kind}「{study.title}」\n"
+                f"{calendar.span_text(study.start_at, study.end_at, ctx.services.timezone)} {study.place}\n"
+                f"{study.branch} {members} 名党员会按时收到提醒，活动开始后可签到。"
+            )
+        ]
     _ask(ctx, None, None)
     return [Reply("刚才的操作已过期，请重新开始。")]
 
@@ -137,10 +160,19 @@ def _create_shift(ctx: Ctx, start: datetime, end: datetime, place: str, names: l
     unknown = [name for name in names if name not in found]
     if unknown:
         raise Refusal(f"花名册里没有：{'、'.join(unknown)[:60]}。请核对姓名后再发。")
-    shift, _ = calendar.upsert_shift(ctx.session, start.astimezone(ctx.now.tzinfo), end.astimezone(ctx.now.tzinfo),
-                                     place, [found[name].id for name in names], ctx.now, created_by=ctx.member.id)
-    return Reply(f"✅ 已安排值班：{calendar.span_text(shift.start_at, shift.end_at, ctx.services.timezone)} {shift.place}\n"
-                 f"值班党员：{'、'.join(names)}。他们会按时收到提醒。")
+    shift, _ = calendar.upsert_shift(
+        ctx.session,
+        start.astimezone(ctx.now.tzinfo),
+        end.astimezone(ctx.now.tzinfo),
+        place,
+        [found[name].id for name in names],
+        ctx.now,
+        created_by=ctx.member.id,
+    )
+    return Reply(
+        f"✅ 已安排值班：{calendar.span_text(shift.start_at, shift.end_at, ctx.services.timezone)} {shift.place}\n"
+        f"值班党员：{'、'.join(names)}。他们会按时收到提醒。"
+    )
 
 
 def _when(ctx: Ctx, text: str) -> tuple[datetime, datetime]:

@@ -77,8 +77,15 @@ def bind_code(ctx: Ctx, args: list[str]) -> list[Reply]:
 
 
 def _bound(ctx: Ctx, member: Member, how: str) -> list[Reply]:
-    audit.record(ctx.session, "identity", ctx.identity.id, ctx.actor.label, "member_bound", ctx.now,
-                 note=f"member:{member.id} {member.name} by {how}; was member:{ctx.identity.member_id}")
+    audit.record(
+        ctx.session,
+        "identity",
+        ctx.identity.id,
+        ctx.actor.label,
+        "member_bound",
+        ctx.now,
+        note=f"member:{member.id} {member.name} by {how}; was member:{ctx.identity.member_id}",
+    )
     ctx.identity.member_id = member.id
     conversation.end(ctx.identity)
     ctx.session.add(ctx.identity)

@@ -73,11 +73,15 @@ class Ctx:
 
     def follows(self, order: Order) -> bool:
         """The resident follows a neighbour's order (reported the same thing)."""
-        return self.resident is not None and self.session.exec(select(OrderFollower.id).where(
-            OrderFollower.order_id == order.id, OrderFollower.resident_id == self.resident.id)).first() is not None
+        return (
+            self.resident is not None
+            and self.session.exec(
+                select(OrderFollower.id).where(OrderFollower.order_id == order.id, OrderFollower.resident_id == self.resident.id)
+            ).first()
+            is not None
+        )
 
-    def move(self, order: Order, trigger: str, note: str | None = None, as_resident: bool = False,
-             **changes) -> OrderMoved:
+    def move(self, order: Order, trigger: str, note: str | None = None, as_resident: bool = False, **changes) -> OrderMoved:
         """Ask storage/orders.py for a move; its consequences follow from the event it queues."""
         actor = self.resident_actor if as_resident else self.actor
         if as_resident and order.resident_id != actor.id and trigger != "follow" and self.follows(order):

@@ -29,7 +29,7 @@ SMALL_TALK = {
     Kind.SMALL_TALK: "您好！我是{community}服务助手 😊 有什么问题直接告诉我，比如「3号楼路灯坏了」，也可以发照片或位置。",
     Kind.OPENER: "好的，请说说是什么问题、在哪里，我马上为您登记。也可以发照片或位置。",
     Kind.ABOUT_BOT: "我是{community}的服务助手：您反映的问题我会登记成工单，派给网格党员处理，并随时告诉您进度。"
-                    "直接发文字、照片或位置就行；/my 查看您的工单。",
+    "直接发文字、照片或位置就行；/my 查看您的工单。",
 }
 THANKS = "不客气，有事随时找我们 😊"
 
@@ -55,8 +55,12 @@ def follow_up(ctx: Ctx, kind: Kind) -> list[Reply] | None:
         return rate_instead(ctx, done) if done is not None else None
     if kind == Kind.CHASE:
         if len(mine) > 1:
-            return [Reply("您有几张工单在办理，催哪一张？",
-                          buttons(*[[(f"⏰ 催 #{o.id} {_short(ctx, o)}", OrderCb("chase", o.id).pack())] for o in mine[:5]]))]
+            return [
+                Reply(
+                    "您有几张工单在办理，催哪一张？",
+                    buttons(*[[(f"⏰ 催 #{o.id} {_short(ctx, o)}", OrderCb("chase", o.id).pack())] for o in mine[:5]]),
+                )
+            ]
         return chase(ctx, mine[0].id)
     if kind == Kind.RESOLVED:
         return _resolved(ctx, mine[0])
@@ -80,8 +84,12 @@ def chase(ctx: Ctx, order_id: int) -> list[Reply]:
         ctx.move(order, "chase", as_resident=True, chases=order.chases + 1)
     except orders.IllegalTransition:
         raise Refusal(f"工单 #{order.id} 现在是「{order_cards.status_name(order)}」，不用催办了。") from None
-    return [Reply(f"工单 #{order.id}（{ctx.policy.category(order.category).name}）{order_cards.status_name(order)}。"
-                  f"已替您催办，{_who_is_told(ctx, order)} 会收到提醒。")]
+    return [
+        Reply(
+            f"工单 #{order.id}（{ctx.policy.category(order.category).name}）{order_cards.status_name(order)}。"
+            f"已替您催办，{_who_is_told(ctx, order)} 会收到提醒。"
+        )
+    ]
 
 
 def amend(ctx: Ctx, order: Order, note: str | None) -> list[Reply]:
@@ -112,8 +120,17 @@ def reopen(ctx: Ctx, order: Order, why: str) -> list[Reply]:
     if order.grid_id is None:
         raise Refusal(f"工单 #{order.id} 是部门办理的，已请社区工作人员跟进，请稍候。")
     try:
-        ctx.move(order, "reopen", note=why, as_resident=True, claimer_id=None, claimed_at=None, done_at=None,
-                 dispatched_at=ctx.now, reopens=order.reopens + 1)
+        ctx.move(
+            order,
+            "reopen",
+            note=why,
+            as_resident=True,
+            claimer_id=None,
+            claimed_at=None,
+            done_at=None,
+            dispatched_at=ctx.now,
+            reopens=order.reopens + 1,
+        )
     except orders.IllegalTransition:
         raise Refusal(f"工单 #{order.id} 现在是「{order_cards.status_name(order)}」，不能退回了。") from None
     leaders = "、".join(m.name for m in people.grid_leaders(ctx.session, order.grid_id))
@@ -124,8 +141,12 @@ def reopen(ctx: Ctx, order: Order, why: str) -> list[Reply]:
 def offer_same(ctx: Ctx, earlier: Order) -> Reply:
     """Before filing: is this what a neighbour already reported?"""
     conversation.begin(ctx.identity, Waiting.SAME_THING, ctx.now, order_id=earlier.id)
-    return Reply(f"是不是和 #{earlier.id}「{order_cards.summary(earlier.text)[:20]}」同一件事？",
-                 buttons([("是同一件事", OrderCb("same", earlier.id).pack()), ("不是，另一个问题", OrderCb("notsame", earlier.id).pack())]))
+    return Reply(
+        f"是不是和 #{earlier.id}「{order_cards.summary(earlier.text)[:20]}」同一件事？",
+        buttons(
+            [("是同一件事", OrderCb("same", earlier.id).pack()), ("不是，另一个问题", OrderCb("notsame", earlier.id).pack())]
+        ),
+    )
 
 
 def same_thing(ctx: Ctx, order_id: int) -> list[Reply]:
@@ -138,7 +159,9 @@ def same_thing(ctx: Ctx, order_id: int) -> list[Reply]:
     try:
         ctx.move(order, "follow", as_resident=True)
     except orders.IllegalTransition:
-        raise Refusal(f"工单 #{order.id} 已经「{order_cards.status_name(order)}」了。如果问题还在，请再发一次，我给您新登记。") from None
+        raise Refusal(
+            f"工单 #{order.id} 已经「{order_cards.status_name(order)}」了。如果问题还在，请再发一次，我给您新登记。"
+        ) from None
     ctx.session.add(OrderFollower(order_id=order.id, resident_id=ctx.resident.id, at=ctx.now))
     count = 1 + len(list(ctx.session.exec(select(OrderFollower.id).where(OrderFollower.order_id == order.id))))
     return [Reply(f"好的，您已关注工单 #{order.id}，有进展会通知您。（已有 {count} 位居民反映）")]
@@ -149,13 +172,22 @@ def same_open_order(ctx: Ctx, category: str) -> Order | None:
     if ctx.resident is None or ctx.resident.building_id is None:
         return None
     followed = select(OrderFollower.order_id).where(OrderFollower.resident_id == ctx.resident.id)
-    return ctx.session.exec(select(Order).where(
-        Order.building_id == ctx.resident.building_id, Order.category == category, col(Order.status).in_(OPEN),
-        Order.resident_id != ctx.resident.id, col(Order.id).not_in(followed), Order.urgent.is_(False),
-    ).order_by(col(Order.id).desc())).first()
+    return ctx.session.exec(
+        select(Order)
+        .where(
+            Order.building_id == ctx.resident.building_id,
+            Order.category == category,
+            col(Order.status).in_(OPEN),
+            Order.resident_id != ctx.resident.id,
+            col(Order.id).not_in(followed),
+            Order.urgent.is_(False),
+        )
+        .order_by(col(Order.id).desc())
+    ).first()
 
 
 # ---- reading ------------------------------------------------------------------------------------
+
 
 def newest_open(ctx: Ctx) -> Order | None:
     """The resident's own newest open order reported within ADD_WINDOW."""
@@ -166,17 +198,29 @@ def newest_open(ctx: Ctx) -> Order | None:
 def _open_orders(ctx: Ctx) -> list[Order]:
     """The resident's open orders, reported or followed, newest first."""
     followed = select(OrderFollower.order_id).where(OrderFollower.resident_id == ctx.resident.id)
-    return list(ctx.session.exec(select(Order).where(
-        (Order.resident_id == ctx.resident.id) | col(Order.id).in_(followed), col(Order.status).in_(OPEN),
-    ).order_by(col(Order.id).desc())))
+    return list(
+        ctx.session.exec(
+            select(Order)
+            .where(
+                (Order.resident_id == ctx.resident.id) | col(Order.id).in_(followed),
+                col(Order.status).in_(OPEN),
+            )
+            .order_by(col(Order.id).desc())
+        )
+    )
 
 
 def _recently_done(ctx: Ctx) -> Order | None:
     """The newest of the resident's orders done and not yet rated, within its `rate_within`."""
     followed = select(OrderFollower.order_id).where(OrderFollower.resident_id == ctx.resident.id)
-    for order in ctx.session.exec(select(Order).where(
-            (Order.resident_id == ctx.resident.id) | col(Order.id).in_(followed), Order.status == S.DONE,
-    ).order_by(col(Order.id).desc())):
+    for order in ctx.session.exec(
+        select(Order)
+        .where(
+            (Order.resident_id == ctx.resident.id) | col(Order.id).in_(followed),
+            Order.status == S.DONE,
+        )
+        .order_by(col(Order.id).desc())
+    ):
         if order.done_at and order.done_at + ctx.policy.limits_for(order.category).rate_within > ctx.now:
             return order
     return None
@@ -215,5 +259,9 @@ def _short(ctx: Ctx, order: Order) -> str:
 
 def rate_instead(ctx: Ctx, order: Order) -> list[Reply]:
     """已经好了 after it was done: the rating is what is missing."""
-    return [Reply(f"太好了！请给工单 #{order.id} 打个分吧：",
-                  buttons([(f"{stars}⭐", RateCb(order.id, stars).pack()) for stars in range(1, 6)]))]
+    return [
+        Reply(
+            f"太好了！请给工单 #{order.id} 打个分吧：",
+            buttons([(f"{stars}⭐", RateCb(order.id, stars).pack()) for stars in range(1, 6)]),
+        )
+    ]

@@ -37,8 +37,12 @@ def ask_finish(ctx: Ctx, order_id: int) -> list[Reply]:
     """Member taps 完成: asks for a photo (or a note), with a skip button."""
     order = _own_claimed(ctx, order_id)
     conversation.begin(ctx.identity, Waiting.FINISH_PROOF, ctx.now, order_id=order.id)
-    return [Reply(f"工单 #{order.id}：请发一张处理后的照片或一句说明，或点「跳过」。发「取消」先不办结。",
-                  buttons([("跳过", OrderCb("skip", order.id).pack())]))]
+    return [
+        Reply(
+            f"工单 #{order.id}：请发一张处理后的照片或一句说明，或点「跳过」。发「取消」先不办结。",
+            buttons([("跳过", OrderCb("skip", order.id).pack())]),
+        )
+    ]
 
 
 def finish_proof(ctx: Ctx, state: conversation.State) -> list[Reply]:
@@ -57,7 +61,8 @@ def finish(ctx: Ctx, order_id: int, note: str | None = None, photo: str | None =
         raise Refusal(f"工单 #{order.id} 不是您领取的，不能办结。", alert=True) from None
     except orders.IllegalTransition:
         raise Refusal(f"工单 #{order.id} 现在是「{order_cards.status_name(order)}」，不能办结。", alert=True) from None
-    return [Reply(f"工单 #{order.id} 已办结，感谢！居民评价后计入先锋积分（本月已有 {points.total(ctx.session, member.id, month_start(ctx))} 分）。")]
+    this_month = points.total(ctx.session, member.id, month_start(ctx))
+    return [Reply(f"工单 #{order.id} 已办结，感谢！居民评价后计入先锋积分（本月已有 {this_month} 分）。")]
 
 
 def give_back(ctx: Ctx, order_id: int) -> list[Reply]:
@@ -89,22 +94,38 @@ def tasks(ctx: Ctx) -> list[Reply]:
     rows = list(ctx.session.exec(query))
     if not rows:
         return [Reply("本网格暂时没有待领的工单。")]
-    return [Reply(f"待领工单 {len(rows)} 张：\n" + "\n".join(_line(ctx, o) for o in rows),
-                  buttons(*[[(f"🙋 领单 #{o.id}", OrderCb("claim", o.id).pack())] for o in rows]))]
+    return [
+        Reply(
+            f"待领工单 {len(rows)} 张：\n" + "\n".join(_line(ctx, o) for o in rows),
+            buttons(*[[(f"🙋 领单 #{o.id}", OrderCb("claim", o.id).pack())] for o in rows]),
+        )
+    ]
 
 
 def mine(ctx: Ctx) -> list[Reply]:
     member = ctx.require_member()
-    rows = list(ctx.session.exec(select(Order).where(Order.claimer_id == member.id, Order.status == S.CLAIMED).order_by(Order.id)))
+    rows = list(
+        ctx.session.exec(select(Order).where(Order.claimer_id == member.id, Order.status == S.CLAIMED).order_by(Order.id))
+    )
     if not rows:
         return [Reply("您手上没有办理中的工单。发送 /tasks 看看本网格待领的。")]
-    return [Reply(f"您办理中的工单 {len(rows)} 张：\n" + "\n".join(_line(ctx, o) for o in rows),
-                  buttons(*[[(f"✅ 完成 #{o.id}", OrderCb("finish", o.id).pack()), (f"↩️ 退单 #{o.id}", OrderCb("give_back", o.id).pack())] for o in rows]))]
+    return [
+        Reply(
+            f"您办理中的工单 {len(rows)} 张：\n" + "\n".join(_line(ctx, o) for o in rows),
+            buttons(
+                *[
+                    [(f"✅ 完成 #{o.id}", OrderCb("finish", o.id).pack()), (f"↩️ 退单 #{o.id}", OrderCb("give_back", o.id).pack())]
+                    for o in rows
+                ]
+            ),
+        )
+    ]
 
 
 def my_points(ctx: Ctx) -> list[Reply]:
     member = ctx.require_member()
-    return [Reply(f"{member.name} 的先锋积分：本月 {points.total(ctx.session, member.id, month_start(ctx))} 分，累计 {points.total(ctx.session, member.id)} 分。")]
+    this_month, in_all = points.total(ctx.session, member.id, month_start(ctx)), points.total(ctx.session, member.id)
+    return [Reply(f"{member.name} 的先锋积分：本月 {this_month} 分，累计 {in_all} 分。")]
 
 
 def rank(ctx: Ctx) -> list[Reply]:
@@ -113,7 +134,12 @@ def rank(ctx: Ctx) -> list[Reply]:
     if not rows:
         return [Reply("本月还没有人获得先锋积分。")]
     medals = ["🥇", "🥈", "🥉"]
-    return [Reply("本月先锋积分榜：\n" + "\n".join(f"{medals[i] if i < 3 else f'{i + 1}.'} {name} {score}分" for i, (name, score) in enumerate(rows)))]
+    return [
+        Reply(
+            "本月先锋积分榜：\n"
+            + "\n".join(f"{medals[i] if i < 3 else f'{i + 1}.'} {name} {score}分" for i, (name, score) in enumerate(rows))
+        )
+    ]
 
 
 def month_start(ctx: Ctx) -> datetime:

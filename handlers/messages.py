@@ -17,7 +17,7 @@ class Reply:
     buttons: tuple[tuple[Button, ...], ...] = ()
     alert: str | None = None
     ask_contact: bool = False  # offer the platform's "share my phone" button
-    private: bool = False      # asked in a group, about the person alone: goes to their private chat
+    private: bool = False  # asked in a group, about the person alone: goes to their private chat
 
     def to_payload(self) -> dict:
         payload = {"text": self.text, "buttons": [[[b.label, b.data] for b in row] for row in self.buttons]}
@@ -25,10 +25,11 @@ class Reply:
 
     @classmethod
     def from_payload(cls, payload: dict) -> "Reply":
-        return cls(text=payload.get("text", ""),
-                   buttons=tuple(tuple(Button(label, data) for label, data in row)
-                                 for row in payload.get("buttons", [])),
-                   private=bool(payload.get("private")))
+        return cls(
+            text=payload.get("text", ""),
+            buttons=tuple(tuple(Button(label, data) for label, data in row) for row in payload.get("buttons", [])),
+            private=bool(payload.get("private")),
+        )
 
 
 @dataclass(frozen=True)
@@ -41,19 +42,19 @@ class Contact:
 class Inbound:
     """One thing a person did: a text, photo, location, contact, or a button press."""
 
-    platform: str           # "telegram", "wechat", "console"
-    message_key: str        # unique per platform update: a retry carries the same key
+    platform: str  # "telegram", "wechat", "console"
+    message_key: str  # unique per platform update: a retry carries the same key
     user_id: str
     chat_id: str
     is_group: bool = False
     display_name: str = ""
     text: str = ""
-    photo: str | None = None          # platform file reference
+    photo: str | None = None  # platform file reference
     location: tuple[float, float] | None = None
     contact: Contact | None = None
-    callback: str | None = None       # packed callback data of a pressed button
-    voice: str | None = None          # platform file reference of a voice message nobody transcribed
-    sticker: bool = False             # a sticker: small talk
+    callback: str | None = None  # packed callback data of a pressed button
+    voice: str | None = None  # platform file reference of a voice message nobody transcribed
+    sticker: bool = False  # a sticker: small talk
 
     @property
     def command(self) -> tuple[str, list[str]] | None:

@@ -7,8 +7,8 @@ from sqlmodel import col, select
 
 from handlers import followup, triage
 from handlers.classifier import Verdict, classify
-from handlers.intent import Kind, kind_of
 from handlers.context import Ctx, Refusal, parse_order_number
+from handlers.intent import Kind, kind_of
 from handlers.messages import Reply, buttons
 from storage import audit, conversation, order_cards, orders, people
 from storage.conversation import Waiting
@@ -29,8 +29,7 @@ UNHEARD = Verdict("other", "小事", 0.0, False)  # a voice message no one has r
 def ask_building(ctx: Ctx, greeting: str = "") -> Reply:
     """Offers the buildings as buttons; the answer registers the resident."""
     conversation.begin(ctx.identity, Waiting.BUILDING, ctx.now)
-    rows = [[(b.name, BuildingCb(b.id).pack()) for b in chunk]
-            for chunk in _chunks(people.buildings(ctx.session), 3)]
+    rows = [[(b.name, BuildingCb(b.id).pack()) for b in chunk] for chunk in _chunks(people.buildings(ctx.session), 3)]
     intro = greeting or f"您好，这里是{ctx.policy.community_name}服务助手。"
     return Reply(f"{intro}请问您住哪栋楼？点下面的按钮，或直接回复楼号。", buttons(*rows))
 
@@ -45,8 +44,15 @@ def choose_building(ctx: Ctx, building_id: int | None = None, typed: str = "") -
     resident.building_id = building.id
     ctx.session.add(resident)
     ctx.session.flush()
-    audit.record(ctx.session, "resident", resident.id, f"identity:{ctx.identity.id}",
-                 "moved" if moved_from else "registered", ctx.now, note=f"{building.name} (building:{building.id})")
+    audit.record(
+        ctx.session,
+        "resident",
+        resident.id,
+        f"identity:{ctx.identity.id}",
+        "moved" if moved_from else "registered",
+        ctx.now,
+        note=f"{building.name} (building:{building.id})",
+    )
     ctx.identity.resident_id = resident.id
     conversation.end(ctx.identity)
     ctx.resident = resident
@@ -151,43 +157,70 @@ def submit_order(ctx: Ctx, check_same: bool = True) -> Reply:
     location = draft.get("location") or [None, None]
     building = ctx.session.get(Building, resident.building_id)
     grid = people.grid_of_building(ctx.session, building)
-    order = orders.submit(ctx.session, Order(
-        resident_id=resident.id, building_id=resident.building_id, grid_id=grid.id if grid else None,
-        category=verdict.category, tier=verdict.tier, confidence=verdict.confidence, urgent=verdict.urgent,
-        text=draft.get("text") or VOICE_TEXT, photos=draft.get("photos", []), latitude=location[0], longitude=location[1],
-        voice=draft.get("voice"), origin_platform=ctx.inbound.platform,
-    ), ctx.resident_actor, ctx.now, via=ctx.inbound.platform)
+    order = orders.submit(
+        ctx.session,
+        Order(
+            resident_id=resident.id,
+            building_id=resident.building_id,
+            grid_id=grid.id if grid else None,
+            category=verdict.category,
+            tier=verdict.tier,
+            confidence=verdict.confidence,
+            urgent=verdict.urgent,
+            text=draft.get("text") or VOICE_TEXT,
+            photos=draft.get("photos", []),
+            latitude=location[0],
+            longitude=location[1],
+            voice=draft.get("voice"),
+            origin_platform=ctx.inbound.platform,
+        ),
+        ctx.resident_actor,
+        ctx.now,
+        via=ctx.inbound.platform,
+    )
     name = ctx.policy.category(order.category).name
     sure = verdict.confidence >= ctx.policy.confidence_threshold and verdict.category != "other"
     if verdict.urgent:
         reply = Reply(f"{EMERGENCY_LINE}\n已同时通知社区值班人员和网格长，工单 #{order.id}。")
     elif sure and order.tier == "小事" and grid is not None and people.grid_has_group(ctx.session, grid):
         orders.apply(ctx.session, order, "dispatch", SYSTEM, ctx.now, dispatched_at=ctx.now, grid_id=grid.id)
-        reply = Reply(f"已受理 ✅ 工单 #{order.id}（{name}）\n已派给{grid.name}，党员领单后会第一时间告诉您。查看进度：/status {order.id}")
+        reply = Reply(
+            f"已受理 ✅ 工单 #{order.id}（{name}）\n已派给{grid.name}，党员领单后会第一时间告诉您。查看进度：/status {order.id}"
+        )
     else:
-        reply = (Reply(f"已受理 ✅ 工单 #{order.id}（{name}）\n社区工作人员会尽快分派处理。查看进度：/status {order.id}")
-                 if sure else triage.ask_resident(ctx, order))
-    logger.info("order %s submitted: %s %s conf=%.2f urgent=%s", order.id, order.category, order.tier,
-                verdict.confidence, verdict.urgent)
+        reply = (
+            Reply(f"已受理 ✅ 工单 #{order.id}（{name}）\n社区工作人员会尽快分派处理。查看进度：/status {order.id}")
+            if sure
+            else triage.ask_resident(ctx, order)
+        )
+    logger.info(
+        "order %s submitted: %s %s conf=%.2f urgent=%s", order.id, order.category, order.tier, verdict.confidence, verdict.urgent
+    )
     return reply
 
 
 def my_orders(ctx: Ctx) -> list[Reply]:
     resident = _require_resident(ctx)
-    rows = list(ctx.session.exec(select(Order).where(Order.resident_id == resident.id)
-                                 .order_by(col(Order.id).desc()).limit(10)))
+    rows = list(ctx.session.exec(select(Order).where(Order.resident_id == resident.id).order_by(col(Order.id).desc()).limit(10)))
     if not rows:
         return [Reply("您还没有提交过工单。有什么需要帮忙的，直接发文字给我就行。")]
-    return [Reply("您最近的工单：\n" + "\n".join(order_cards.status_line(o, ctx.policy, _claimer_name(ctx, o)) for o in rows)
-                  + "\n查看详情：/status 工单号")]
+    return [
+        Reply(
+            "您最近的工单：\n"
+            + "\n".join(order_cards.status_line(o, ctx.policy, _claimer_name(ctx, o)) for o in rows)
+            + "\n查看详情：/status 工单号"
+        )
+    ]
 
 
 def status(ctx: Ctx, args: list[str]) -> list[Reply]:
     if not args:
         raise Refusal("请带上工单号，例如：/status 128")
     order = _visible_order(ctx, parse_order_number(args[0]))
-    lines = [order_cards.status_line(order, ctx.policy, _claimer_name(ctx, order)),
-             f"提交于 {ctx.local(order.created_at):%m月%d日 %H:%M}"]
+    lines = [
+        order_cards.status_line(order, ctx.policy, _claimer_name(ctx, order)),
+        f"提交于 {ctx.local(order.created_at):%m月%d日 %H:%M}",
+    ]
     for event in orders.history(ctx.session, order.id)[1:]:
         lines.append(f"{ctx.local(event.at):%m-%d %H:%M} {order_cards.STATUS_NAMES.get(S(event.to_status), event.to_status)}")
     return [Reply("\n".join(lines))]
@@ -237,8 +270,11 @@ def _own_order(ctx: Ctx, order_id: int, followed: bool = False) -> Order:
     """An order the resident reported (or follows, with `followed`): a member who is also a resident
     acts on theirs as a resident."""
     order = orders.get(ctx.session, order_id)
-    mine = order is not None and ctx.resident is not None and (
-        order.resident_id == ctx.resident.id or (followed and ctx.follows(order)))
+    mine = (
+        order is not None
+        and ctx.resident is not None
+        and (order.resident_id == ctx.resident.id or (followed and ctx.follows(order)))
+    )
     if not mine:
         raise Refusal(f"没有找到您的工单 #{order_id}，请核对编号，或发送 /my 查看您的工单。", alert=True)
     return order
@@ -270,4 +306,4 @@ def _has_words(text: str) -> bool:
 
 
 def _chunks(items: list, size: int) -> list[list]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]

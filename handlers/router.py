@@ -2,7 +2,6 @@
 
 import logging
 from collections.abc import Callable
-
 from dataclasses import replace
 
 from handlers import calendar, calendar_admin, common, followup, member, resident, staff, triage
@@ -43,8 +42,18 @@ COMMANDS: dict[str, Handler] = {
     "newsession": calendar_admin.new_session,
 }
 # Plain words that mean a command (WeChat has no slash commands; elderly users type words).
-WORDS = {"领单": "claim", "绑定": "bind", "进度": "my", "我的工单": "my", "帮助": "help", "积分": "points", "撤销": "cancel",
-         "值班": "duty", "学习": "sessions", "签到": "checkin"}
+WORDS = {
+    "领单": "claim",
+    "绑定": "bind",
+    "进度": "my",
+    "我的工单": "my",
+    "帮助": "help",
+    "积分": "points",
+    "撤销": "cancel",
+    "值班": "duty",
+    "学习": "sessions",
+    "签到": "checkin",
+}
 
 # What the bot is waiting for → the function that takes the answer (None: that was no answer).
 ANSWERS: dict[Waiting, Callable[[Ctx, conversation.State], list[Reply] | None]] = {
@@ -53,7 +62,7 @@ ANSWERS: dict[Waiting, Callable[[Ctx, conversation.State], list[Reply] | None]] 
     Waiting.RATING: resident.rating_answer,
     Waiting.LEAVE_REASON: calendar.leave_reason,
     Waiting.SAME_THING: resident.same_thing_answer,
-    **{step: calendar_admin.on_text for step in calendar_admin.STEPS},
+    **dict.fromkeys(calendar_admin.STEPS, calendar_admin.on_text),
 }
 CANCEL_WORDS = {"取消", "算了", "不用了", "退出"}
 # About the person alone: typed in a group, answered in their private chat.
@@ -75,11 +84,18 @@ def handle(services: Services, inbound: Inbound, deliver_held: bool = False) -> 
         if entry_id is None:
             logger.info("duplicate %s update %s dropped", inbound.platform, inbound.message_key)
             return [Reply.from_payload(p) for p in inbox.earlier_replies(session, inbound.platform, inbound.message_key)]
-        identity = people.identity_for(session, inbound.platform, inbound.user_id, inbound.chat_id,
-                                       inbound.display_name, now, private=not inbound.is_group)
-        ctx = Ctx(session, services, inbound, identity, now,
-                  member=session.get(Member, identity.member_id) if identity.member_id else None,
-                  resident=session.get(Resident, identity.resident_id) if identity.resident_id else None)
+        identity = people.identity_for(
+            session, inbound.platform, inbound.user_id, inbound.chat_id, inbound.display_name, now, private=not inbound.is_group
+        )
+        ctx = Ctx(
+            session,
+            services,
+            inbound,
+            identity,
+            now,
+            member=session.get(Member, identity.member_id) if identity.member_id else None,
+            resident=session.get(Resident, identity.resident_id) if identity.resident_id else None,
+        )
         mark = events.mark(session)
         try:
             with session.begin_nested():  # a refusal undoes everything the handler wrote
@@ -147,9 +163,13 @@ def on_button(ctx: Ctx, data: str) -> list[Reply]:
     if isinstance(callback, TriageCb):
         return triage.on_button(ctx, callback)
     actions: dict[str, Callable[[Ctx, int], list[Reply]]] = {
-        "claim": member.claim, "finish": member.ask_finish, "give_back": member.give_back,
+        "claim": member.claim,
+        "finish": member.ask_finish,
+        "give_back": member.give_back,
         "skip": lambda c, n: member.finish(c, n),
-        "chase": followup.chase, "same": followup.same_thing, "notsame": resident.not_same,
+        "chase": followup.chase,
+        "same": followup.same_thing,
+        "notsame": resident.not_same,
     }
     assert isinstance(callback, OrderCb)
     action = actions.get(callback.action)

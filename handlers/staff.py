@@ -14,10 +14,15 @@ from storage.models import OrderStatus as S
 
 def pending(ctx: Ctx) -> list[Reply]:
     ctx.require_staff()
-    rows = list(ctx.session.exec(select(Order).where(Order.status == S.SUBMITTED).order_by(Order.urgent.desc(), Order.id).limit(20)))
+    rows = list(
+        ctx.session.exec(select(Order).where(Order.status == S.SUBMITTED).order_by(Order.urgent.desc(), Order.id).limit(20))
+    )
     if not rows:
         return [Reply("没有待分派的工单。")]
-    lines = [f"{'🚨' if o.urgent else '·'} #{o.id} {ctx.policy.category(o.category).name}/{o.tier}：{order_cards.summary(o.text)[:30]}" for o in rows]
+    lines = [
+        f"{'🚨' if o.urgent else '·'} #{o.id} {ctx.policy.category(o.category).name}/{o.tier}：{order_cards.summary(o.text)[:30]}"
+        for o in rows
+    ]
     return [Reply(f"待分派 {len(rows)} 张：\n" + "\n".join(lines) + "\n派单：/dispatch 工单号 网格编号")]
 
 
@@ -69,8 +74,15 @@ def bind_grid(ctx: Ctx, args: list[str]) -> list[Reply]:
     grid = people.grid_by_code(ctx.session, args[0])
     if grid is None:
         raise Refusal(f"没有网格编号 {args[0][:20]}，请核对。")
-    audit.record(ctx.session, "grid", grid.id, ctx.actor.label, "group_bound", ctx.now,
-                 note=f"{ctx.inbound.platform}:{ctx.inbound.chat_id}; was {grid.telegram_chat_id}")
+    audit.record(
+        ctx.session,
+        "grid",
+        grid.id,
+        ctx.actor.label,
+        "group_bound",
+        ctx.now,
+        note=f"{ctx.inbound.platform}:{ctx.inbound.chat_id}; was {grid.telegram_chat_id}",
+    )
     grid.telegram_chat_id = ctx.inbound.chat_id
     ctx.session.add(grid)
     return [Reply(f"本群已绑定为{grid.name}（{grid.code}）的网格群，新工单会发到这里。")]
@@ -81,8 +93,15 @@ def bind_staff(ctx: Ctx) -> list[Reply]:
     if not ctx.inbound.is_group:
         raise Refusal("请在工作人员群里发送这条命令。")
     key = f"staff_chat:{ctx.inbound.platform}"
-    audit.record(ctx.session, "setting", key, ctx.actor.label, "staff_group_bound", ctx.now,
-                 note=f"{ctx.inbound.chat_id}; was {people.get_setting(ctx.session, key)}")
+    audit.record(
+        ctx.session,
+        "setting",
+        key,
+        ctx.actor.label,
+        "staff_group_bound",
+        ctx.now,
+        note=f"{ctx.inbound.chat_id}; was {people.get_setting(ctx.session, key)}",
+    )
     people.put_setting(ctx.session, key, ctx.inbound.chat_id)
     return [Reply("本群已设为社区工作人员群：待分派、紧急和督办工单会发到这里。")]
 

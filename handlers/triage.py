@@ -27,15 +27,17 @@ def category_rows(order: Order, ctx: Ctx, action: str, first: str | None = None)
         data = _packed(TriageCb(action, order.id, code))
         if data:
             choices.append((label, data))
-    return [choices[i:i + PER_ROW] for i in range(0, len(choices), PER_ROW)]
+    return [choices[i : i + PER_ROW] for i in range(0, len(choices), PER_ROW)]
 
 
 def ask_resident(ctx: Ctx, order: Order) -> Reply:
     """Unsure: the resident confirms the guess or picks the category with one tap."""
     name = ctx.policy.category(order.category).name
-    return Reply(f"已受理 ✅ 工单 #{order.id}\n您反映的是「{name}」方面的问题吗？请点一下确认，或选一个更贴切的类别。"
-                 f"\n社区工作人员也会尽快分派。查看进度：/status {order.id}",
-                 buttons(*category_rows(order, ctx, "pick", first=order.category)))
+    return Reply(
+        f"已受理 ✅ 工单 #{order.id}\n您反映的是「{name}」方面的问题吗？请点一下确认，或选一个更贴切的类别。"
+        f"\n社区工作人员也会尽快分派。查看进度：/status {order.id}",
+        buttons(*category_rows(order, ctx, "pick", first=order.category)),
+    )
 
 
 def staff_card(ctx: Ctx, order: Order, note: str = "") -> Reply:
@@ -53,8 +55,14 @@ def on_button(ctx: Ctx, callback: TriageCb) -> list[Reply]:
         return resident_picks(ctx, order, callback.value)
     ctx.require_staff()
     _require_untriaged(order)
-    actions = {"ok": accept, "cats": offer_categories, "cat": set_category, "tiers": offer_tiers,
-               "tier": set_tier, "dep": escalate_to}
+    actions = {
+        "ok": accept,
+        "cats": offer_categories,
+        "cat": set_category,
+        "tiers": offer_tiers,
+        "tier": set_tier,
+        "dep": escalate_to,
+    }
     action = actions.get(callback.action)
     if action is None:
         raise Refusal("这个按钮已失效，请重新操作。", alert=True)
@@ -99,8 +107,12 @@ def set_category(ctx: Ctx, order: Order, code: str) -> list[Reply]:
 
 
 def offer_tiers(ctx: Ctx, order: Order, _value: str = "") -> list[Reply]:
-    return [Reply(f"工单 #{order.id} 按哪类处理？大事转部门，小事派网格，私事告知居民办理方法并办结。",
-                  buttons([(tier, TriageCb("tier", order.id, key).pack()) for key, tier in TIERS.items()]))]
+    return [
+        Reply(
+            f"工单 #{order.id} 按哪类处理？大事转部门，小事派网格，私事告知居民办理方法并办结。",
+            buttons([(tier, TriageCb("tier", order.id, key).pack()) for key, tier in TIERS.items()]),
+        )
+    ]
 
 
 def set_tier(ctx: Ctx, order: Order, key: str) -> list[Reply]:
@@ -129,12 +141,21 @@ def _department_choice(ctx: Ctx, order: Order) -> Reply:
     if not ctx.policy.departments:
         raise Refusal(f"配置里没有部门名单，请用 /escalate {order.id} 部门。", alert=True)
     choices = [(name, TriageCb("dep", order.id, str(i)).pack()) for i, name in enumerate(ctx.policy.departments)]
-    return Reply(f"工单 #{order.id} 是大事，转哪个部门？", buttons(*[choices[i:i + PER_ROW] for i in range(0, len(choices), PER_ROW)]))
+    return Reply(
+        f"工单 #{order.id} 是大事，转哪个部门？", buttons(*[choices[i : i + PER_ROW] for i in range(0, len(choices), PER_ROW)])
+    )
 
 
 def _retag(ctx: Ctx, order: Order, category: str, tier: str, as_resident: bool = False) -> None:
-    _move(ctx, order, "retag", note=f"{order.category}/{order.tier} → {category}/{tier}", as_resident=as_resident,
-          category=category, tier=tier)
+    _move(
+        ctx,
+        order,
+        "retag",
+        note=f"{order.category}/{order.tier} → {category}/{tier}",
+        as_resident=as_resident,
+        category=category,
+        tier=tier,
+    )
 
 
 def _move(ctx: Ctx, order: Order, trigger: str, note: str, as_resident: bool = False, **changes) -> None:
@@ -161,4 +182,3 @@ def _packed(callback: TriageCb) -> str | None:
         return callback.pack()
     except ValueError:  # a category code too long for Telegram's 64 bytes: left out, staff can still set it
         return None
-

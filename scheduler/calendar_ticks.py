@@ -26,8 +26,13 @@ def _leads_due(kind: str, events: Iterable[Shift | StudySession], leads: tuple, 
         for lead, moment in lead_moments(event.start_at, event.created_at, leads):
             verdict = due.verdict(moment)
             if verdict == SKIP:
-                logger.warning("%s %s reminder %s due %s skipped: more than the grace window late",
-                               kind, event.id, lead_label(lead), moment.isoformat())
+                logger.warning(
+                    "%s %s reminder %s due %s skipped: more than the grace window late",
+                    kind,
+                    event.id,
+                    lead_label(lead),
+                    moment.isoformat(),
+                )
             elif verdict == SEND:
                 yield event, lead_label(lead)
 
@@ -74,30 +79,44 @@ def session_reminders(session: Session, due: Due) -> int:
     for study, label in _leads_due("session", studies, leads, due):
         on_leave = _on_leave(session, study)
         members = [m.id for m in calendar.branch_members(session, study.branch) if m.id not in on_leave]
-        queued += notices.to_members(session, members, lambda m, s=study.id, t=label: f"session:{s}:m{m}:{t}",
-                                     notices.session_reminder(study, due.tz, due.now), due.now)
+        queued += notices.to_members(
+            session,
+            members,
+            lambda m, s=study.id, t=label: f"session:{s}:m{m}:{t}",
+            notices.session_reminder(study, due.tz, due.now),
+            due.now,
+        )
     return queued
 
 
 def sessions_opening(session: Session, due: Due) -> int:
     """From the start to the end: a fresh message with 签到 to each member not yet present or on leave."""
     queued = 0
-    rows = session.exec(select(StudySession).where(StudySession.start_at <= due.now, StudySession.end_at > due.now,
-                                                   StudySession.start_at >= due.now - LOOKBACK))
+    rows = session.exec(
+        select(StudySession).where(
+            StudySession.start_at <= due.now, StudySession.end_at > due.now, StudySession.start_at >= due.now - LOOKBACK
+        )
+    )
     for study in rows:
         seen = calendar.attendance(session, study.id)
         members = [m.id for m in calendar.branch_members(session, study.branch) if m.id not in seen]
-        queued += notices.to_members(session, members, lambda m, s=study.id: f"session:{s}:m{m}:open",
-                                     notices.session_open(study, due.tz), due.now)
+        queued += notices.to_members(
+            session, members, lambda m, s=study.id: f"session:{s}:m{m}:open", notices.session_open(study, due.tz), due.now
+        )
     return queued
 
 
 def sessions_ended(session: Session, due: Due) -> int:
     """After the end, once: the absent are recorded and the leaders get the attendance list."""
     queued = 0
-    rows = session.exec(select(StudySession).where(StudySession.end_at <= due.now, col(StudySession.reported_at).is_(None),
-                                                   StudySession.end_at >= due.now - LOOKBACK,
-                                                   StudySession.created_at < StudySession.end_at))
+    rows = session.exec(
+        select(StudySession).where(
+            StudySession.end_at <= due.now,
+            col(StudySession.reported_at).is_(None),
+            StudySession.end_at >= due.now - LOOKBACK,
+            StudySession.created_at < StudySession.end_at,
+        )
+    )
     for study in list(rows):
         if not calendar.close_session(session, study, due.now):
             continue
@@ -113,7 +132,11 @@ def _report(session: Session, study: StudySession, due: Due) -> int:
         names[row.status].append(f"{name}（{row.reason}）" if row.status == calendar.LEAVE and row.reason else name)
     body = notices.attendance_report(study, names, due.tz)
     grids = {m.grid_id for m in members.values() if m.grid_id}
-    leaders = [m.id for m in session.exec(select(Member).where(col(Member.grid_id).in_(grids), Member.role == "grid_leader"))] if grids else []
+    leaders = (
+        [m.id for m in session.exec(select(Member).where(col(Member.grid_id).in_(grids), Member.role == "grid_leader"))]
+        if grids
+        else []
+    )
     recipients = list(dict.fromkeys([*leaders, *([study.created_by] if study.created_by else [])]))
     if not recipients:
         return notices.to_staff(session, f"session:{study.id}:report", body, due.now)

@@ -49,20 +49,36 @@ def digest_text(session: Session, grid: Grid, policy: Policy, tz: ZoneInfo, now:
     lines = [f"☀️ {grid.name} 今日概况（{local.month}月{local.day}日）"]
     lines += _duty_lines(session, members, day_start, day_end, tz)
     waiting, doing, late = _order_counts(session, grid.id, policy, now)
-    lines.append(f"待领单 {len(waiting)} · 办理中 {len(doing)} · 超时 {len(late)}"
-                 + (f"（{'、'.join(late[:5])}）" if late else ""))
+    lines.append(
+        f"待领单 {len(waiting)} · 办理中 {len(doing)} · 超时 {len(late)}" + (f"（{'、'.join(late[:5])}）" if late else "")
+    )
     branches = {m.branch for m in members.values() if m.branch}
-    studies = session.exec(select(StudySession).where(StudySession.start_at >= day_start, StudySession.start_at < day_end,
-                                                      col(StudySession.branch).in_(branches)).order_by(StudySession.start_at)) if branches else []
-    lines += [f"今日：{s.start_at.astimezone(tz):%H:%M} {s.branch} {s.title}" + (f"（{s.place}）" if s.place else "")
-              for s in studies]
+    studies = (
+        session.exec(
+            select(StudySession)
+            .where(StudySession.start_at >= day_start, StudySession.start_at < day_end, col(StudySession.branch).in_(branches))
+            .order_by(StudySession.start_at)
+        )
+        if branches
+        else []
+    )
+    lines += [
+        f"今日：{s.start_at.astimezone(tz):%H:%M} {s.branch} {s.title}" + (f"（{s.place}）" if s.place else "") for s in studies
+    ]
     return "\n".join(lines)
 
 
 def _duty_lines(session: Session, members: dict[int, Member], lo: datetime, hi: datetime, tz: ZoneInfo) -> list[str]:
-    rows = session.exec(select(Shift, ShiftMember).join(ShiftMember, ShiftMember.shift_id == Shift.id)
-                        .where(Shift.start_at >= lo, Shift.start_at < hi, col(ShiftMember.member_id).in_(list(members)))
-                        .order_by(Shift.start_at, ShiftMember.id)) if members else []
+    rows = (
+        session.exec(
+            select(Shift, ShiftMember)
+            .join(ShiftMember, ShiftMember.shift_id == Shift.id)
+            .where(Shift.start_at >= lo, Shift.start_at < hi, col(ShiftMember.member_id).in_(list(members)))
+            .order_by(Shift.start_at, ShiftMember.id)
+        )
+        if members
+        else []
+    )
     by_shift: dict[int, tuple[Shift, list[ShiftMember]]] = {}
     for shift, row in rows:
         by_shift.setdefault(shift.id, (shift, []))[1].append(row)
@@ -78,8 +94,13 @@ def _duty_lines(session: Session, members: dict[int, Member], lo: datetime, hi: 
 
 
 def _order_counts(session: Session, grid_id: int, policy: Policy, now: datetime) -> tuple[list[int], list[int], list[str]]:
-    rows = list(session.exec(select(Order).where(Order.grid_id == grid_id, col(Order.status).in_(
-        (OrderStatus.DISPATCHED, OrderStatus.CLAIMED))).order_by(Order.id)))
+    rows = list(
+        session.exec(
+            select(Order)
+            .where(Order.grid_id == grid_id, col(Order.status).in_((OrderStatus.DISPATCHED, OrderStatus.CLAIMED)))
+            .order_by(Order.id)
+        )
+    )
     waiting = [o.id for o in rows if o.status == OrderStatus.DISPATCHED]
     doing = [o.id for o in rows if o.status == OrderStatus.CLAIMED]
     late = []

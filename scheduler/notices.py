@@ -24,16 +24,16 @@ MAX_NAMES = 30
 payload = recipients.payload
 
 
-def to_members(session: Session, member_ids: Iterable[int], key: Callable[[int], str], body: dict,
-               now: datetime) -> int:
+def to_members(session: Session, member_ids: Iterable[int], key: Callable[[int], str], body: dict, now: datetime) -> int:
     """The same notice to each member, on the chat they used last. Returns rows newly queued."""
     ids = list(dict.fromkeys(member_ids))
     reach = calendar.reachable_many(session, ids)
     missing = [member_id for member_id in ids if member_id not in reach]
     if missing:
         logger.info("%d member(s) without a chat identity miss %s", len(missing), key(missing[0]))
-    rows = [(key(member_id), reach[member_id].platform, reach[member_id].chat_id, body)
-            for member_id in ids if member_id in reach]
+    rows = [
+        (key(member_id), reach[member_id].platform, reach[member_id].chat_id, body) for member_id in ids if member_id in reach
+    ]
     return calendar.enqueue_many(session, rows, now)
 
 
@@ -54,32 +54,43 @@ def names_text(names: list[str]) -> str:
 
 # ---- what the notices say (pure) ------------------------------------------------------------
 
+
 def shift_reminder(shift: Shift, tz: ZoneInfo, now: datetime) -> dict:
-    text = (f"📅 值班提醒：{calendar.span_text(shift.start_at, shift.end_at, tz)} {shift.place}\n"
-            f"{remaining_text(shift.start_at - now)}后开始，请点「收到」确认。")
+    text = (
+        f"📅 值班提醒：{calendar.span_text(shift.start_at, shift.end_at, tz)} {shift.place}\n"
+        f"{remaining_text(shift.start_at - now)}后开始，请点「收到」确认。"
+    )
     return payload(text, [("✅ 收到", ShiftCb("ack", shift.id).pack()), ("🔁 申请换班", ShiftCb("swap", shift.id).pack())])
 
 
 def unacked_alert(shift: Shift, names: list[str], tz: ZoneInfo) -> dict:
-    return payload(f"⚠️ 值班未确认：{calendar.span_text(shift.start_at, shift.end_at, tz)} {shift.place}\n"
-                   f"{names_text(names)} 还没点「收到」，请联系确认。")
+    return payload(
+        f"⚠️ 值班未确认：{calendar.span_text(shift.start_at, shift.end_at, tz)} {shift.place}\n"
+        f"{names_text(names)} 还没点「收到」，请联系确认。"
+    )
 
 
 def session_reminder(study: StudySession, tz: ZoneInfo, now: datetime) -> dict:
     where = f" {study.place}" if study.place else ""
-    text = (f"📚 {study.kind}提醒：{study.title}\n{calendar.span_text(study.start_at, study.end_at, tz)}{where}\n"
-            f"{remaining_text(study.start_at - now)}后开始。开始后点「签到」；来不了请点「请假」。")
+    text = (
+        f"📚 {study.kind}提醒：{study.title}\n{calendar.span_text(study.start_at, study.end_at, tz)}{where}\n"
+        f"{remaining_text(study.start_at - now)}后开始。开始后点「签到」；来不了请点「请假」。"
+    )
     return payload(text, [("✍️ 签到", SessionCb("checkin", study.id).pack()), ("🙏 请假", SessionCb("leave", study.id).pack())])
 
 
 def session_open(study: StudySession, tz: ZoneInfo) -> dict:
     where = f"（{study.place}）" if study.place else ""
-    return payload(f"🔔 {study.title}{where}现在开始，到场后请点「签到」。\n签到截止 {study.end_at.astimezone(tz):%H:%M}。",
-                   [("✍️ 签到", SessionCb("checkin", study.id).pack())])
+    return payload(
+        f"🔔 {study.title}{where}现在开始，到场后请点「签到」。\n签到截止 {study.end_at.astimezone(tz):%H:%M}。",
+        [("✍️ 签到", SessionCb("checkin", study.id).pack())],
+    )
 
 
 def attendance_report(study: StudySession, names: dict[str, list[str]], tz: ZoneInfo) -> dict:
-    return payload(f"📋 {study.title}（{calendar.span_text(study.start_at, study.end_at, tz)}）签到情况\n"
-                   f"出席 {len(names['present'])}：{names_text(names['present'])}\n"
-                   f"请假 {len(names['leave'])}：{names_text(names['leave'])}\n"
-                   f"缺席 {len(names['absent'])}：{names_text(names['absent'])}")
+    return payload(
+        f"📋 {study.title}（{calendar.span_text(study.start_at, study.end_at, tz)}）签到情况\n"
+        f"出席 {len(names['present'])}：{names_text(names['present'])}\n"
+        f"请假 {len(names['leave'])}：{names_text(names['leave'])}\n"
+        f"缺席 {len(names['absent'])}：{names_text(names['absent'])}"
+    )

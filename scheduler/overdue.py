@@ -21,8 +21,11 @@ logger = logging.getLogger(__name__)
 
 def overdue_tick(session: Session, due: Due, policy: Policy) -> int:
     """Queues 督办 and auto-close moves as events; ticks.run_job counts the rows they cause."""
-    rows = list(session.exec(select(Order).where(col(Order.status).in_((S.DISPATCHED, S.CLAIMED, S.ESCALATED, S.DONE)))
-                             .order_by(Order.id)))
+    rows = list(
+        session.exec(
+            select(Order).where(col(Order.status).in_((S.DISPATCHED, S.CLAIMED, S.ESCALATED, S.DONE))).order_by(Order.id)
+        )
+    )
     for order in rows:
         limits = policy.limits_for(order.category)
         start = order.dispatched_at or order.created_at

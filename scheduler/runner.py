@@ -17,8 +17,9 @@ logger = logging.getLogger(__name__)
 JOB_ID = "calendar-tick"
 
 
-def build_scheduler(engine: Engine, policy: Policy, tz: ZoneInfo, clock: Callable[[], datetime],
-                    wake: Callable[[], None], interval: float) -> AsyncIOScheduler:
+def build_scheduler(
+    engine: Engine, policy: Policy, tz: ZoneInfo, clock: Callable[[], datetime], wake: Callable[[], None], interval: float
+) -> AsyncIOScheduler:
     """The scheduler with its one job; the first tick runs at once (a restart catches up)."""
 
     async def run_tick() -> None:
@@ -27,14 +28,29 @@ def build_scheduler(engine: Engine, policy: Policy, tz: ZoneInfo, clock: Callabl
             wake()  # the outbox sender delivers at once instead of at its next poll
 
     scheduler = AsyncIOScheduler(timezone=tz)
-    scheduler.add_job(run_tick, "interval", seconds=interval, id=JOB_ID, replace_existing=True,
-                      coalesce=True, max_instances=1, misfire_grace_time=None,
-                      next_run_time=datetime.now(tz))
+    scheduler.add_job(
+        run_tick,
+        "interval",
+        seconds=interval,
+        id=JOB_ID,
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+        next_run_time=datetime.now(tz),
+    )
     return scheduler
 
 
-async def run_scheduler(engine: Engine, policy: Policy, tz: ZoneInfo, clock: Callable[[], datetime],
-                        wake: Callable[[], None], interval: float, stop: asyncio.Event) -> None:
+async def run_scheduler(
+    engine: Engine,
+    policy: Policy,
+    tz: ZoneInfo,
+    clock: Callable[[], datetime],
+    wake: Callable[[], None],
+    interval: float,
+    stop: asyncio.Event,
+) -> None:
     """Tick every `interval` seconds until `stop` is set."""
     scheduler = build_scheduler(engine, policy, tz, clock, wake, interval)
     scheduler.start()

@@ -64,8 +64,7 @@ def window_start(now: datetime, grace: timedelta, last_tick: datetime | None) ->
 def digest_moments(now: datetime, tz: ZoneInfo, at: time) -> list[datetime]:
     """Today's and yesterday's digest moment (aware UTC), so a tick just after midnight sees both."""
     today = now.astimezone(tz).date()
-    return [datetime.combine(day, at, tzinfo=tz).astimezone(now.tzinfo)
-            for day in (today - timedelta(days=1), today)]
+    return [datetime.combine(day, at, tzinfo=tz).astimezone(now.tzinfo) for day in (today - timedelta(days=1), today)]
 
 
 def lead_moments(start: datetime, created: datetime | None, leads: tuple[timedelta, ...]) -> list[tuple[timedelta, datetime]]:

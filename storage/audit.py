@@ -7,11 +7,11 @@ from sqlmodel import Session, select
 from storage.models import AuditEvent
 
 
-def record(session: Session, subject: str, ref: object, actor: str, action: str, now: datetime,
-           note: str | None = None) -> None:
+def record(session: Session, subject: str, ref: object, actor: str, action: str, now: datetime, note: str | None = None) -> None:
     session.add(AuditEvent(subject=subject, ref=str(ref), actor=actor, action=action, note=note, at=now))
 
 
 def trail(session: Session, subject: str, ref: object) -> list[AuditEvent]:
-    return list(session.exec(select(AuditEvent).where(AuditEvent.subject == subject, AuditEvent.ref == str(ref))
-                             .order_by(AuditEvent.id)))
+    return list(
+        session.exec(select(AuditEvent).where(AuditEvent.subject == subject, AuditEvent.ref == str(ref)).order_by(AuditEvent.id))
+    )

@@ -38,6 +38,7 @@ class CalendarError(Exception):
 
 # ---- display helpers (pure) -------------------------------------------------------------
 
+
 def span_text(start: datetime, end: datetime, tz: ZoneInfo) -> str:
     """`11月23日 08:30–12:00` in the community's time zone."""
     a, b = start.astimezone(tz), end.astimezone(tz)
@@ -51,20 +52,33 @@ def is_open(study: StudySession, now: datetime) -> bool:
 
 # ---- audit --------------------------------------------------------------------------------
 
-def audit(session: Session, kind: str, ref_id: int, member_id: int | None, action: str, now: datetime,
-          note: str | None = None) -> None:
+
+def audit(
+    session: Session, kind: str, ref_id: int, member_id: int | None, action: str, now: datetime, note: str | None = None
+) -> None:
     session.add(CalendarEvent(kind=kind, ref_id=ref_id, member_id=member_id, action=action, note=note, at=now))
 
 
 def events(session: Session, kind: str, ref_id: int) -> list[CalendarEvent]:
-    return list(session.exec(select(CalendarEvent).where(CalendarEvent.kind == kind, CalendarEvent.ref_id == ref_id)
-                             .order_by(CalendarEvent.id)))
+    return list(
+        session.exec(
+            select(CalendarEvent).where(CalendarEvent.kind == kind, CalendarEvent.ref_id == ref_id).order_by(CalendarEvent.id)
+        )
+    )
 
 
 # ---- shifts -------------------------------------------------------------------------------
 
-def upsert_shift(session: Session, start: datetime, end: datetime, place: str, member_ids: Iterable[int],
-                 now: datetime, created_by: int | None = None) -> tuple[Shift, bool]:
+
+def upsert_shift(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    place: str,
+    member_ids: Iterable[int],
+    now: datetime,
+    created_by: int | None = None,
+) -> tuple[Shift, bool]:
     """A shift by (start, place): created, or its end and members brought up to date. True if changed."""
     shift = session.exec(select(Shift).where(Shift.start_at == start, Shift.place == place)).first()
     changed = shift is None
@@ -98,9 +112,13 @@ def shift_rows(session: Session, shift_id: int) -> list[ShiftMember]:
 
 
 def next_shifts(session: Session, member_id: int, now: datetime, limit: int = 5) -> list[tuple[Shift, ShiftMember]]:
-    rows = session.exec(select(Shift, ShiftMember).join(ShiftMember, ShiftMember.shift_id == Shift.id)
-                        .where(ShiftMember.member_id == member_id, Shift.end_at > now)
-                        .order_by(Shift.start_at).limit(limit))
+    rows = session.exec(
+        select(Shift, ShiftMember)
+        .join(ShiftMember, ShiftMember.shift_id == Shift.id)
+        .where(ShiftMember.member_id == member_id, Shift.end_at > now)
+        .order_by(Shift.start_at)
+        .limit(limit)
+    )
     return list(rows)
 
 
@@ -110,12 +128,12 @@ def shifts_between(session: Session, lo: datetime, hi: datetime) -> list[Shift]:
 
 def ack_shift(session: Session, shift_id: int, member_id: int, now: datetime) -> bool:
     """收到: True the first time; False if already acknowledged. CalendarError if not on the shift."""
-    row = session.exec(select(ShiftMember).where(ShiftMember.shift_id == shift_id,
-                                                 ShiftMember.member_id == member_id)).first()
+    row = session.exec(select(ShiftMember).where(ShiftMember.shift_id == shift_id, ShiftMember.member_id == member_id)).first()
     if row is None:
         raise CalendarError("这个班次里没有您，可能已换班。发送 /duty 查看您的值班。")
-    result = session.execute(update(ShiftMember).where(ShiftMember.id == row.id, ShiftMember.acked_at.is_(None))
-                             .values(acked_at=now))
+    result = session.execute(
+        update(ShiftMember).where(ShiftMember.id == row.id, ShiftMember.acked_at.is_(None)).values(acked_at=now)
+    )
     if result.rowcount != 1:
         return False
     audit(session, "shift", shift_id, member_id, "ack", now)
@@ -125,14 +143,16 @@ def ack_shift(session: Session, shift_id: int, member_id: int, now: datetime) ->
 def request_swap(session: Session, shift_id: int, member_id: int, now: datetime) -> tuple[ShiftSwap, bool]:
     """申请换班: the open request of this member for this shift (made once). True if new."""
     shift = session.get(Shift, shift_id)
-    on_shift = session.exec(select(ShiftMember.id).where(ShiftMember.shift_id == shift_id,
-                                                         ShiftMember.member_id == member_id)).first()
+    on_shift = session.exec(
+        select(ShiftMember.id).where(ShiftMember.shift_id == shift_id, ShiftMember.member_id == member_id)
+    ).first()
     if shift is None or on_shift is None:
         raise CalendarError("这个班次里没有您，可能已换班。发送 /duty 查看您的值班。")
     if shift.start_at <= now:
         raise CalendarError("这个班已经开始了，不能再换班。")
-    existing = session.exec(select(ShiftSwap).where(ShiftSwap.shift_id == shift_id, ShiftSwap.from_member_id == member_id,
-                                                    ShiftSwap.state == "open")).first()
+    existing = session.exec(
+        select(ShiftSwap).where(ShiftSwap.shift_id == shift_id, ShiftSwap.from_member_id == member_id, ShiftSwap.state == "open")
+    ).first()
     if existing is not None:
         return existing, False
     swap = ShiftSwap(shift_id=shift_id, from_member_id=member_id, requested_at=now)
@@ -157,14 +177,20 @@ def take_swap(session: Session, swap_id: int, taker: Member, now: datetime) -> t
         raise CalendarError("这个班已经开始了，不能再换班。")
     if any(row.member_id == taker.id for row in shift_rows(session, shift.id)):
         raise CalendarError("您已经在这个班次里了。")
-    taken = session.execute(update(ShiftSwap).where(ShiftSwap.id == swap.id, ShiftSwap.state == "open")
-                            .values(state="taken", to_member_id=taker.id, taken_at=now))
+    taken = session.execute(
+        update(ShiftSwap)
+        .where(ShiftSwap.id == swap.id, ShiftSwap.state == "open")
+        .values(state="taken", to_member_id=taker.id, taken_at=now)
+    )
     if taken.rowcount != 1:
         session.refresh(swap)
         holder = session.get(Member, swap.to_member_id) if swap.to_member_id else None
         raise CalendarError(f"已由 {holder.name} 替班了，谢谢您！" if holder else "这个换班请求已失效。")
-    session.execute(update(ShiftMember).where(ShiftMember.shift_id == shift.id, ShiftMember.member_id == asker.id)
-                    .values(member_id=taker.id, acked_at=now, escalated_at=None))
+    session.execute(
+        update(ShiftMember)
+        .where(ShiftMember.shift_id == shift.id, ShiftMember.member_id == asker.id)
+        .values(member_id=taker.id, acked_at=now, escalated_at=None)
+    )
     audit(session, "shift", shift.id, taker.id, "swap_take", now, note=f"swap:{swap.id} from member:{asker.id}")
     session.flush()
     session.refresh(swap)
@@ -173,12 +199,12 @@ def take_swap(session: Session, swap_id: int, taker: Member, now: datetime) -> t
 
 def mark_reminded(session: Session, shift_id: int, now: datetime) -> list[int]:
     """The first reminder of a shift went out: stamp the members not stamped yet. Their ids."""
-    rows = session.exec(select(ShiftMember).where(ShiftMember.shift_id == shift_id,
-                                                  col(ShiftMember.reminded_at).is_(None))).all()
+    rows = session.exec(select(ShiftMember).where(ShiftMember.shift_id == shift_id, col(ShiftMember.reminded_at).is_(None))).all()
     stamped = []
     for row in rows:
-        done = session.execute(update(ShiftMember).where(ShiftMember.id == row.id, col(ShiftMember.reminded_at).is_(None))
-                               .values(reminded_at=now))
+        done = session.execute(
+            update(ShiftMember).where(ShiftMember.id == row.id, col(ShiftMember.reminded_at).is_(None)).values(reminded_at=now)
+        )
         if done.rowcount == 1:
             audit(session, "shift", shift_id, row.member_id, "reminded", now)
             stamped.append(row.member_id)
@@ -188,19 +214,29 @@ def mark_reminded(session: Session, shift_id: int, now: datetime) -> list[int]:
 def unacked(session: Session, now: datetime, ack_after: timedelta) -> list[tuple[Shift, ShiftMember]]:
     """Members reminded `ack_after` ago or more who have not pressed 收到 nor been escalated,
     on shifts not yet over."""
-    return list(session.exec(
-        select(Shift, ShiftMember).join(ShiftMember, ShiftMember.shift_id == Shift.id)
-        .where(col(ShiftMember.acked_at).is_(None), col(ShiftMember.escalated_at).is_(None),
-               col(ShiftMember.reminded_at).is_not(None), ShiftMember.reminded_at <= now - ack_after,
-               Shift.end_at > now)
-        .order_by(Shift.start_at, ShiftMember.id)))
+    return list(
+        session.exec(
+            select(Shift, ShiftMember)
+            .join(ShiftMember, ShiftMember.shift_id == Shift.id)
+            .where(
+                col(ShiftMember.acked_at).is_(None),
+                col(ShiftMember.escalated_at).is_(None),
+                col(ShiftMember.reminded_at).is_not(None),
+                ShiftMember.reminded_at <= now - ack_after,
+                Shift.end_at > now,
+            )
+            .order_by(Shift.start_at, ShiftMember.id)
+        )
+    )
 
 
 def mark_escalated(session: Session, row: ShiftMember, now: datetime) -> bool:
     """Once per member and shift: True if this call is the one that escalates."""
-    done = session.execute(update(ShiftMember).where(ShiftMember.id == row.id, col(ShiftMember.escalated_at).is_(None),
-                                                     col(ShiftMember.acked_at).is_(None))
-                           .values(escalated_at=now))
+    done = session.execute(
+        update(ShiftMember)
+        .where(ShiftMember.id == row.id, col(ShiftMember.escalated_at).is_(None), col(ShiftMember.acked_at).is_(None))
+        .values(escalated_at=now)
+    )
     if done.rowcount != 1:
         return False
     audit(session, "shift", row.shift_id, row.member_id, "unacked_escalated", now)
@@ -209,12 +245,23 @@ def mark_escalated(session: Session, row: ShiftMember, now: datetime) -> bool:
 
 # ---- study sessions ---------------------------------------------------------------------------
 
-def upsert_session(session: Session, title: str, kind: str, branch: str, start: datetime, end: datetime,
-                   place: str, now: datetime, created_by: int | None = None) -> tuple[StudySession, bool]:
+
+def upsert_session(
+    session: Session,
+    title: str,
+    kind: str,
+    branch: str,
+    start: datetime,
+    end: datetime,
+    place: str,
+    now: datetime,
+    created_by: int | None = None,
+) -> tuple[StudySession, bool]:
     study = session.exec(select(StudySession).where(StudySession.title == title, StudySession.start_at == start)).first()
     if study is None:
-        study = StudySession(title=title, kind=kind, branch=branch, start_at=start, end_at=end, place=place,
-                             created_by=created_by, created_at=now)
+        study = StudySession(
+            title=title, kind=kind, branch=branch, start_at=start, end_at=end, place=place, created_by=created_by, created_at=now
+        )
         session.add(study)
         session.flush()
         audit(session, "session", study.id, created_by, "created", now)
@@ -240,8 +287,11 @@ def upcoming_sessions(session: Session, now: datetime, branch: str | None = None
 
 
 def sessions_between(session: Session, lo: datetime, hi: datetime) -> list[StudySession]:
-    return list(session.exec(select(StudySession).where(StudySession.start_at >= lo, StudySession.start_at <= hi)
-                             .order_by(StudySession.start_at)))
+    return list(
+        session.exec(
+            select(StudySession).where(StudySession.start_at >= lo, StudySession.start_at <= hi).order_by(StudySession.start_at)
+        )
+    )
 
 
 def attendance(session: Session, session_id: int) -> dict[int, Attendance]:
@@ -287,8 +337,9 @@ def check_in(session: Session, session_id: int, member: Member, now: datetime) -
     if row is None:
         session.add(Attendance(session_id=study.id, member_id=member.id, status=PRESENT, at=now))
     else:  # had asked for leave, came after all
-        session.execute(update(Attendance).where(Attendance.id == row.id, Attendance.status != PRESENT)
-                        .values(status=PRESENT, at=now))
+        session.execute(
+            update(Attendance).where(Attendance.id == row.id, Attendance.status != PRESENT).values(status=PRESENT, at=now)
+        )
     audit(session, "session", study.id, member.id, "checkin", now)
     session.flush()
     return study, True
@@ -296,8 +347,9 @@ def check_in(session: Session, session_id: int, member: Member, now: datetime) -
 
 def close_session(session: Session, study: StudySession, now: datetime) -> bool:
     """After the end: mark the session reported (once) and record the absent. False if done before."""
-    done = session.execute(update(StudySession).where(StudySession.id == study.id, StudySession.reported_at.is_(None))
-                           .values(reported_at=now))
+    done = session.execute(
+        update(StudySession).where(StudySession.id == study.id, StudySession.reported_at.is_(None)).values(reported_at=now)
+    )
     if done.rowcount != 1:
         return False
     audit(session, "session", study.id, None, "reported", now)
@@ -312,14 +364,18 @@ def close_session(session: Session, study: StudySession, now: datetime) -> bool:
 
 # ---- delivery helpers shared by scheduler and handlers ---------------------------------------
 
+
 def reachable_many(session: Session, member_ids: Iterable[int]) -> dict[int, Identity]:
     """For each member, the identity used last (as storage.people.reachable), in one query per 500."""
     ids = list(dict.fromkeys(member_ids))
     best: dict[int, Identity] = {}
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        rows = session.exec(select(Identity).where(col(Identity.member_id).in_(chunk))
-                            .order_by(col(Identity.last_seen_at).desc().nulls_last(), col(Identity.id).desc()))
+        chunk = ids[start : start + 500]
+        rows = session.exec(
+            select(Identity)
+            .where(col(Identity.member_id).in_(chunk))
+            .order_by(col(Identity.last_seen_at).desc().nulls_last(), col(Identity.id).desc())
+        )
         for identity in rows:
             best.setdefault(identity.member_id, identity)
     return best
@@ -334,18 +390,24 @@ def enqueue_many(session: Session, rows: list[tuple[str, str, str, dict]], now: 
     keys = [key for key, *_ in rows]
     seen: set[str] = set()
     for start in range(0, len(keys), 500):
-        seen.update(session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).in_(keys[start:start + 500]))))
+        seen.update(session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).in_(keys[start : start + 500]))))
     fresh = {key: (platform, chat_id, payload) for key, platform, chat_id, payload in rows if key not in seen}
     if not fresh:
         return 0
     try:
         with session.begin_nested():
-            session.add_all([OutboxMessage(key=key, platform=platform, chat_id=chat_id, payload=payload, not_before=now)
-                             for key, (platform, chat_id, payload) in fresh.items()])
+            session.add_all(
+                [
+                    OutboxMessage(key=key, platform=platform, chat_id=chat_id, payload=payload, not_before=now)
+                    for key, (platform, chat_id, payload) in fresh.items()
+                ]
+            )
         return len(fresh)
     except IntegrityError:
-        return sum(outbox.enqueue(session, key, platform, chat_id, payload, not_before=now)
-                   for key, (platform, chat_id, payload) in fresh.items())
+        return sum(
+            outbox.enqueue(session, key, platform, chat_id, payload, not_before=now)
+            for key, (platform, chat_id, payload) in fresh.items()
+        )
 
 
 def member_names(session: Session, member_ids: Iterable[int]) -> dict[int, str]:

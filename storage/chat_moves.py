@@ -24,7 +24,13 @@ def move_chat(session: Session, platform: str, old: str, new: str, now: datetime
         audit.record(session, "setting", setting.key, platform, "group_moved", now, note=f"{old} → {new}")
         people.put_setting(session, setting.key, new)
     session.execute(update(Identity).where(Identity.platform == platform, Identity.chat_id == old).values(chat_id=new))
-    moved = session.execute(update(OutboxMessage).where(
-        OutboxMessage.platform == platform, OutboxMessage.chat_id == old,
-        col(OutboxMessage.state).in_((OutboxState.PENDING, OutboxState.HELD))).values(chat_id=new))
+    moved = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.platform == platform,
+            OutboxMessage.chat_id == old,
+            col(OutboxMessage.state).in_((OutboxState.PENDING, OutboxState.HELD)),
+        )
+        .values(chat_id=new)
+    )
     return moved.rowcount

@@ -51,8 +51,9 @@ class Scene:
 
     @property
     def marks(self) -> str:
-        followers = self.session.exec(select(func.count()).select_from(OrderFollower)
-                                      .where(OrderFollower.order_id == self.order.id)).one()
+        followers = self.session.exec(
+            select(func.count()).select_from(OrderFollower).where(OrderFollower.order_id == self.order.id)
+        ).one()
         return order_cards.marks(self.order, followers)
 
 
@@ -75,11 +76,17 @@ def publish(session: Session, policy: Policy, timezone: ZoneInfo) -> int:
 
 # ---- the group card ---------------------------------------------------------------------------
 
+
 def _card_key(scene: Scene) -> str | None:
     """The key the order's current card was posted under: that of its newest dispatch."""
-    version = scene.session.exec(select(OrderEvent.version).where(
-        OrderEvent.order_id == scene.order.id, col(OrderEvent.trigger).in_(CARD_POSTING),
-    ).order_by(OrderEvent.id.desc())).first()
+    version = scene.session.exec(
+        select(OrderEvent.version)
+        .where(
+            OrderEvent.order_id == scene.order.id,
+            col(OrderEvent.trigger).in_(CARD_POSTING),
+        )
+        .order_by(OrderEvent.id.desc())
+    ).first()
     return f"card:{scene.order.id}:v{version}" if version is not None else None
 
 
@@ -88,8 +95,9 @@ def _edit_card(scene: Scene, event: events.OrderMoved, body: dict, grid: Grid | 
     grid = grid or scene.grid
     if card_key is None or grid is None:
         return 0
-    return recipients.queue_edit(scene.session, key("card-edit", event), card_key,
-                                 recipients.grid(scene.session, grid), body, event.at)
+    return recipients.queue_edit(
+        scene.session, key("card-edit", event), card_key, recipients.grid(scene.session, grid), body, event.at
+    )
 
 
 def post_card(scene: Scene, event: events.OrderMoved) -> int:
@@ -105,15 +113,27 @@ def withdraw_card_from_earlier_grid(scene: Scene, event: events.OrderMoved) -> i
     if earlier is None or earlier.id == scene.order.grid_id:
         return 0
     body = order_cards.withdrawn_card(scene.order, scene.policy, f"已改派{scene.grid.name}")
-    return recipients.queue_edit(scene.session, key("card-moved", event), _earlier_card_key(scene, event),
-                                 recipients.grid(scene.session, earlier), body, event.at)
+    return recipients.queue_edit(
+        scene.session,
+        key("card-moved", event),
+        _earlier_card_key(scene, event),
+        recipients.grid(scene.session, earlier),
+        body,
+        event.at,
+    )
 
 
 def _earlier_card_key(scene: Scene, event: events.OrderMoved) -> str:
     """The card of the dispatch before this one (the newest is this move's own)."""
-    versions = scene.session.exec(select(OrderEvent.version).where(
-        OrderEvent.order_id == scene.order.id, col(OrderEvent.trigger).in_(CARD_POSTING), OrderEvent.version < event.version,
-    ).order_by(OrderEvent.id.desc())).first()
+    versions = scene.session.exec(
+        select(OrderEvent.version)
+        .where(
+            OrderEvent.order_id == scene.order.id,
+            col(OrderEvent.trigger).in_(CARD_POSTING),
+            OrderEvent.version < event.version,
+        )
+        .order_by(OrderEvent.id.desc())
+    ).first()
     return f"card:{scene.order.id}:v{versions}"
 
 
@@ -155,12 +175,15 @@ def card_withdrawn(why: str) -> Callable[[Scene, events.OrderMoved], int]:
     def withdraw(scene: Scene, event: events.OrderMoved) -> int:
         if not event.was.dispatched or event.was.status not in (S.DISPATCHED, S.CLAIMED):
             return 0
-        return _edit_card(scene, event, order_cards.withdrawn_card(scene.order, scene.policy, why),
-                          grid=scene.row(Grid, event.was.grid_id))
+        return _edit_card(
+            scene, event, order_cards.withdrawn_card(scene.order, scene.policy, why), grid=scene.row(Grid, event.was.grid_id)
+        )
+
     return withdraw
 
 
 # ---- the staff and the leaders ----------------------------------------------------------------
+
 
 def triage_card(scene: Scene, event: events.OrderMoved) -> int:
     """Not sure where it goes (or 大事/私事): the staff triage it. An emergency has its own alert."""
@@ -201,14 +224,26 @@ def overdue_alert(scene: Scene, event: events.Urged) -> int:
     place = f"（{place}）" if place else ""
     if event.stage == "claim":
         body = order_cards.unclaimed_alert(order, place, scene.policy, _hours(limits.claim_within))
-        return recipients.queue(scene.session, key("overdue-claim", event), recipients.leaders(scene.session, order.grid_id), body, event.at)
+        return recipients.queue(
+            scene.session, key("overdue-claim", event), recipients.leaders(scene.session, order.grid_id), body, event.at
+        )
     claimer = scene.row(Member, order.claimer_id) if order.status == S.CLAIMED else None
     hours = _hours(limits.finish_within)
-    queued = recipients.queue(scene.session, key("overdue-finish", event), recipients.staff(scene.session),
-                              order_cards.unfinished_alert(order, place, scene.policy, hours, claimer), event.at)
+    queued = recipients.queue(
+        scene.session,
+        key("overdue-finish", event),
+        recipients.staff(scene.session),
+        order_cards.unfinished_alert(order, place, scene.policy, hours, claimer),
+        event.at,
+    )
     if claimer is not None:
-        queued += recipients.queue(scene.session, key("overdue-nudge", event), recipients.member(scene.session, claimer.id),
-                                   order_cards.unfinished_nudge(order, hours), event.at)
+        queued += recipients.queue(
+            scene.session,
+            key("overdue-nudge", event),
+            recipients.member(scene.session, claimer.id),
+            order_cards.unfinished_nudge(order, hours),
+            event.at,
+        )
     return queued
 
 
@@ -219,18 +254,26 @@ def _hours(delta: timedelta) -> str:
 
 # ---- the claimer -------------------------------------------------------------------------------
 
+
 def claimer_details(scene: Scene, event: events.OrderMoved) -> int:
     """The resident's contact goes to the claimer only, and only now."""
     resident = scene.row(Resident, scene.order.resident_id)
     body = order_cards.claimer_details(scene.order, resident, scene.building, scene.policy)
-    return recipients.queue(scene.session, key("details", event), recipients.member(scene.session, scene.order.claimer_id), body, event.at)
+    return recipients.queue(
+        scene.session, key("details", event), recipients.member(scene.session, scene.order.claimer_id), body, event.at
+    )
 
 
 def claimer_told_cancelled(scene: Scene, event: events.OrderMoved) -> int:
     if event.was.status != S.CLAIMED or event.was.claimer_id is None:
         return 0
-    return recipients.queue(scene.session, key("cancelled", event), recipients.member(scene.session, event.was.claimer_id),
-                            order_cards.withdrawn_notice(scene.order), event.at)
+    return recipients.queue(
+        scene.session,
+        key("cancelled", event),
+        recipients.member(scene.session, event.was.claimer_id),
+        order_cards.withdrawn_notice(scene.order),
+        event.at,
+    )
 
 
 def closing_points(policy: Policy, order: Order) -> int:
@@ -245,15 +288,23 @@ def award_closing_points(scene: Scene, event: events.OrderMoved) -> int:
         return 0
     earned = closing_points(scene.policy, order)
     points.award(scene.session, order.claimer_id, earned, "order", f"order:{order.id}", event.at)
-    return recipients.queue(scene.session, key("points", event), recipients.member(scene.session, order.claimer_id),
-                            order_cards.closing_points_notice(order, earned), event.at)
+    return recipients.queue(
+        scene.session,
+        key("points", event),
+        recipients.member(scene.session, order.claimer_id),
+        order_cards.closing_points_notice(order, earned),
+        event.at,
+    )
 
 
 # ---- the resident ------------------------------------------------------------------------------
 
-def _to_resident(name: str, body: Callable[[Scene, events.OrderMoved], dict | None],
-                 unless_system: bool = False) -> Callable[[Scene, events.OrderMoved], int]:
+
+def _to_resident(
+    name: str, body: Callable[[Scene, events.OrderMoved], dict | None], unless_system: bool = False
+) -> Callable[[Scene, events.OrderMoved], int]:
     """A notice to the order's resident. `unless_system`: an automatic move is told in the reply."""
+
     def tell(scene: Scene, event: events.OrderMoved) -> int:
         if unless_system and event.actor == "system":
             return 0
@@ -261,6 +312,7 @@ def _to_resident(name: str, body: Callable[[Scene, events.OrderMoved], dict | No
         if made is None:
             return 0
         return recipients.queue(scene.session, key(name, event), _residents(scene), made, event.at)
+
     return tell
 
 
@@ -275,14 +327,18 @@ def rating_request(scene: Scene, event: events.OrderMoved) -> dict:
     photo = scene.order.finish_photo
     reach = _residents(scene)
     same_platform = bool(reach) and event.via == reach[0].platform
-    return order_cards.rating_request(scene.order, scene.policy, photo=photo if same_platform else None,
-                                      photo_left_out=bool(photo) and not same_platform)
+    return order_cards.rating_request(
+        scene.order, scene.policy, photo=photo if same_platform else None, photo_left_out=bool(photo) and not same_platform
+    )
 
 
 def _resident_identities(scene: Scene) -> list[Identity]:
     followers = select(OrderFollower.resident_id).where(OrderFollower.order_id == scene.order.id)
-    return list(scene.session.exec(select(Identity).where(
-        (Identity.resident_id == scene.order.resident_id) | col(Identity.resident_id).in_(followers))))
+    return list(
+        scene.session.exec(
+            select(Identity).where((Identity.resident_id == scene.order.resident_id) | col(Identity.resident_id).in_(followers))
+        )
+    )
 
 
 def ask_resident_to_rate(scene: Scene, event: events.OrderMoved) -> int:
@@ -310,8 +366,9 @@ def chase_told(scene: Scene, event: events.OrderMoved) -> int:
         chats = recipients.leaders(scene.session, order.grid_id)
     else:
         chats = recipients.staff(scene.session)
-    return recipients.queue(scene.session, key("chased", event), list(dict.fromkeys(chats)),
-                            order_cards.chased_notice(order), event.at)
+    return recipients.queue(
+        scene.session, key("chased", event), list(dict.fromkeys(chats)), order_cards.chased_notice(order), event.at
+    )
 
 
 def amendment_to_claimer(scene: Scene, event: events.OrderMoved) -> int:
@@ -338,20 +395,34 @@ def reopen_told(scene: Scene, event: events.OrderMoved) -> int:
 CONSEQUENCES: dict[type, tuple[Callable, ...]] = {
     events.Submitted: (urgent_alert, triage_card),
     events.Retagged: (staff_told_resident_picked,),
-    events.Dispatched: (post_card, withdraw_card_from_earlier_grid,
-                        _to_resident("dispatched", lambda s, e: order_cards.dispatched_notice(s.order, s.grid), unless_system=True)),
-    events.Escalated: (card_withdrawn("已转部门办理"),
-                       _to_resident("escalated", lambda s, e: order_cards.escalated_notice(s.order))),
-    events.Claimed: (card_claimed, claimer_details,
-                     _to_resident("claimed", lambda s, e: order_cards.claimed_notice(s.order, s.row(Member, s.order.claimer_id)))),
+    events.Dispatched: (
+        post_card,
+        withdraw_card_from_earlier_grid,
+        _to_resident("dispatched", lambda s, e: order_cards.dispatched_notice(s.order, s.grid), unless_system=True),
+    ),
+    events.Escalated: (
+        card_withdrawn("已转部门办理"),
+        _to_resident("escalated", lambda s, e: order_cards.escalated_notice(s.order)),
+    ),
+    events.Claimed: (
+        card_claimed,
+        claimer_details,
+        _to_resident("claimed", lambda s, e: order_cards.claimed_notice(s.order, s.row(Member, s.order.claimer_id))),
+    ),
     events.GivenBack: (card_given_back, _to_resident("given-back", lambda s, e: order_cards.given_back_notice(s.order))),
     events.Finished: (card_finished, _to_resident("rate-ask", rating_request), ask_resident_to_rate),
     events.Rated: (award_closing_points, stop_asking_to_rate),
-    events.AutoClosed: (award_closing_points, stop_asking_to_rate,
-                        _to_resident("auto-closed", lambda s, e: order_cards.auto_closed_notice(s.order))),
+    events.AutoClosed: (
+        award_closing_points,
+        stop_asking_to_rate,
+        _to_resident("auto-closed", lambda s, e: order_cards.auto_closed_notice(s.order)),
+    ),
     events.Advised: (_to_resident("advised", lambda s, e: order_cards.advice_notice(s.order, e.note or "")),),
-    events.Closed: (card_withdrawn("社区已办结"), stop_asking_to_rate,
-                    _to_resident("closed", lambda s, e: order_cards.closed_notice(s.order, e.note or ""))),
+    events.Closed: (
+        card_withdrawn("社区已办结"),
+        stop_asking_to_rate,
+        _to_resident("closed", lambda s, e: order_cards.closed_notice(s.order, e.note or "")),
+    ),
     events.Cancelled: (card_withdrawn("居民已撤销"), claimer_told_cancelled),
     events.Urged: (overdue_alert,),
     events.Reopened: (post_card, reopen_told, stop_asking_to_rate),

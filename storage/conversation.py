@@ -15,12 +15,12 @@ from storage.models import Identity
 class Waiting(StrEnum):
     """Named for what the bot awaits. Stored by value: renaming a member needs a migration."""
 
-    BUILDING = "building"                # a resident's building (button or typed)
-    FINISH_PROOF = "finish_proof"        # a photo or a note that the job is done; data: order_id
-    RATING = "rating"                    # 1–5 stars for a finished order; data: order_id
-    LEAVE_REASON = "leave_reason"        # why a member cannot attend a session; data: session_id
-    SAME_THING = "same_thing"            # "是不是和 #n 同一件事？"; data: order_id (the report waits in the draft)
-    NEW_SHIFT_WHEN = "new_shift_when"    # /newshift questions, answers so far in data
+    BUILDING = "building"  # a resident's building (button or typed)
+    FINISH_PROOF = "finish_proof"  # a photo or a note that the job is done; data: order_id
+    RATING = "rating"  # 1–5 stars for a finished order; data: order_id
+    LEAVE_REASON = "leave_reason"  # why a member cannot attend a session; data: session_id
+    SAME_THING = "same_thing"  # "是不是和 #n 同一件事？"; data: order_id (the report waits in the draft)
+    NEW_SHIFT_WHEN = "new_shift_when"  # /newshift questions, answers so far in data
     NEW_SHIFT_PLACE = "new_shift_place"
     NEW_SHIFT_MEMBERS = "new_shift_members"
     NEW_SESSION_KIND = "new_session_kind"  # /newsession questions

@@ -31,27 +31,57 @@ class OrderMoved:
     order_id: int
     version: int
     at: datetime
-    actor: str               # storage.orders.Actor.label: resident:5, member:3, system
+    actor: str  # storage.orders.Actor.label: resident:5, member:3, system
     was: Was
     note: str | None = None
-    via: str | None = None   # the platform the move was asked on
+    via: str | None = None  # the platform the move was asked on
 
 
 class Submitted(OrderMoved): ...
+
+
 class Retagged(OrderMoved): ...
+
+
 class Dispatched(OrderMoved): ...
+
+
 class Escalated(OrderMoved): ...
+
+
 class Claimed(OrderMoved): ...
+
+
 class GivenBack(OrderMoved): ...
+
+
 class Finished(OrderMoved): ...
+
+
 class Rated(OrderMoved): ...
+
+
 class AutoClosed(OrderMoved): ...
+
+
 class Advised(OrderMoved): ...
+
+
 class Closed(OrderMoved): ...
+
+
 class Cancelled(OrderMoved): ...
+
+
 class Reopened(OrderMoved): ...
+
+
 class Chased(OrderMoved): ...
+
+
 class Amended(OrderMoved): ...
+
+
 class Followed(OrderMoved): ...
 
 
@@ -70,10 +100,21 @@ class Urged:
 Event = OrderMoved | Urged
 
 _BY_TRIGGER: dict[str, type[OrderMoved]] = {
-    "retag": Retagged, "dispatch": Dispatched, "escalate": Escalated, "claim": Claimed,
-    "give_back": GivenBack, "finish": Finished, "rate": Rated, "auto_close": AutoClosed,
-    "advise": Advised, "close": Closed, "cancel": Cancelled, "reopen": Reopened, "chase": Chased,
-    "amend": Amended, "follow": Followed,
+    "retag": Retagged,
+    "dispatch": Dispatched,
+    "escalate": Escalated,
+    "claim": Claimed,
+    "give_back": GivenBack,
+    "finish": Finished,
+    "rate": Rated,
+    "auto_close": AutoClosed,
+    "advise": Advised,
+    "close": Closed,
+    "cancel": Cancelled,
+    "reopen": Reopened,
+    "chase": Chased,
+    "amend": Amended,
+    "follow": Followed,
 }
 
 

@@ -11,8 +11,9 @@ from storage.models import InboxEntry
 
 def first_sight(session: Session, platform: str, message_key: str, now: datetime) -> int | None:
     """Record the update in the caller's transaction: its inbox id, or None if it was seen before."""
-    return insert_if_new(session, InboxEntry(platform=platform, message_key=message_key, received_at=now),
-                         "platform", "message_key")
+    return insert_if_new(
+        session, InboxEntry(platform=platform, message_key=message_key, received_at=now), "platform", "message_key"
+    )
 
 
 def record_replies(session: Session, entry_id: int, payloads: list[dict]) -> None:
@@ -21,7 +22,5 @@ def record_replies(session: Session, entry_id: int, payloads: list[dict]) -> Non
 
 
 def earlier_replies(session: Session, platform: str, message_key: str) -> list[dict]:
-    entry = session.exec(select(InboxEntry).where(
-        InboxEntry.platform == platform, InboxEntry.message_key == message_key)).first()
+    entry = session.exec(select(InboxEntry).where(InboxEntry.platform == platform, InboxEntry.message_key == message_key)).first()
     return list(entry.replies) if entry else []
-

@@ -46,8 +46,7 @@ def redeem_invite(session: Session, code: str, now: datetime) -> Member:
         raise InviteError("这个邀请码已经用过了，请向社区管理员要一个新的。")
     if invite.expires_at <= now:
         raise InviteError("这个邀请码已过期（有效期7天），请向社区管理员要一个新的。")
-    spent = session.execute(update(Invite).where(col(Invite.code) == code, col(Invite.used_at).is_(None))
-                            .values(used_at=now))
+    spent = session.execute(update(Invite).where(col(Invite.code) == code, col(Invite.used_at).is_(None)).values(used_at=now))
     if spent.rowcount != 1:  # someone else redeemed it a moment ago
         raise InviteError("这个邀请码已经用过了，请向社区管理员要一个新的。")
     session.expire(invite)

@@ -124,7 +124,7 @@ class Order(SQLModel, table=True):
     finish_photo: str | None = None
     rating: int | None = None
     version: int = 0  # +1 on every move; each compare-and-set checks it (storage/orders.py)
-    chases: int = 0   # 催办 by residents
+    chases: int = 0  # 催办 by residents
     reopens: int = 0  # 返工: done, then reported not fixed
     voice: str | None = None  # a voice message's platform file id, for staff to listen to
     created_at: datetime = _created()
@@ -189,8 +189,10 @@ class OutboxState(StrEnum):
 class OutboxMessage(SQLModel, table=True):
     """A notification to deliver, written in the transaction of the change that caused it."""
 
-    __table_args__ = (Index("ix_outbox_state_id", "state", "id"),
-                      Index("ix_outbox_chat_state_id", "platform", "chat_id", "state", "id"))
+    __table_args__ = (
+        Index("ix_outbox_state_id", "state", "id"),
+        Index("ix_outbox_chat_state_id", "platform", "chat_id", "state", "id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True)
     platform: str
@@ -281,8 +283,8 @@ class AuditEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     subject: str = Field(index=True)  # identity | resident | grid | setting | invite | roster
-    ref: str                          # the subject's id (or setting key, roster file)
-    actor: str                        # member:3, resident:5, guest, cli
+    ref: str  # the subject's id (or setting key, roster file)
+    actor: str  # member:3, resident:5, guest, cli
     action: str
     note: str | None = None
     at: datetime = _created()

@@ -14,8 +14,13 @@ from storage.privacy import mask_private
 from storage.recipients import payload
 
 STATUS_NAMES = {
-    S.SUBMITTED: "待分派", S.DISPATCHED: "待领单", S.CLAIMED: "办理中", S.ESCALATED: "已转部门办理",
-    S.DONE: "已办结，待评价", S.CLOSED: "已完成", S.CANCELLED: "已撤销",
+    S.SUBMITTED: "待分派",
+    S.DISPATCHED: "待领单",
+    S.CLAIMED: "办理中",
+    S.ESCALATED: "已转部门办理",
+    S.DONE: "已办结，待评价",
+    S.CLOSED: "已完成",
+    S.CANCELLED: "已撤销",
 }
 SUMMARY_CHARS = 80
 
@@ -46,14 +51,17 @@ def where(order: Order, building: Building | None, grid: Grid | None) -> str:
 
 # ---- the grid group's card ---------------------------------------------------------------------
 
+
 def group_card(order: Order, building: Building | None, policy: Policy, note: str = "") -> dict:
     limits = policy.limits_for(order.category)
     urgent = "🚨 紧急 · " if order.urgent else ""
     lines = [
         f"🆕 {urgent}{title(order, policy)} · {order.tier}",
         f"{building.name if building else '位置未知'}：{summary(order.text) or '（照片/位置）'}",
-        (f"时限：{hours_text(limits.claim_within.total_seconds() / 3600)}内领单，"
-         f"{hours_text(limits.finish_within.total_seconds() / 3600)}内办结"),
+        (
+            f"时限：{hours_text(limits.claim_within.total_seconds() / 3600)}内领单，"
+            f"{hours_text(limits.finish_within.total_seconds() / 3600)}内办结"
+        ),
     ]
     if note:
         lines.append(note)
@@ -85,18 +93,24 @@ def withdrawn_card(order: Order, policy: Policy, why: str) -> dict:
 
 # ---- the staff's triage card ---------------------------------------------------------------------
 
+
 def staff_card(order: Order, building: Building | None, grid: Grid | None, policy: Policy, note: str = "") -> dict:
     """The triage card: proposed category, tier and confidence, with the one-tap decisions."""
     urgent = "🚨 紧急 · " if order.urgent else ""
-    text = (f"📥 {urgent}待分派 {title(order, policy)} · {order.tier}（把握 {order.confidence:.0%}）\n"
-            f"{where(order, building, grid)}：{summary(order.text) or '（照片/位置）'}\n"
-            f"派单：/dispatch {order.id} <网格编号>　转部门：/escalate {order.id} <部门>　办结：/close {order.id} <说明>")
-    return payload(f"{note}\n{text}" if note else text,
-                   [(f"👍 按{order.tier}处理", TriageCb("ok", order.id).pack())],
-                   [("🏷 改类别", TriageCb("cats", order.id).pack()), ("⚖️ 改分级", TriageCb("tiers", order.id).pack())])
+    text = (
+        f"📥 {urgent}待分派 {title(order, policy)} · {order.tier}（把握 {order.confidence:.0%}）\n"
+        f"{where(order, building, grid)}：{summary(order.text) or '（照片/位置）'}\n"
+        f"派单：/dispatch {order.id} <网格编号>　转部门：/escalate {order.id} <部门>　办结：/close {order.id} <说明>"
+    )
+    return payload(
+        f"{note}\n{text}" if note else text,
+        [(f"👍 按{order.tier}处理", TriageCb("ok", order.id).pack())],
+        [("🏷 改类别", TriageCb("cats", order.id).pack()), ("⚖️ 改分级", TriageCb("tiers", order.id).pack())],
+    )
 
 
 # ---- to the claimer ----------------------------------------------------------------------------
+
 
 def claimer_details(order: Order, resident: Resident, building: Building | None, policy: Policy) -> dict:
     place = " ".join(filter(None, [building.name if building else "", resident.room or ""])) or "未登记"
@@ -108,8 +122,9 @@ def claimer_details(order: Order, resident: Resident, building: Building | None,
     ]
     if order.latitude is not None:
         lines.append(f"定位：{order.latitude:.5f},{order.longitude:.5f}")
-    return payload("\n".join(lines), [("✅ 完成", OrderCb("finish", order.id).pack()),
-                                      ("↩️ 退单", OrderCb("give_back", order.id).pack())])
+    return payload(
+        "\n".join(lines), [("✅ 完成", OrderCb("finish", order.id).pack()), ("↩️ 退单", OrderCb("give_back", order.id).pack())]
+    )
 
 
 def withdrawn_notice(order: Order) -> dict:
@@ -122,6 +137,7 @@ def closing_points_notice(order: Order, earned: int) -> dict:
 
 
 # ---- to the resident -------------------------------------------------------------------------
+
 
 def dispatched_notice(order: Order, grid: Grid) -> dict:
     return payload(f"工单 #{order.id} 已派给{grid.name}，党员领单后会第一时间告诉您。")
@@ -157,8 +173,11 @@ def rating_request(order: Order, policy: Policy, photo: str | None = None, photo
         text += f"：{order.finish_note}"
     if photo_left_out:
         text += "\n（办理人拍了处理后的照片，已存档备查）"
-    return payload(text + "\n您满意吗？请点星打分（或直接回复 1-5）。",
-                   [(f"{stars}⭐", RateCb(order.id, stars).pack()) for stars in range(1, 6)], photo=photo)
+    return payload(
+        text + "\n您满意吗？请点星打分（或直接回复 1-5）。",
+        [(f"{stars}⭐", RateCb(order.id, stars).pack()) for stars in range(1, 6)],
+        photo=photo,
+    )
 
 
 def closed_notice(order: Order, note: str) -> dict:
@@ -175,21 +194,24 @@ def auto_closed_notice(order: Order) -> dict:
 
 # ---- 督办 -----------------------------------------------------------------------------------------
 
+
 def unclaimed_alert(order: Order, place: str, policy: Policy, hours: str) -> dict:
     return payload(f"⏰ 督办：{title(order, policy)}{place} 派单已超过 {hours} 无人领单，请安排党员领取（/tasks 查看）。")
 
 
 def unfinished_alert(order: Order, place: str, policy: Policy, hours: str, claimer: Member | None) -> dict:
-    who = (f"，领单人 {claimer.name}" if claimer
-           else (f"，{order.department}办理中" if order.department else "，尚无人领单"))
+    who = f"，领单人 {claimer.name}" if claimer else (f"，{order.department}办理中" if order.department else "，尚无人领单")
     return payload(f"🚨 督办：{title(order, policy)}{place} 已超过 {hours} 未办结{who}。")
 
 
 def unfinished_nudge(order: Order, hours: str) -> dict:
-    return payload(f"⏰ 您领取的工单 #{order.id} 已超过办结时限（{hours}），请尽快处理，办好后点「完成」或发送 /done {order.id}。")
+    return payload(
+        f"⏰ 您领取的工单 #{order.id} 已超过办结时限（{hours}），请尽快处理，办好后点「完成」或发送 /done {order.id}。"
+    )
 
 
 # ---- status lines (replies) ------------------------------------------------------------------
+
 
 def status_line(order: Order, policy: Policy, claimer_name: str | None = None) -> str:
     line = f"#{order.id} {policy.category(order.category).name}：{status_name(order)}"

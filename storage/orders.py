@@ -43,8 +43,11 @@ LIFECYCLE: dict[tuple[str, S], S] = {
     ("cancel", S.ESCALATED): S.CANCELLED,
     ("reopen", S.DONE): S.DISPATCHED,  # 返工: not fixed after all — back to the grid, claimer cleared
     # Follow-ups on an open order: recorded and audited, the status stays.
-    **{(trigger, status): status for trigger in ("chase", "amend", "follow")
-       for status in (S.SUBMITTED, S.DISPATCHED, S.CLAIMED, S.ESCALATED)},
+    **{
+        (trigger, status): status
+        for trigger in ("chase", "amend", "follow")
+        for status in (S.SUBMITTED, S.DISPATCHED, S.CLAIMED, S.ESCALATED)
+    },
 }
 
 OPEN_STATUSES = (S.SUBMITTED, S.DISPATCHED, S.CLAIMED, S.ESCALATED)
@@ -139,8 +142,14 @@ def apply(
         raise IllegalTransition(f"order {order.id} left {source} (version {order.version}) meanwhile")
     session.add(
         OrderEvent(
-            order_id=order.id, actor=actor.label, trigger=trigger,
-            from_status=source, to_status=target, version=version, note=note, at=now,
+            order_id=order.id,
+            actor=actor.label,
+            trigger=trigger,
+            from_status=source,
+            to_status=target,
+            version=version,
+            note=note,
+            at=now,
         )
     )
     for name, value in {"status": target, "version": version, **changes}.items():
@@ -156,8 +165,9 @@ def submit(session: Session, order: Order, actor: Actor, now: datetime, via: str
     session.add(order)
     session.flush()
     session.add(
-        OrderEvent(order_id=order.id, actor=actor.label, trigger="submit",
-                   from_status="", to_status=S.SUBMITTED, version=1, at=now)
+        OrderEvent(
+            order_id=order.id, actor=actor.label, trigger="submit", from_status="", to_status=S.SUBMITTED, version=1, at=now
+        )
     )
     events.record(session, events.Submitted(order.id, 1, now, actor.label, events.Was(None, None, None, False), None, via))
     return order

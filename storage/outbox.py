@@ -29,71 +29,88 @@ def enqueue(
     `not_before` is required, usually the caller's `now`: the sender compares it with the same
     clock (the demo's and the tests' clock moves by hand), never with whatever the wall says.
     """
-    row = OutboxMessage(key=key, platform=platform, chat_id=chat_id, kind=kind,
-                        edit_key=edit_key, payload=payload, not_before=not_before)
+    row = OutboxMessage(
+        key=key, platform=platform, chat_id=chat_id, kind=kind, edit_key=edit_key, payload=payload, not_before=not_before
+    )
     return insert_if_new(session, row, "key") is not None  # a racing writer with the same key loses quietly
 
 
-def due_batches(session: Session, platforms: set[str], now: datetime, lease: timedelta,
-                limit: int = 500) -> dict[str, list[OutboxMessage]]:
+def due_batches(
+    session: Session, platforms: set[str], now: datetime, lease: timedelta, limit: int = 500
+) -> dict[str, list[OutboxMessage]]:
     """Lease what is due, grouped by chat, each chat's rows in order — urgent rows first.
 
     Due is decided in SQL: rows waiting out a backoff (a platform outage during a fan-out) never
     crowd due rows of other chats out of the batch. A chat whose earlier pending row is not due
-    yet, or leased by another worker, sends none of its later rows: per-chat order is kept.
+    yet, or leased by another worker, sends none of its later rows (per-chat order is kept), except
+    an urgent one: emergencies go ahead of every queue.
     """
     earlier = aliased(OutboxMessage)
+    urgent = col(OutboxMessage.key).startswith(URGENT_PREFIX)  # an emergency skips its chat's queue too
     held_back = exists().where(
-        earlier.platform == OutboxMessage.platform, earlier.chat_id == OutboxMessage.chat_id,
-        earlier.state == OutboxState.PENDING, earlier.id < OutboxMessage.id,
+        earlier.platform == OutboxMessage.platform,
+        earlier.chat_id == OutboxMessage.chat_id,
+        earlier.state == OutboxState.PENDING,
+        earlier.id < OutboxMessage.id,
         or_(earlier.not_before > now, earlier.lease_until > now),
     )
     query = (
         select(OutboxMessage)
-        .where(OutboxMessage.state == OutboxState.PENDING, col(OutboxMessage.platform).in_(platforms),
-               OutboxMessage.not_before <= now,
-               or_(col(OutboxMessage.lease_until).is_(None), OutboxMessage.lease_until <= now),
-               ~held_back)
-        .order_by(case((col(OutboxMessage.key).startswith(URGENT_PREFIX), 0), else_=1), OutboxMessage.id)
+        .where(
+            OutboxMessage.state == OutboxState.PENDING,
+            col(OutboxMessage.platform).in_(platforms),
+            OutboxMessage.not_before <= now,
+            or_(col(OutboxMessage.lease_until).is_(None), OutboxMessage.lease_until <= now),
+            or_(urgent, ~held_back),
+        )
+        .order_by(case((urgent, 0), else_=1), OutboxMessage.id)
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=OutboxMessage)
     batches: dict[str, list[OutboxMessage]] = defaultdict(list)
-    for row in session.exec(query):
+    for row in session.exec(query):  # urgent first, within a chat too; then the order written
         batches[f"{row.platform}:{row.chat_id}"].append(row)
-    for rows in batches.values():
-        rows.sort(key=lambda row: row.id)  # urgent chats first; within a chat, the order written
     leased = [row.id for rows in batches.values() for row in rows]
     if leased:
-        session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(leased))
-                        .values(lease_until=now + lease))
+        session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(leased)).values(lease_until=now + lease))
     return batches
 
 
 def renew_leases(session: Session, row_ids: list[int], until: datetime) -> None:
     """Keep rows still being sent leased: a slow send must not be leased again and sent twice."""
     if row_ids:
-        session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(row_ids),
-                                                    OutboxMessage.state == OutboxState.PENDING)
-                        .values(lease_until=until))
+        session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(row_ids), OutboxMessage.state == OutboxState.PENDING)
+            .values(lease_until=until)
+        )
 
 
 def mark_sent(session: Session, row_id: int, now: datetime, message_id: str | None) -> None:
-    session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
-        state=OutboxState.SENT, sent_at=now, sent_message_id=message_id, lease_until=None,
-        attempts=OutboxMessage.attempts + 1))
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(
+            state=OutboxState.SENT, sent_at=now, sent_message_id=message_id, lease_until=None, attempts=OutboxMessage.attempts + 1
+        )
+    )
 
 
 def mark_retry(session: Session, row_id: int, at: datetime, error: str) -> None:
-    session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
-        not_before=at, error=error, lease_until=None, attempts=OutboxMessage.attempts + 1))
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(not_before=at, error=error, lease_until=None, attempts=OutboxMessage.attempts + 1)
+    )
 
 
 def mark_failed(session: Session, row_id: int, error: str) -> None:
-    session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
-        state=OutboxState.FAILED, error=error, lease_until=None,
-        attempts=OutboxMessage.attempts + 1))
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(state=OutboxState.FAILED, error=error, lease_until=None, attempts=OutboxMessage.attempts + 1)
+    )
 
 
 def sent_message_id(session: Session, key: str) -> str | None:
@@ -103,26 +120,34 @@ def sent_message_id(session: Session, key: str) -> str | None:
 def backlog(session: Session) -> int:
     from sqlalchemy import func
 
-    return session.exec(select(func.count()).select_from(OutboxMessage)
-                        .where(OutboxMessage.state == OutboxState.PENDING)).one()
+    return session.exec(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == OutboxState.PENDING)).one()
 
 
 def mark_held(session: Session, row_id: int, error: str) -> None:
     """Kept for the recipient's next message: the platform refuses to push it now."""
-    session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
-        state=OutboxState.HELD, error=error, lease_until=None, attempts=OutboxMessage.attempts + 1))
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(state=OutboxState.HELD, error=error, lease_until=None, attempts=OutboxMessage.attempts + 1)
+    )
 
 
 def take_held(session: Session, platform: str, chat_id: str, now: datetime) -> list[dict]:
     """The held notices of one chat, oldest first, marked sent: the caller delivers them now."""
-    rows = list(session.exec(select(OutboxMessage).where(
-        OutboxMessage.platform == platform, OutboxMessage.chat_id == chat_id,
-        OutboxMessage.state == OutboxState.HELD).order_by(OutboxMessage.id)))
+    rows = list(
+        session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.platform == platform, OutboxMessage.chat_id == chat_id, OutboxMessage.state == OutboxState.HELD)
+            .order_by(OutboxMessage.id)
+        )
+    )
     taken = []
     for row in rows:
-        result = session.execute(update(OutboxMessage).where(
-            OutboxMessage.id == row.id, OutboxMessage.state == OutboxState.HELD).values(
-            state=OutboxState.SENT, sent_at=now, error=None))
+        result = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id, OutboxMessage.state == OutboxState.HELD)
+            .values(state=OutboxState.SENT, sent_at=now, error=None)
+        )
         if result.rowcount == 1:  # a concurrent reply to the same person took it first otherwise
             taken.append(row.payload)
     return taken

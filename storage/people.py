@@ -7,15 +7,14 @@ from sqlmodel import Session, col, select
 from storage.models import Building, Grid, Identity, Member, Role, Setting
 
 
-def identity_for(session: Session, platform: str, user_id: str, chat_id: str, name: str,
-                 now: datetime, private: bool) -> Identity:
+def identity_for(
+    session: Session, platform: str, user_id: str, chat_id: str, name: str, now: datetime, private: bool
+) -> Identity:
     """The identity behind a platform user, created on first contact."""
-    identity = session.exec(select(Identity).where(
-        Identity.platform == platform, Identity.user_id == user_id)).first()
+    identity = session.exec(select(Identity).where(Identity.platform == platform, Identity.user_id == user_id)).first()
     if identity is None:
         # Telegram's private chat id equals the user id; a first contact from a group knows no better.
-        identity = Identity(platform=platform, user_id=user_id,
-                            chat_id=chat_id if private else user_id, display_name=name)
+        identity = Identity(platform=platform, user_id=user_id, chat_id=chat_id if private else user_id, display_name=name)
     if private:
         identity.chat_id = chat_id
     identity.display_name = name or identity.display_name
@@ -28,7 +27,11 @@ def identity_for(session: Session, platform: str, user_id: str, chat_id: str, na
 def reachable(session: Session, *, member_id: int | None = None, resident_id: int | None = None) -> Identity | None:
     """The identity a person used last: notices go where they are listening."""
     query = select(Identity)
-    query = query.where(Identity.member_id == member_id) if member_id is not None else query.where(Identity.resident_id == resident_id)
+    query = (
+        query.where(Identity.member_id == member_id)
+        if member_id is not None
+        else query.where(Identity.resident_id == resident_id)
+    )
     return session.exec(query.order_by(col(Identity.last_seen_at).desc().nulls_last(), col(Identity.id).desc())).first()
 
 

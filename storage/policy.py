@@ -72,17 +72,24 @@ def load_policy(path: str | Path | None = None) -> Policy:
     if path:
         raw = _merge(raw, tomllib.loads(Path(path).read_text(encoding="utf-8")))
     categories = {
-        code: Category(code=code, name=spec.get("name", code), tier=spec.get("tier", "小事"),
-                       keywords=tuple(spec.get("keywords", ())), advice=spec.get("advice"))
+        code: Category(
+            code=code,
+            name=spec.get("name", code),
+            tier=spec.get("tier", "小事"),
+            keywords=tuple(spec.get("keywords", ())),
+            advice=spec.get("advice"),
+        )
         for code, spec in raw.get("categories", {}).items()
     }
     categories.setdefault("other", Category("other", "其他", "小事"))
     default_limits = raw.get("limits", {}).get("default", {})
     limits = {
-        code: Limits(**{
-            key: parse_duration(spec.get(key, default_limits.get(key, fallback)))
-            for key, fallback in (("claim_within", "2h"), ("finish_within", "48h"), ("rate_within", "3d"))
-        })
+        code: Limits(
+            **{
+                key: parse_duration(spec.get(key, default_limits.get(key, fallback)))
+                for key, fallback in (("claim_within", "2h"), ("finish_within", "48h"), ("rate_within", "3d"))
+            }
+        )
         for code, spec in {"default": default_limits, **raw.get("limits", {})}.items()
     }
     return Policy(

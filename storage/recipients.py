@@ -17,7 +17,7 @@ from storage.models import Grid, OrderFollower
 logger = logging.getLogger(__name__)
 
 STAFF_GROUP_PLATFORMS = ("telegram", "console")  # where a group can be bound as the staff group (/bindstaff)
-EDITABLE = ("telegram", "console")                # platforms that edit a posted card in place
+EDITABLE = ("telegram", "console")  # platforms that edit a posted card in place
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,11 @@ def grid(session: Session, grid: Grid) -> list[Chat]:
 def staff(session: Session) -> list[Chat]:
     """The staff group where one is bound on a platform, otherwise each staff member privately."""
     settings = people.get_settings(session, [f"staff_chat:{platform}" for platform in STAFF_GROUP_PLATFORMS])
-    groups = [Chat(platform, chat, f"staff:{platform}") for platform in STAFF_GROUP_PLATFORMS
-              if (chat := settings.get(f"staff_chat:{platform}"))]
+    groups = [
+        Chat(platform, chat, f"staff:{platform}")
+        for platform in STAFF_GROUP_PLATFORMS
+        if (chat := settings.get(f"staff_chat:{platform}"))
+    ]
     return groups or members(session, [m.id for m in people.staff_members(session)])
 
 
@@ -97,8 +100,16 @@ def queue_edit(session: Session, key: str, card_key: str, chats: list[Chat], bod
     queued = 0
     for chat in chats:
         if chat.platform in EDITABLE:
-            queued += outbox.enqueue(session, f"{key}:{chat.tag}", chat.platform, chat.chat_id, body,
-                                     not_before=now, kind="edit", edit_key=f"{card_key}:{chat.tag}")
+            queued += outbox.enqueue(
+                session,
+                f"{key}:{chat.tag}",
+                chat.platform,
+                chat.chat_id,
+                body,
+                not_before=now,
+                kind="edit",
+                edit_key=f"{card_key}:{chat.tag}",
+            )
         else:
             queued += queue(session, key, [chat], body, now)
     return queued

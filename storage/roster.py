@@ -56,8 +56,9 @@ def _outcome(existed: bool, changed: bool) -> str:
     return (UPDATED if changed else SAME) if existed else ADDED
 
 
-def apply_roster(session: Session, roster: Roster, progress: Progress | None = None,
-                 now: datetime | None = None) -> dict[str, dict[str, int]]:
+def apply_roster(
+    session: Session, roster: Roster, progress: Progress | None = None, now: datetime | None = None
+) -> dict[str, dict[str, int]]:
     """Write the roster; returns, per sheet present, how many rows were added, updated or unchanged."""
     now = now or utcnow()
     grids = {grid.code: grid for grid in session.exec(select(Grid))}
@@ -65,8 +66,9 @@ def apply_roster(session: Session, roster: Roster, progress: Progress | None = N
     members = {member.phone: member for member in session.exec(select(Member))}
     shift_keys = {(shift.start_at, shift.place) for shift in session.exec(select(Shift))}
     session_keys = {(study.title, study.start_at) for study in session.exec(select(StudySession))}
-    errors = _problems(roster, set(grids) | {row.code for row in roster.grids},
-                       set(members) | {row.phone for row in roster.members})
+    errors = _problems(
+        roster, set(grids) | {row.code for row in roster.grids}, set(members) | {row.phone for row in roster.members}
+    )
     if errors:
         raise RosterInvalid(errors)
 
@@ -82,29 +84,58 @@ def apply_roster(session: Session, roster: Roster, progress: Progress | None = N
             progress(done, total)
 
     for row in roster.grids:
-        tally("grids", _upsert(session, grids, row.code, Grid, {
-            "code": row.code, "name": row.name, "leader_phone": row.leader_phone,
-            "telegram_chat_id": row.telegram_chat_id, "wecom_webhook": row.wecom_webhook}))
+        tally(
+            "grids",
+            _upsert(
+                session,
+                grids,
+                row.code,
+                Grid,
+                {
+                    "code": row.code,
+                    "name": row.name,
+                    "leader_phone": row.leader_phone,
+                    "telegram_chat_id": row.telegram_chat_id,
+                    "wecom_webhook": row.wecom_webhook,
+                },
+            ),
+        )
     session.flush()
     for row in roster.buildings:
-        tally("buildings", _upsert(session, buildings, row.name, Building,
-                                   {"name": row.name, "grid_id": grids[row.grid_code].id}))
+        tally(
+            "buildings", _upsert(session, buildings, row.name, Building, {"name": row.name, "grid_id": grids[row.grid_code].id})
+        )
     for row in roster.members:
         grid_id = grids[row.grid_code].id if row.grid_code else None
-        tally("members", _upsert(session, members, row.phone, Member, {
-            "name": row.name, "phone": row.phone, "role": row.role, "grid_id": grid_id, "branch": row.branch}))
+        tally(
+            "members",
+            _upsert(
+                session,
+                members,
+                row.phone,
+                Member,
+                {"name": row.name, "phone": row.phone, "role": row.role, "grid_id": grid_id, "branch": row.branch},
+            ),
+        )
     session.flush()
     for row in roster.shifts:
-        _, changed = calendar.upsert_shift(session, row.start, row.end, row.place,
-                                           [members[phone].id for phone in row.phones], now)
+        _, changed = calendar.upsert_shift(
+            session, row.start, row.end, row.place, [members[phone].id for phone in row.phones], now
+        )
         tally("shifts", _outcome((row.start, row.place) in shift_keys, changed))
     for row in roster.sessions:
-        _, changed = calendar.upsert_session(session, row.title, row.kind, row.branch, row.start, row.end,
-                                             row.place, now)
+        _, changed = calendar.upsert_session(session, row.title, row.kind, row.branch, row.start, row.end, row.place, now)
         tally("sessions", _outcome((row.title, row.start) in session_keys, changed))
     changes = {sheet: {k: n for k, n in figures.items() if k != SAME and n} for sheet, figures in counts.items()}
     if any(changes.values()):  # a re-import that changes nothing leaves no trace either
-        audit.record(session, "roster", "import", "cli", "imported", now,
-                     note=json.dumps({sheet: c for sheet, c in changes.items() if c}, ensure_ascii=False))
+        audit.record(
+            session,
+            "roster",
+            "import",
+            "cli",
+            "imported",
+            now,
+            note=json.dumps({sheet: c for sheet, c in changes.items() if c}, ensure_ascii=False),
+        )
     session.flush()
     return counts

@@ -112,6 +112,7 @@ def normalise_phone(raw: str | None) -> str | None:
 
 # ---- reading cells ---------------------------------------------------------------------------
 
+
 def _cell_text(value) -> str:
     """A spreadsheet cell as the text a person typed: phones stay digits, dates stay dates."""
     if value is None:
@@ -179,6 +180,7 @@ def _read_folder(path: Path, errors: list[str]) -> dict[str, list[tuple[int, dic
 
 # ---- typed rows ------------------------------------------------------------------------------
 
+
 def _when(day: str, clock: str, tz: ZoneInfo) -> datetime:
     text = f"{day} {clock}".strip().replace("/", "-").replace("T", " ")
     for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"):
@@ -193,8 +195,9 @@ def _grid(line: int, v: dict, problems: list[str], tz: ZoneInfo) -> GridRow | No
     leader = v.get("leader_phone") or None
     if leader and not normalise_phone(leader):
         problems.append(f"网格长手机号「{leader}」不是11位手机号")
-    return GridRow(line, v["code"], v["name"], normalise_phone(leader), v.get("telegram_chat_id") or None,
-                   v.get("wecom_webhook") or None)
+    return GridRow(
+        line, v["code"], v["name"], normalise_phone(leader), v.get("telegram_chat_id") or None, v.get("wecom_webhook") or None
+    )
 
 
 def _building(line: int, v: dict, problems: list[str], tz: ZoneInfo) -> BuildingRow | None:

@@ -25,7 +25,7 @@ def _postgres_up() -> bool:
         with create_engine(PG_ROOT).connect() as connection:
             connection.execute(text("SELECT 1"))
         return True
-    except Exception:  # noqa: BLE001 — any failure means "not reachable"
+    except Exception:
         return False
 
 
@@ -33,8 +33,9 @@ def _start_postgres() -> None:
     """Start the machine's cluster the way `env` documents; harmless when it is already up."""
     if shutil.which("pg_ctlcluster") and Path("/etc/postgresql").is_dir():
         version = min(os.listdir("/etc/postgresql"))
-        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
-                       capture_output=True, timeout=60, check=False)
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"], capture_output=True, timeout=60, check=False
+        )
 
 
 @pytest.fixture(scope="session")

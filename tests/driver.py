@@ -19,13 +19,29 @@ class Driver:
         self.services = services
         self.platform = platform
 
-    def send(self, user: str, text: str = "", *, group: str | None = None, callback: str | None = None,
-             photo: str | None = None, contact: tuple[str, str] | None = None, key: str | None = None,
-             location: tuple[float, float] | None = None) -> list[Reply]:
+    def send(
+        self,
+        user: str,
+        text: str = "",
+        *,
+        group: str | None = None,
+        callback: str | None = None,
+        photo: str | None = None,
+        contact: tuple[str, str] | None = None,
+        key: str | None = None,
+        location: tuple[float, float] | None = None,
+    ) -> list[Reply]:
         inbound = Inbound(
-            platform=self.platform, message_key=key or f"k{next(_keys)}", user_id=user,
-            chat_id=group or user, is_group=group is not None, display_name=f"用户{user}", text=text,
-            photo=photo, location=location, callback=callback,
+            platform=self.platform,
+            message_key=key or f"k{next(_keys)}",
+            user_id=user,
+            chat_id=group or user,
+            is_group=group is not None,
+            display_name=f"用户{user}",
+            text=text,
+            photo=photo,
+            location=location,
+            callback=callback,
             contact=Contact(contact[0], contact[1]) if contact else None,
         )
         return handle(self.services, inbound)

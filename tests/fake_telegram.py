@@ -12,6 +12,7 @@ long-polls ``getUpdates`` like Telegram, and can inject 429/403/5xx answers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import inspect
 import itertools
@@ -41,12 +42,26 @@ BOT_USER = {"id": 999, "is_bot": True, "first_name": "GridBot", "username": "gri
 # reply_markup, ...). These fields are always text, so never JSON-decode them
 # (a message text "123" must stay a string).
 _TEXT_FIELDS = {
-    "text", "caption", "callback_query_id", "url", "parse_mode", "file_id", "photo",
-    "inline_message_id", "business_connection_id", "message_effect_id", "secret_token",
-    "language_code", "ip_address", "emoji", "title", "description", "name", "action",
+    "text",
+    "caption",
+    "callback_query_id",
+    "url",
+    "parse_mode",
+    "file_id",
+    "photo",
+    "inline_message_id",
+    "business_connection_id",
+    "message_effect_id",
+    "secret_token",
+    "language_code",
+    "ip_address",
+    "emoji",
+    "title",
+    "description",
+    "name",
+    "action",
 }
-_FAILURE_TEXT = {403: "Forbidden: bot was blocked by the user",
-                 500: "Internal Server Error", 502: "Bad Gateway"}
+_FAILURE_TEXT = {403: "Forbidden: bot was blocked by the user", 500: "Internal Server Error", 502: "Bad Gateway"}
 _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
@@ -109,9 +124,7 @@ def _decode(name: str, value: Any) -> Any:
 
 def _parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
     # python-multipart is not installed (starlette needs it for form()), the stdlib does it.
-    msg = BytesParser(policy=HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
-    )
+    msg = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
     fields: dict[str, Any] = {}
     for part in msg.iter_parts():
         name = part.get_param("name", header="content-disposition")
@@ -161,10 +174,12 @@ class FakeTelegram:
         self._wakeup = asyncio.Event()
         self._closing = False
         self._server: uvicorn.Server | None = None
-        self.app = Starlette(routes=[
-            Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"]),
-            Route("/file/bot{token}/{path:path}", self._download, methods=["GET"]),
-        ])
+        self.app = Starlette(
+            routes=[
+                Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"]),
+                Route("/file/bot{token}/{path:path}", self._download, methods=["GET"]),
+            ]
+        )
 
     # ---- lifecycle -------------------------------------------------------------------
     async def __aenter__(self) -> Self:
@@ -196,8 +211,7 @@ class FakeTelegram:
         self.calls.append((method, params))
         handler = getattr(self, f"_api_{method.lower()}", None)  # names ignore case
         if handler is None:
-            return JSONResponse({"ok": False, "error_code": 404, "description": "Not Found"},
-                                status_code=404)
+            return JSONResponse({"ok": False, "error_code": 404, "description": "Not Found"}, status_code=404)
         try:
             result = handler(params)
             if inspect.isawaitable(result):
@@ -233,10 +247,8 @@ class FakeTelegram:
             remaining = deadline - time.monotonic()
             if batch or self._closing or remaining <= 0:
                 return batch
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), remaining)
-            except TimeoutError:
-                pass
 
     def _take_batch(self, limit: int) -> list[dict]:
         candidates = [(u, True) for u in self._redeliver] + [(u, False) for u in self._queue]
@@ -265,8 +277,7 @@ class FakeTelegram:
         self.webhook_answers.append(response.status_code)
 
     def _api_getwebhookinfo(self, p: dict) -> dict:
-        return {"url": self.webhook_url, "has_custom_certificate": False,
-                "pending_update_count": self.pending_updates()}
+        return {"url": self.webhook_url, "has_custom_certificate": False, "pending_update_count": self.pending_updates()}
 
     def _api_setmycommands(self, p: dict) -> bool:
         self.commands = list(p.get("commands") or [])
@@ -296,8 +307,13 @@ class FakeTelegram:
     def _message(self, chat_id: int, sender: dict, **content: Any) -> dict:
         # User and bot messages share the chat's message_id sequence, as in Telegram.
         self._last_message_id[chat_id] += 1
-        return {"message_id": self._last_message_id[chat_id], "date": int(time.time()),
-                "chat": self._chat_dict(chat_id), "from": sender, **content}
+        return {
+            "message_id": self._last_message_id[chat_id],
+            "date": int(time.time()),
+            "chat": self._chat_dict(chat_id),
+            "from": sender,
+            **content,
+        }
 
     def _target_chat(self, p: dict) -> int:
         try:
@@ -307,8 +323,9 @@ class FakeTelegram:
         if self._failures.get(chat_id):
             raise self._failures[chat_id].pop(0)
         if chat_id in self.migrated:
-            raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
-                           {"migrate_to_chat_id": self.migrated[chat_id]})
+            raise ApiError(
+                400, "Bad Request: group chat was upgraded to a supergroup chat", {"migrate_to_chat_id": self.migrated[chat_id]}
+            )
         return chat_id
 
     def _store(self, chat_id: int, msg: dict, photo: str | None = None) -> dict:
@@ -317,10 +334,17 @@ class FakeTelegram:
             # Telegram echoes only inline keyboards in Message.reply_markup; a reply keyboard
             # (e.g. "share my phone") shows in the chat but is not part of the returned Message.
             msg = {k: v for k, v in msg.items() if k != "reply_markup"}
-        self._chats[chat_id].append(SentMessage(
-            message_id=msg["message_id"], text=msg.get("text", msg.get("caption")),
-            buttons=_inline_buttons(markup), photo=photo, chat_id=chat_id,
-            keyboard=_keyboard_labels(markup), raw=msg))  # labels kept: what the person sees
+        self._chats[chat_id].append(
+            SentMessage(
+                message_id=msg["message_id"],
+                text=msg.get("text", msg.get("caption")),
+                buttons=_inline_buttons(markup),
+                photo=photo,
+                chat_id=chat_id,
+                keyboard=_keyboard_labels(markup),
+                raw=msg,
+            )
+        )  # labels kept: what the person sees
         self.sent_at[chat_id].append(time.monotonic())
         return msg
 
@@ -341,8 +365,13 @@ class FakeTelegram:
             file_id = photo
         else:
             raise ApiError(400, "Bad Request: there is no photo in the request")
-        size = {"file_id": file_id, "file_unique_id": f"u-{file_id}", "width": 320,
-                "height": 240, "file_size": len(self.files.get(file_id, b""))}
+        size = {
+            "file_id": file_id,
+            "file_unique_id": f"u-{file_id}",
+            "width": 320,
+            "height": 240,
+            "file_size": len(self.files.get(file_id, b"")),
+        }
         extra: dict[str, Any] = {"photo": [size]}
         if p.get("caption"):
             extra["caption"] = p["caption"]
@@ -351,8 +380,7 @@ class FakeTelegram:
         return self._store(chat_id, self._message(chat_id, BOT_USER, **extra), photo=file_id)
 
     def _find(self, chat_id: int, message_id: Any) -> SentMessage | None:
-        return next((m for m in self._chats.get(chat_id, ())
-                     if m.message_id == int(message_id or 0)), None)
+        return next((m for m in self._chats.get(chat_id, ()) if m.message_id == int(message_id or 0)), None)
 
     def _edit(self, p: dict, text: str | None) -> dict:
         chat_id = self._target_chat(p)
@@ -393,16 +421,19 @@ class FakeTelegram:
         return True
 
     def _api_answercallbackquery(self, p: dict) -> bool:
-        self.callback_answers.append(
-            (str(p.get("callback_query_id")), p.get("text"), bool(p.get("show_alert", False))))
+        self.callback_answers.append((str(p.get("callback_query_id")), p.get("text"), bool(p.get("show_alert", False))))
         return True
 
     def _api_getfile(self, p: dict) -> dict:
         file_id = p.get("file_id")
         if file_id not in self.files:
             raise ApiError(400, "Bad Request: invalid file_id")
-        return {"file_id": file_id, "file_unique_id": f"u-{file_id}",
-                "file_size": len(self.files[file_id]), "file_path": f"files/{file_id}"}
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u-{file_id}",
+            "file_size": len(self.files[file_id]),
+            "file_path": f"files/{file_id}",
+        }
 
     # ---- test API: pushing updates ---------------------------------------------------
     def push_raw(self, update: dict) -> dict:
@@ -433,15 +464,21 @@ class FakeTelegram:
         msg = self._user_message(user, chat_id, text=text)
         if text.startswith("/"):  # so CommandHandler sees a command; length in UTF-16 units
             command = text.split(maxsplit=1)[0]
-            msg["entities"] = [{"type": "bot_command", "offset": 0,
-                                "length": len(command.encode("utf-16-le")) // 2}]
+            msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command.encode("utf-16-le")) // 2}]
         return self.push_raw({"message": msg})
 
-    def push_photo(self, user: User, file_id: str, caption: str | None = None,
-                   chat_id: int | None = None) -> dict:
+    def push_photo(self, user: User, file_id: str, caption: str | None = None, chat_id: int | None = None) -> dict:
         self.files.setdefault(file_id, b"\xff\xd8\xff\xe0fake-jpeg:" + file_id.encode())
-        sizes = [{"file_id": file_id, "file_unique_id": f"u-{file_id}", "width": w,
-                  "height": w * 3 // 4, "file_size": len(self.files[file_id])} for w in (90, 800)]
+        sizes = [
+            {
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "width": w,
+                "height": w * 3 // 4,
+                "file_size": len(self.files[file_id]),
+            }
+            for w in (90, 800)
+        ]
         extra = {"caption": caption} if caption is not None else {}
         return self.push_raw({"message": self._user_message(user, chat_id, photo=sizes, **extra)})
 
@@ -455,22 +492,25 @@ class FakeTelegram:
             contact["user_id"] = contact_user_id
         return self.push_raw({"message": self._user_message(user, None, contact=contact)})
 
-    def push_callback(self, user: User, message: SentMessage | tuple[int, int],
-                      data: str) -> dict:
-        chat_id, message_id = ((message.chat_id, message.message_id)
-                               if isinstance(message, SentMessage) else message)
+    def push_callback(self, user: User, message: SentMessage | tuple[int, int], data: str) -> dict:
+        chat_id, message_id = (message.chat_id, message.message_id) if isinstance(message, SentMessage) else message
         stored = self._find(chat_id, message_id)
         if stored is None:
             raise KeyError(f"no bot message {message_id} in chat {chat_id}\n{self.dump()}")
         self._users[user.id] = user
-        query = {"id": str(next(self._callback_ids)), "from": user.to_dict(),
-                 "chat_instance": str(chat_id), "data": data,
-                 "message": copy.deepcopy(stored.raw)}  # frozen at the moment of the tap
+        query = {
+            "id": str(next(self._callback_ids)),
+            "from": user.to_dict(),
+            "chat_instance": str(chat_id),
+            "data": data,
+            "message": copy.deepcopy(stored.raw),
+        }  # frozen at the moment of the tap
         return self.push_raw({"callback_query": query})
 
     # ---- test API: failures, state, waiting ------------------------------------------
-    def fail_next(self, chat_id: int, status: int, count: int = 1,
-                  retry_after: int | None = None, description: str | None = None) -> None:
+    def fail_next(
+        self, chat_id: int, status: int, count: int = 1, retry_after: int | None = None, description: str | None = None
+    ) -> None:
         """The next ``count`` send/edit calls to ``chat_id`` answer with ``status``."""
         params = None
         if status == 429:
@@ -478,8 +518,7 @@ class FakeTelegram:
             params = {"retry_after": retry_after}
             description = description or f"Too Many Requests: retry after {retry_after}"
         description = description or _FAILURE_TEXT.get(status) or HTTPStatus(status).phrase
-        self._failures[chat_id].extend(
-            ApiError(status, description, params) for _ in range(count))
+        self._failures[chat_id].extend(ApiError(status, description, params) for _ in range(count))
 
     def upgrade_to_supergroup(self, chat_id: int, new_chat_id: int) -> None:
         """As when a group's admin upgrades it: every later call to the old id answers 400 with
@@ -517,8 +556,7 @@ class FakeTelegram:
         lines.append("last calls: " + ", ".join(m for m, _ in self.calls[-10:]))
         return "\n".join(lines)
 
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5,
-                       interval: float = 0.01) -> Any:
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5, interval: float = 0.01) -> Any:
         """Poll until ``predicate()`` is truthy and return its value.
 
         Lookup-style errors (``tg.chat(x)[-1]`` on an empty chat, ``next(...)`` finding

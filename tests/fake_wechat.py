@@ -38,15 +38,27 @@ ACCOUNT = "gh_gridbot"
 
 def wechat_settings(api_root: str, database_url: str, *, safe_mode: bool = True, **extra) -> Settings:
     extra.setdefault("http_port", free_port())
-    return Settings(_env_file=None, wechat_appid=APPID, wechat_secret=SECRET, wechat_token=TOKEN,
-                    wechat_aes_key=AES_KEY if safe_mode else None, wechat_api_url=api_root,
-                    database_url=database_url, **extra)
+    return Settings(
+        _env_file=None,
+        wechat_appid=APPID,
+        wechat_secret=SECRET,
+        wechat_token=TOKEN,
+        wechat_aes_key=AES_KEY if safe_mode else None,
+        wechat_api_url=api_root,
+        database_url=database_url,
+        **extra,
+    )
 
 
 def wechat_env(api_root: str) -> dict[str, str]:
     """The GRIDBOT_WECHAT_* variables an operator sets for safe mode against `api_root`."""
-    return {"GRIDBOT_WECHAT_APPID": APPID, "GRIDBOT_WECHAT_SECRET": SECRET, "GRIDBOT_WECHAT_TOKEN": TOKEN,
-            "GRIDBOT_WECHAT_AES_KEY": AES_KEY, "GRIDBOT_WECHAT_API_URL": api_root}
+    return {
+        "GRIDBOT_WECHAT_APPID": APPID,
+        "GRIDBOT_WECHAT_SECRET": SECRET,
+        "GRIDBOT_WECHAT_TOKEN": TOKEN,
+        "GRIDBOT_WECHAT_AES_KEY": AES_KEY,
+        "GRIDBOT_WECHAT_API_URL": api_root,
+    }
 
 
 class FakeWeChat:
@@ -57,19 +69,21 @@ class FakeWeChat:
         self.token_fetches = 0
         self.stale_token_code = 40001  # what a refused token gets: 40001 (invalid) or 42001 (expired)
         self.valid_tokens: set[str] = set()
-        self.sent: list[tuple[str, str]] = []          # customer-service texts: (openid, content)
+        self.sent: list[tuple[str, str]] = []  # customer-service texts: (openid, content)
         self.templates: list[tuple[str, str, dict]] = []
-        self.refused: list[tuple[str, int]] = []       # (what, errcode) answered with an error
-        self.out_of_window: set[str] = set()           # openids for whom custom send gives 45015
+        self.refused: list[tuple[str, int]] = []  # (what, errcode) answered with an error
+        self.out_of_window: set[str] = set()  # openids for whom custom send gives 45015
         self.robot_posts: dict[str, list[str]] = defaultdict(list)
         self.robot_errors: dict[str, list[int]] = defaultdict(list)  # errcodes to answer next, per robot
         self._server: uvicorn.Server | None = None
-        self.app = Starlette(routes=[
-            Route("/cgi-bin/token", self._token, methods=["GET"]),
-            Route("/cgi-bin/message/custom/send", self._custom_send, methods=["POST"]),
-            Route("/cgi-bin/message/template/send", self._template_send, methods=["POST"]),
-            Route("/cgi-bin/webhook/send", self._robot, methods=["POST"]),
-        ])
+        self.app = Starlette(
+            routes=[
+                Route("/cgi-bin/token", self._token, methods=["GET"]),
+                Route("/cgi-bin/message/custom/send", self._custom_send, methods=["POST"]),
+                Route("/cgi-bin/message/template/send", self._template_send, methods=["POST"]),
+                Route("/cgi-bin/webhook/send", self._robot, methods=["POST"]),
+            ]
+        )
 
     async def __aenter__(self) -> Self:
         self._server, self.root = await start_local_server(self.app)
@@ -182,28 +196,35 @@ class Account:
         return await self.push(openid, "text", text_fields(content), msg_id=msg_id or next(_msg_ids))
 
     async def image(self, openid: str, media_id: str) -> str:
-        return await self.push(openid, "image", f"<PicUrl><![CDATA[http://mmbiz.qpic.cn/{media_id}]]></PicUrl>"
-                               f"<MediaId><![CDATA[{media_id}]]></MediaId>", msg_id=next(_msg_ids))
+        return await self.push(
+            openid,
+            "image",
+            f"<PicUrl><![CDATA[http://mmbiz.qpic.cn/{media_id}]]></PicUrl><MediaId><![CDATA[{media_id}]]></MediaId>",
+            msg_id=next(_msg_ids),
+        )
 
     async def voice(self, openid: str, media_id: str, recognition: str | None = None) -> str:
         """A voice message; `recognition` is what WeChat's speech recognition heard, when it is on."""
         heard = f"<Recognition><![CDATA[{recognition}]]></Recognition>" if recognition is not None else ""
-        return await self.push(openid, "voice", f"<MediaId><![CDATA[{media_id}]]></MediaId><Format>amr</Format>"
-                               f"{heard}", msg_id=next(_msg_ids))
+        return await self.push(
+            openid, "voice", f"<MediaId><![CDATA[{media_id}]]></MediaId><Format>amr</Format>{heard}", msg_id=next(_msg_ids)
+        )
 
     async def location(self, openid: str, latitude: float, longitude: float, label: str = "") -> str:
-        return await self.push(openid, "location", f"<Location_X>{latitude}</Location_X><Location_Y>{longitude}"
-                               f"</Location_Y><Scale>15</Scale><Label><![CDATA[{label}]]></Label>",
-                               msg_id=next(_msg_ids))
+        return await self.push(
+            openid,
+            "location",
+            f"<Location_X>{latitude}</Location_X><Location_Y>{longitude}"
+            f"</Location_Y><Scale>15</Scale><Label><![CDATA[{label}]]></Label>",
+            msg_id=next(_msg_ids),
+        )
 
     async def event(self, openid: str, event: str, key: str = "", at: int | None = None) -> str:
         body = f"<Event><![CDATA[{event}]]></Event>" + (f"<EventKey><![CDATA[{key}]]></EventKey>" if key else "")
         return await self.push(openid, "event", body, created=at)
 
-    async def push(self, openid: str, kind: str, fields: str, *, msg_id: int | None = None,
-                   created: int | None = None) -> str:
-        response = await self.post_raw(message_xml(openid, kind, fields, msg_id=msg_id, created=created),
-                                       openid=openid)
+    async def push(self, openid: str, kind: str, fields: str, *, msg_id: int | None = None, created: int | None = None) -> str:
+        response = await self.post_raw(message_xml(openid, kind, fields, msg_id=msg_id, created=created), openid=openid)
         assert response.status_code == 200, (response.status_code, response.text)
         return self.reply_text(response)
 
@@ -212,21 +233,28 @@ class Account:
         return await self.send(*self.sealed(xml, **how))
 
     async def send(self, query: dict, body: bytes) -> httpx.Response:
-        self.last_response = await self.client.post(self.url, params=query, content=body,
-                                                    headers={"Content-Type": "text/xml"})
+        self.last_response = await self.client.post(self.url, params=query, content=body, headers={"Content-Type": "text/xml"})
         return self.last_response
 
-    def sealed(self, xml: str, *, openid: str = "o_x", forge_signature: bool = False,
-               forge_msg_signature: bool = False, encrypt: bool = True) -> tuple[dict, bytes]:
+    def sealed(
+        self,
+        xml: str,
+        *,
+        openid: str = "o_x",
+        forge_signature: bool = False,
+        forge_msg_signature: bool = False,
+        encrypt: bool = True,
+    ) -> tuple[dict, bytes]:
         """The query and body WeChat's servers would send for `xml`: signed, and AES-sealed in safe mode."""
         timestamp, nonce = str(int(time.time())), f"n{next(_msg_ids)}"
-        query = {"signature": sign(TOKEN, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
-                 "openid": openid}
+        query = {"signature": sign(TOKEN, timestamp, nonce), "timestamp": timestamp, "nonce": nonce, "openid": openid}
         body = xml.encode()
         if self.crypto is not None and encrypt:
             sealed = fromstring(self.crypto.encrypt_message(xml, nonce, timestamp))
-            body = (f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>"
-                    f"<Encrypt><![CDATA[{sealed.findtext('Encrypt')}]]></Encrypt></xml>").encode()
+            body = (
+                f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>"
+                f"<Encrypt><![CDATA[{sealed.findtext('Encrypt')}]]></Encrypt></xml>"
+            ).encode()
             query |= {"encrypt_type": "aes", "msg_signature": sealed.findtext("MsgSignature")}
         if forge_signature:
             query["signature"] = sign("guessed-token", timestamp, nonce)
@@ -241,21 +269,23 @@ class Account:
         xml = response.text
         if self.crypto is not None:
             outer = fromstring(xml)
-            xml = self.crypto.decrypt_message(xml, outer.findtext("MsgSignature"),
-                                              outer.findtext("TimeStamp"), outer.findtext("Nonce"))
+            xml = self.crypto.decrypt_message(
+                xml, outer.findtext("MsgSignature"), outer.findtext("TimeStamp"), outer.findtext("Nonce")
+            )
         return fromstring(xml).findtext("Content") or ""
 
     async def aclose(self) -> None:
         await self.client.aclose()
 
 
-def message_xml(openid: str, kind: str, fields: str, *, msg_id: int | None = None,
-                created: int | None = None) -> str:
+def message_xml(openid: str, kind: str, fields: str, *, msg_id: int | None = None, created: int | None = None) -> str:
     """A push as WeChat's servers write it, before any encryption."""
     created = created or int(time.time())
-    return (f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{openid}]]>"
-            f"</FromUserName><CreateTime>{created}</CreateTime><MsgType><![CDATA[{kind}]]></MsgType>"
-            f"{fields}" + (f"<MsgId>{msg_id}</MsgId>" if msg_id else "") + "</xml>")
+    return (
+        f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{openid}]]>"
+        f"</FromUserName><CreateTime>{created}</CreateTime><MsgType><![CDATA[{kind}]]></MsgType>"
+        f"{fields}" + (f"<MsgId>{msg_id}</MsgId>" if msg_id else "") + "</xml>"
+    )
 
 
 def text_fields(content: str) -> str:

@@ -15,8 +15,7 @@ async def start_local_server(app) -> tuple[uvicorn.Server, str]:
     startup() rather than serve(): serve() installs signal handlers (stealing pytest's Ctrl-C) and
     its main loop ticks every 100 ms, which would slow every test's exit.
     """
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                            lifespan="off", access_log=False, ws="none")
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", access_log=False, ws="none")
     config.load()
     server = uvicorn.Server(config)
     server.lifespan = config.lifespan_class(config)
@@ -33,8 +32,7 @@ def free_port() -> int:
 
 def bot_settings(api_root: str, database_url: str, **extra) -> Settings:
     extra.setdefault("http_port", free_port())
-    return Settings(_env_file=None, telegram_token="123456:TEST", telegram_api_url=api_root,
-                    database_url=database_url, **extra)
+    return Settings(_env_file=None, telegram_token="123456:TEST", telegram_api_url=api_root, database_url=database_url, **extra)
 
 
 @asynccontextmanager

@@ -29,13 +29,16 @@ keywords = ["流浪狗", "流浪猫", "狗绳", "犬证", "宠物"]
 """
 
 
-@pytest.mark.parametrize("text, category, tier", [
-    ("3号楼楼下垃圾没人收", "sanitation", "小事"),
-    ("路灯坏了好几天", "facilities", "大事"),
-    ("电梯又坏了", "property", "小事"),
-    ("楼上天天往下滴水也不开门", "dispute", "小事"),  # the issue's elderly example: a neighbour, not plumbing
-    ("俺妈的养老金咋还没到账 是不是要去认证", "consult", "私事"),
-])
+@pytest.mark.parametrize(
+    "text, category, tier",
+    [
+        ("3号楼楼下垃圾没人收", "sanitation", "小事"),
+        ("路灯坏了好几天", "facilities", "大事"),
+        ("电梯又坏了", "property", "小事"),
+        ("楼上天天往下滴水也不开门", "dispute", "小事"),  # the issue's elderly example: a neighbour, not plumbing
+        ("俺妈的养老金咋还没到账 是不是要去认证", "consult", "私事"),
+    ],
+)
 def test_plain_reports_get_their_category_and_tier(text, category, tier):
     verdict = classify(text, POLICY)
     assert (verdict.category, verdict.tier) == (category, tier)
@@ -66,8 +69,16 @@ def test_every_emergency_is_flagged_and_ordinary_messages_rarely_are():
     assert len(false_alarms) <= len(ordinary) / 10
 
 
-@pytest.mark.parametrize("text", ["消防通道堵死了，万一着火了往哪跑", "上次电梯卡住以后修好了吗", "差点被电动车撞倒",
-                                  "去年冬天隔壁楼煤气中毒过一个老人，今年提醒大家开窗", "这栋楼电梯困过人"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "消防通道堵死了，万一着火了往哪跑",
+        "上次电梯卡住以后修好了吗",
+        "差点被电动车撞倒",
+        "去年冬天隔壁楼煤气中毒过一个老人，今年提醒大家开窗",
+        "这栋楼电梯困过人",
+    ],
+)
 def test_what_ifs_and_past_scares_are_not_emergencies(text):
     assert not classify(text, POLICY).urgent
 

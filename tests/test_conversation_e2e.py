@@ -35,7 +35,9 @@ async def test_a_reply_refused_with_429_is_retried_and_arrives(db_url):  # noqa:
         tg.fail_next(RESIDENT.id, 429, retry_after=1)  # flood control on the reply that carries #n
         tg.push_text(RESIDENT, LITTER)
         await tg.wait_for(lambda: "工单 #1" in last_text(tg, RESIDENT.id), timeout=10)
-        tries = [c for c in tg.calls_to("sendMessage") if str(c.get("chat_id")) == str(RESIDENT.id) and "工单 #1" in str(c.get("text"))]
+        tries = [
+            c for c in tg.calls_to("sendMessage") if str(c.get("chat_id")) == str(RESIDENT.id) and "工单 #1" in str(c.get("text"))
+        ]
         assert len(tries) == 2  # refused once, then delivered
 
 
@@ -44,10 +46,12 @@ async def test_a_reply_that_cannot_be_delivered_is_logged_and_counted(db_url, ca
     async with FakeTelegram() as tg, running(settings := bot_settings(tg.root, db_url)):
         await register_resident(tg)
         async with httpx.AsyncClient() as client:
+
             async def lost() -> float:
                 text = (await client.get(f"http://127.0.0.1:{settings.http_port}/metrics")).text
                 found = re.search(r'gridbot_reply_failures_total\{platform="telegram",reason="Forbidden"\} (\S+)', text)
                 return float(found[1]) if found else 0.0
+
             before = await lost()
             tg.fail_next(RESIDENT.id, 403, description="Forbidden: bot was blocked by the user")
             tg.push_text(RESIDENT, "/my")
@@ -76,9 +80,23 @@ async def test_small_talk_creates_no_order_and_no_outbox_row(db_url):  # noqa: F
             before = len(tg.chat(RESIDENT.id))
             tg.push_text(RESIDENT, text)
             await tg.wait_for(lambda b=before: len(tg.chat(RESIDENT.id)) > b)
-        tg.push_raw({"message": tg._user_message(RESIDENT, None, sticker={
-            "file_id": "stk", "file_unique_id": "u-stk", "width": 512, "height": 512, "is_animated": False,
-            "is_video": False, "type": "regular"})})
+        tg.push_raw(
+            {
+                "message": tg._user_message(
+                    RESIDENT,
+                    None,
+                    sticker={
+                        "file_id": "stk",
+                        "file_unique_id": "u-stk",
+                        "width": 512,
+                        "height": 512,
+                        "is_animated": False,
+                        "is_video": False,
+                        "type": "regular",
+                    },
+                )
+            }
+        )
         await tg.wait_for(lambda: "有什么问题直接告诉我" in last_text(tg, RESIDENT.id))
         assert all("#" not in m.text for m in tg.chat(RESIDENT.id)[-5:])
     assert await _count(db_url, Order) == 0 and await _count(db_url, OutboxMessage) == 0
@@ -124,8 +142,13 @@ async def test_a_telegram_voice_message_goes_to_staff_triage(db_url):  # noqa: F
     async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url)):
         await bind_members(tg, (STAFF, "13800000031"))
         await register_resident(tg)
-        tg.push_raw({"message": tg._user_message(RESIDENT, None, voice={
-            "file_id": "voice-1", "file_unique_id": "u-voice-1", "duration": 4})})
+        tg.push_raw(
+            {
+                "message": tg._user_message(
+                    RESIDENT, None, voice={"file_id": "voice-1", "file_unique_id": "u-voice-1", "duration": 4}
+                )
+            }
+        )
         await tg.wait_for(lambda: "工单 #1" in " ".join(m.text for m in tg.chat(RESIDENT.id)))
         await tg.wait_for(lambda: any("语音" in m.text for m in tg.chat(STAFF.id)))
     engine = make_engine(db_url)

@@ -49,7 +49,13 @@ def test_a_number_presses_only_a_button_that_person_was_shown(tmp_path):
 
 def test_the_console_script_runs_from_a_pipe(tmp_path):
     gridbot = Path(sys.executable).with_name("gridbot")
-    result = subprocess.run([str(gridbot), "demo", "--db", str(tmp_path / "d.db")], input="/who\n楼下垃圾没人收\n/quit\n",
-                            capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [str(gridbot), "demo", "--db", str(tmp_path / "d.db")],
+        input="/who\n楼下垃圾没人收\n/quit\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "李明（党员）" in result.stdout and "工单 #1" in result.stdout

@@ -85,10 +85,24 @@ def setup(tmp_path, sqlite_url, story_clock):
     with transaction(engine) as session:
         apply_roster(session, read_roster(ROSTER))
         ids = dict(session.exec(select(Member.name, Member.id)).all())
-        upsert_shift(session, t0 + timedelta(seconds=SHIFT_START), t0 + timedelta(seconds=SHIFT_START + 3600),
-                     "党群服务中心", [ids["李明"], ids["赵强"]], t0)
-        upsert_session(session, "学习党的二十大精神", "主题党日", "第一支部", t0 + timedelta(seconds=SESSION_START),
-                       t0 + timedelta(seconds=SESSION_END), "三楼会议室", t0)
+        upsert_shift(
+            session,
+            t0 + timedelta(seconds=SHIFT_START),
+            t0 + timedelta(seconds=SHIFT_START + 3600),
+            "党群服务中心",
+            [ids["李明"], ids["赵强"]],
+            t0,
+        )
+        upsert_session(
+            session,
+            "学习党的二十大精神",
+            "主题党日",
+            "第一支部",
+            t0 + timedelta(seconds=SESSION_START),
+            t0 + timedelta(seconds=SESSION_END),
+            "三楼会议室",
+            t0,
+        )
     engine.dispose()
     return bot_settings("", sqlite_url, config=config, tick_seconds=story_clock.tick_seconds)
 
@@ -150,5 +164,4 @@ async def test_reminders_escalation_and_check_in_across_a_restart(setup, story_c
         assert len(texts(tg, user, "现在开始")) == 1
     assert len(texts(tg, WANGFANG, "值班未确认")) == 1 and len(texts(tg, WANGFANG, "签到情况")) == 1
     with Session(make_engine(sqlite_url)) as session:
-        assert session.exec(select(Attendance.status).order_by(Attendance.member_id)).all() == [
-            "present", "absent", "absent"]
+        assert session.exec(select(Attendance.status).order_by(Attendance.member_id)).all() == ["present", "absent", "absent"]

@@ -1,6 +1,5 @@
 """End to end: the real python-telegram-bot Application, polling the in-process fake Bot API."""
 
-
 import httpx
 import pytest
 from sqlalchemy import func
@@ -102,13 +101,17 @@ async def test_wrong_role_is_refused_and_nothing_written(db_url):
         await report_and_get_card(tg)
         engine = make_engine(db_url)
         with Session(engine) as session:
-            before = (session.exec(select(func.count()).select_from(OrderEvent)).one(),
-                      session.exec(select(func.count()).select_from(OutboxMessage)).one())
+            before = (
+                session.exec(select(func.count()).select_from(OrderEvent)).one(),
+                session.exec(select(func.count()).select_from(OutboxMessage)).one(),
+            )
         tg.push_text(RESIDENT, "/dispatch 1 G02")
         await tg.wait_for(lambda: "社区工作人员权限" in last_text(tg, RESIDENT.id))
         with Session(engine) as session:
-            after = (session.exec(select(func.count()).select_from(OrderEvent)).one(),
-                     session.exec(select(func.count()).select_from(OutboxMessage)).one())
+            after = (
+                session.exec(select(func.count()).select_from(OrderEvent)).one(),
+                session.exec(select(func.count()).select_from(OutboxMessage)).one(),
+            )
             assert session.get(Order, 1).grid_id is not None
         assert after == before
 
@@ -130,8 +133,12 @@ async def test_a_redelivered_update_creates_nothing_new(db_url):
 async def test_bad_input_gets_a_chinese_reason(db_url):
     async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url)):
         await register_resident(tg)
-        for text, expected in [("/nonsense", "没有这个命令"), ("/status 99999", "没有找到工单 #99999"),
-                               ("🙏🙏🙏", "有什么问题直接告诉我"), ("好" * 4096, "内容太长")]:
+        for text, expected in [
+            ("/nonsense", "没有这个命令"),
+            ("/status 99999", "没有找到工单 #99999"),
+            ("🙏🙏🙏", "有什么问题直接告诉我"),
+            ("好" * 4096, "内容太长"),
+        ]:
             tg.push_text(RESIDENT, text)
             await tg.wait_for(lambda e=expected: e in last_text(tg, RESIDENT.id))
         tg.push_contact(User(777, "冒充"), "13800000011", 511)  # someone else's contact card
@@ -164,8 +171,7 @@ async def test_webhook_mode_takes_updates_only_with_the_secret(db_url):
 
     port = free_port()
     async with FakeTelegram() as tg:
-        settings = bot_settings(tg.root, db_url, http_port=port,
-                                telegram_webhook_url=f"http://127.0.0.1:{port}/telegram")
+        settings = bot_settings(tg.root, db_url, http_port=port, telegram_webhook_url=f"http://127.0.0.1:{port}/telegram")
         async with running(settings), httpx.AsyncClient() as client:
             await tg.wait_for(lambda: tg.webhook_url.endswith("/telegram"))
             assert tg.webhook_secret  # none configured: one is made for the run and given to Telegram
@@ -174,9 +180,16 @@ async def test_webhook_mode_takes_updates_only_with_the_secret(db_url):
             await tg.wait_for(lambda: "工单 #1" in last_text(tg, RESIDENT.id))
             assert tg.pending_updates() == 0 and set(tg.webhook_answers) == {200}
 
-            forged = {"update_id": 999001, "message": {
-                "message_id": 1, "date": 0, "chat": {"id": 501, "type": "private"},
-                "from": {"id": 501, "is_bot": False, "first_name": "张阿姨"}, "text": "楼下路灯坏了"}}
+            forged = {
+                "update_id": 999001,
+                "message": {
+                    "message_id": 1,
+                    "date": 0,
+                    "chat": {"id": 501, "type": "private"},
+                    "from": {"id": 501, "is_bot": False, "first_name": "张阿姨"},
+                    "text": "楼下路灯坏了",
+                },
+            }
             url = f"http://127.0.0.1:{port}/telegram"
             assert (await client.post(url, json=forged)).status_code == 403
             wrong = {"X-Telegram-Bot-Api-Secret-Token": "guessed"}

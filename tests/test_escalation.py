@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from storage.order_buttons import BuildingCb
 from storage.models import Building, Order, OrderEvent, PointsEntry
 from storage.models import OrderStatus as S
+from storage.order_buttons import BuildingCb
 from tests.driver import Driver
 
 RESIDENT, LIMING, WANGFANG, STAFF = "501", "511", "513", "531"
@@ -29,8 +29,6 @@ def chat(services, roster) -> Driver:
     return driver
 
 
-
-
 def report(chat: Driver) -> None:
     assert "工单 #1" in chat.say(RESIDENT, "2单元楼道里堆满了垃圾，好几天没人清理了")
 
@@ -42,7 +40,8 @@ def test_unclaimed_unfinished_and_unrated_each_escalate_once(chat, services):
     for minutes in (0, 10, 20):
         chat.tick(START + timedelta(hours=2, minutes=minutes))
     assert [text for text in chat.texts(WANGFANG) if "督办" in text] == [
-        "⏰ 督办：工单 #1 · 环境卫生（一网格 / 1号楼） 派单已超过 2小时 无人领单，请安排党员领取（/tasks 查看）。"]
+        "⏰ 督办：工单 #1 · 环境卫生（一网格 / 1号楼） 派单已超过 2小时 无人领单，请安排党员领取（/tasks 查看）。"
+    ]
 
     services.clock.now = START + timedelta(hours=3)
     assert "领单成功" in chat.say(LIMING, group=G01_CHAT, callback=chat.button(G01_CHAT, "领单"))
@@ -51,7 +50,8 @@ def test_unclaimed_unfinished_and_unrated_each_escalate_once(chat, services):
     chat.tick(START + timedelta(hours=48))
     chat.tick(START + timedelta(hours=48, minutes=30))
     assert [text for text in chat.texts(STAFF) if "未办结" in text] == [
-        "🚨 督办：工单 #1 · 环境卫生（一网格 / 1号楼） 已超过 48小时 未办结，领单人 李明。"]
+        "🚨 督办：工单 #1 · 环境卫生（一网格 / 1号楼） 已超过 48小时 未办结，领单人 李明。"
+    ]
     assert sum("已超过办结时限" in text for text in chat.texts(LIMING)) == 1
 
     services.clock.now = START + timedelta(hours=50)

@@ -36,11 +36,7 @@ async def tg():
 async def app(tg: FakeTelegram):
     """A real PTB Application polling the fake, with echo/command/callback/photo handlers."""
     application = (
-        Application.builder()
-        .token("123456:TEST")
-        .base_url(f"{tg.root}/bot")
-        .base_file_url(f"{tg.root}/file/bot")
-        .build()
+        Application.builder().token("123456:TEST").base_url(f"{tg.root}/bot").base_file_url(f"{tg.root}/file/bot").build()
     )
     seen_update_ids: list[int] = []
     application.bot_data["seen"] = seen_update_ids
@@ -102,8 +98,9 @@ async def test_command_in_private_and_group(tg: FakeTelegram, app: Application) 
 
 
 async def test_callback_edits_stored_message(tg: FakeTelegram, app: Application) -> None:
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Take", callback_data="take:7"),
-                                      InlineKeyboardButton("Site", url="https://example.org")]])
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton("Take", callback_data="take:7"), InlineKeyboardButton("Site", url="https://example.org")]]
+    )
     sent = await app.bot.send_message(ALICE.id, "Order #7", reply_markup=keyboard)
     [stored] = tg.chat(ALICE.id)
     assert isinstance(stored, SentMessage) and stored.message_id == sent.message_id
@@ -218,13 +215,13 @@ async def test_http_surface(tg: FakeTelegram) -> None:
         assert r.json()["result"]["username"] == "gridbot_test"
         # JSON bodies work too, with reply_markup either as object or as JSON string
         markup = {"inline_keyboard": [[{"text": "x", "callback_data": "1"}]]}
-        r = await client.post("/sendMessage", json={"chat_id": GROUP, "text": "123",
-                                                     "reply_markup": markup})
+        r = await client.post("/sendMessage", json={"chat_id": GROUP, "text": "123", "reply_markup": markup})
         msg = r.json()["result"]
         assert msg["chat"]["type"] == "supergroup" and msg["text"] == "123"
         assert msg["reply_markup"] == markup and msg["from"]["id"] == 999
-        r = await client.post("/editMessageReplyMarkup", data={
-            "chat_id": str(GROUP), "message_id": "1", "reply_markup": '{"inline_keyboard": []}'})
+        r = await client.post(
+            "/editMessageReplyMarkup", data={"chat_id": str(GROUP), "message_id": "1", "reply_markup": '{"inline_keyboard": []}'}
+        )
         assert r.json()["ok"] and tg.chat(GROUP)[0].buttons == []
 
         # long polling: an empty poll waits `timeout`, a push wakes it immediately

@@ -11,8 +11,18 @@ from storage.models import Order, OrderEvent, OrderFollower, OutboxMessage, Poin
 from storage.models import OrderStatus as S
 from storage.order_buttons import BuildingCb, OrderCb, RateCb
 from tests.driver import Driver
-from tests.test_move_consequences import G01_CHAT, LIMING, LITTER, RESIDENT, STAFF, WANGFANG, ZHAOQIANG, _building, _order
-from tests.test_move_consequences import chat  # noqa: F401 (a fixture)
+from tests.test_move_consequences import (
+    G01_CHAT,
+    LIMING,
+    LITTER,
+    RESIDENT,
+    STAFF,
+    WANGFANG,
+    ZHAOQIANG,
+    _building,
+    _order,
+    chat,  # noqa: F401 (a fixture)
+)
 
 NEIGHBOUR = "502"
 
@@ -22,8 +32,10 @@ def _count(engine, table) -> int:
         return session.exec(select(func.count()).select_from(table)).one()
 
 
-@pytest.mark.parametrize("text", ["你好", "您好，在吗？", "谢谢你们！辛苦了🙏", "测试", "🙏🙏", "好的好的", "[抱拳][抱拳]",
-                                  "早上好老师", "你是机器人吗"])
+@pytest.mark.parametrize(
+    "text",
+    ["你好", "您好，在吗？", "谢谢你们！辛苦了🙏", "测试", "🙏🙏", "好的好的", "[抱拳][抱拳]", "早上好老师", "你是机器人吗"],
+)
 def test_small_talk_is_answered_and_files_nothing(chat, text):  # noqa: F811
     orders, outbox = _count(chat.services.engine, Order), _count(chat.services.engine, OutboxMessage)
     answer = chat.say(RESIDENT, text)
@@ -144,8 +156,9 @@ def test_a_telegram_voice_message_is_kept_and_goes_to_staff_triage(chat, service
     from handlers.messages import Inbound
     from handlers.router import handle
 
-    replies = handle(services, Inbound(platform="telegram", message_key="voice-1", user_id=RESIDENT, chat_id=RESIDENT,
-                                       voice="voice-file-1"))
+    replies = handle(
+        services, Inbound(platform="telegram", message_key="voice-1", user_id=RESIDENT, chat_id=RESIDENT, voice="voice-file-1")
+    )
     assert "工单 #1" in " ".join(r.text for r in replies)
     order = _order(services)
     assert order.voice == "voice-file-1" and order.status == S.SUBMITTED

@@ -4,10 +4,10 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from storage.order_buttons import BuildingCb, RateCb
 from storage import audit
 from storage.models import AuditEvent, Identity, InboxEntry, Order, OrderEvent, OutboxMessage, PointsEntry
 from storage.models import OrderStatus as S
+from storage.order_buttons import BuildingCb, RateCb
 from tests.driver import Driver
 
 RESIDENT, LIMING, ZHAOQIANG, STAFF, OUTSIDER = "501", "511", "512", "531", "521"
@@ -16,8 +16,10 @@ G01_CHAT = "-1001"
 
 def _counts(engine) -> tuple[int, ...]:
     with Session(engine) as session:
-        return tuple(session.exec(select(func.count()).select_from(table)).one()
-                     for table in (Order, OrderEvent, OutboxMessage, PointsEntry, AuditEvent))
+        return tuple(
+            session.exec(select(func.count()).select_from(table)).one()
+            for table in (Order, OrderEvent, OutboxMessage, PointsEntry, AuditEvent)
+        )
 
 
 def _trail(engine, subject: str, ref) -> list[tuple[str, str, str | None]]:
@@ -34,12 +36,12 @@ def _identity_id(engine, user_id: str) -> int:
 def chat(services, roster) -> Driver:
     """Members bound by their own contact, a resident registered in 1号楼 (grid G01)."""
     driver = Driver(services)
-    for user, phone in ((LIMING, "13800000011"), (ZHAOQIANG, "13800000012"), (STAFF, "13800000031"),
-                        (OUTSIDER, "13800000021")):
+    for user, phone in ((LIMING, "13800000011"), (ZHAOQIANG, "13800000012"), (STAFF, "13800000031"), (OUTSIDER, "13800000021")):
         assert "绑定成功" in driver.say(user, contact=(phone, user))
     driver.send(RESIDENT, "/start")
     with Session(services.engine) as session:
         from storage.models import Building
+
         building = session.exec(select(Building).where(Building.name == "1号楼")).one()
     assert "已登记：1号楼" in driver.say(RESIDENT, callback=BuildingCb(building.id).pack())
     assert "已记下您的手机号" in driver.say(RESIDENT, contact=("+86 138 0000 0001", RESIDENT))
@@ -115,20 +117,23 @@ def test_resident_cancels_and_the_card_says_so(chat):
     assert "不能撤销" in chat.say(RESIDENT, "/cancel 1")
 
 
-@pytest.mark.parametrize("user, text, expected", [
-    (RESIDENT, "/dispatch 1 G02", "社区工作人员权限"),
-    (LIMING, "/dispatch 1 G02", "社区工作人员权限"),
-    (RESIDENT, "/status 99999", "没有找到工单 #99999"),
-    (RESIDENT, "/status abc", "工单号应是数字"),
-    (RESIDENT, "/frobnicate", "没有这个命令"),
-    (STAFF, "/dispatch 1", "用法"),
-    (STAFF, "/dispatch 1 G99", "没有网格编号 G99"),
-    (RESIDENT, "😀😀😀", "有什么问题直接告诉我"),  # emoji is small talk: answered kindly, nothing filed
-    (RESIDENT, "3", "没看懂"),  # a digit with no choice waiting is no report
-    (RESIDENT, "长" * 5000, "内容太长"),
-    (RESIDENT, "/bind NOSUCHCODE", "邀请码"),
-    (OUTSIDER, "领单 1", "只有本网格的党员"),
-])
+@pytest.mark.parametrize(
+    "user, text, expected",
+    [
+        (RESIDENT, "/dispatch 1 G02", "社区工作人员权限"),
+        (LIMING, "/dispatch 1 G02", "社区工作人员权限"),
+        (RESIDENT, "/status 99999", "没有找到工单 #99999"),
+        (RESIDENT, "/status abc", "工单号应是数字"),
+        (RESIDENT, "/frobnicate", "没有这个命令"),
+        (STAFF, "/dispatch 1", "用法"),
+        (STAFF, "/dispatch 1 G99", "没有网格编号 G99"),
+        (RESIDENT, "😀😀😀", "有什么问题直接告诉我"),  # emoji is small talk: answered kindly, nothing filed
+        (RESIDENT, "3", "没看懂"),  # a digit with no choice waiting is no report
+        (RESIDENT, "长" * 5000, "内容太长"),
+        (RESIDENT, "/bind NOSUCHCODE", "邀请码"),
+        (OUTSIDER, "领单 1", "只有本网格的党员"),
+    ],
+)
 def test_bad_input_gets_a_short_reason_and_writes_nothing(chat, user, text, expected):
     chat.say(RESIDENT, "楼道里有垃圾")  # order #1, dispatched to G01
     before = _counts(chat.services.engine)
@@ -176,8 +181,9 @@ def test_a_redelivered_update_is_processed_once(chat):
     assert first == again
     with Session(chat.services.engine) as session:
         assert session.exec(select(func.count()).select_from(Order)).one() == 1
-        assert session.exec(select(func.count()).select_from(InboxEntry)
-                            .where(InboxEntry.message_key == "same-update")).one() == 1
+        assert (
+            session.exec(select(func.count()).select_from(InboxEntry).where(InboxEntry.message_key == "same-update")).one() == 1
+        )
 
 
 def test_a_new_resident_writes_first_and_registers_after(services, roster):

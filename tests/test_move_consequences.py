@@ -29,8 +29,7 @@ def _building(services, name: str = "1号楼") -> int:
 def chat(services, roster) -> Driver:
     """李明 and 赵强 (G01 members), 王芳 (G01 leader), 刘洋 (staff); a resident of 1号楼."""
     driver = Driver(services)
-    for user, phone in ((LIMING, "13800000011"), (ZHAOQIANG, "13800000012"), (WANGFANG, "13800000013"),
-                        (STAFF, "13800000031")):
+    for user, phone in ((LIMING, "13800000011"), (ZHAOQIANG, "13800000012"), (WANGFANG, "13800000013"), (STAFF, "13800000031")):
         assert "绑定成功" in driver.say(user, contact=(phone, user))
     driver.send(RESIDENT, "/start")
     driver.send(RESIDENT, callback=BuildingCb(_building(services)).pack())

@@ -31,11 +31,16 @@ def world(engine):
         staff = Member(name="刘洋", phone="13800000031", role=Role.STAFF)
         session.add_all([resident, *people, outsider, staff])
         session.flush()
-        order = orders.submit(session, Order(resident_id=resident.id, building_id=building.id, grid_id=g1.id,
-                                             text="楼道堆满垃圾"), Actor("resident", resident.id), NOW)
+        order = orders.submit(
+            session,
+            Order(resident_id=resident.id, building_id=building.id, grid_id=g1.id, text="楼道堆满垃圾"),
+            Actor("resident", resident.id),
+            NOW,
+        )
         orders.apply(session, order, "dispatch", SYSTEM, NOW, dispatched_at=NOW)
         return {
-            "order": order.id, "resident": Actor("resident", resident.id),
+            "order": order.id,
+            "resident": Actor("resident", resident.id),
             "members": [Actor("member", m.id, Role.MEMBER, g1.id) for m in people],
             "outsider": Actor("member", outsider.id, Role.MEMBER, g2.id),
             "staff": Actor("member", staff.id, Role.STAFF),
@@ -55,8 +60,10 @@ def _status(engine, order_id):
 
 def _events(engine, order_id):
     with transaction(engine) as session:
-        return [(e.trigger, e.from_status, e.to_status, e.actor)
-                for e in session.exec(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))]
+        return [
+            (e.trigger, e.from_status, e.to_status, e.actor)
+            for e in session.exec(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))
+        ]
 
 
 def test_full_lifecycle_is_audited_step_by_step(engine, world):

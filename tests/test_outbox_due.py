@@ -38,8 +38,9 @@ class Gate:
 def test_rows_in_backoff_do_not_crowd_out_due_rows_of_other_chats(engine):
     with transaction(engine) as session:
         for n in range(600):  # a fan-out to WeChat during its outage: every row waiting out a backoff
-            outbox.enqueue(session, f"fanout:{n}", "telegram", f"member-{n}", {"text": "x"},
-                           not_before=NOW + timedelta(minutes=5))
+            outbox.enqueue(
+                session, f"fanout:{n}", "telegram", f"member-{n}", {"text": "x"}, not_before=NOW + timedelta(minutes=5)
+            )
     _queue(engine, "reply-card", "group-B")
     with transaction(engine) as session:
         batches = outbox.due_batches(session, {"telegram"}, NOW, timedelta(seconds=60))
@@ -82,8 +83,8 @@ async def test_a_send_that_outlives_its_lease_is_not_sent_again_by_another_proce
         first.wake()
         await asyncio.wait_for(gate.holding.wait(), 5)
         clock[0] += timedelta(seconds=90)  # the send is slow: past the 60 s lease
-        await asyncio.sleep(0.2)           # the first sender renews the lease meanwhile
-        assert not await other.deliver_due()  # the other process finds nothing to send
+        await asyncio.sleep(0.2)  # the first sender renews the lease meanwhile
+        assert not await asyncio.wait_for(other.deliver_due(), 10)  # the other process finds nothing to send
     finally:
         gate.release.set()
         stop.set()

@@ -21,8 +21,8 @@ from tests.driver import Driver
 
 LIMING, ZHAOQIANG, WANGFANG, CHENGANG, STAFF = "511", "512", "513", "521", "531"
 G01_CHAT = "-1001"
-START = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)       # 10:00 in Shanghai, the clock fixture's start
-SHIFT_AT = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)    # 11月25日 10:00
+START = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, the clock fixture's start
+SHIFT_AT = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 11月25日 10:00
 SESSION_AT = datetime(2026, 11, 24, 6, 30, tzinfo=UTC)  # 11月24日 14:30
 
 
@@ -30,12 +30,15 @@ SESSION_AT = datetime(2026, 11, 24, 6, 30, tzinfo=UTC)  # 11月24日 14:30
 def chat(services, roster) -> Driver:
     """李明、赵强、王芳 (G01 leader), 陈刚 (G02), 刘洋 (staff) bound on Telegram."""
     driver = Driver(services)
-    for user, phone in ((LIMING, "13800000011"), (ZHAOQIANG, "13800000012"), (WANGFANG, "13800000013"),
-                        (CHENGANG, "13800000021"), (STAFF, "13800000031")):
+    for user, phone in (
+        (LIMING, "13800000011"),
+        (ZHAOQIANG, "13800000012"),
+        (WANGFANG, "13800000013"),
+        (CHENGANG, "13800000021"),
+        (STAFF, "13800000031"),
+    ):
         assert "绑定成功" in driver.say(user, contact=(phone, user))
     return driver
-
-
 
 
 def reminders(chat: Driver, prefix: str) -> list[str]:
@@ -56,8 +59,7 @@ def test_each_lead_reminds_each_member_exactly_once(chat, services):
         chat.tick(SHIFT_AT - timedelta(days=1) + timedelta(minutes=later))
         assert len(reminders(chat, "shift:")) == 2
     chat.tick(SHIFT_AT - timedelta(hours=1))
-    assert sorted(reminders(chat, "shift:")) == sorted(
-        f"shift:1:m{m}:{lead}" for m in (1, 2) for lead in ("t-1440", "t-60"))
+    assert sorted(reminders(chat, "shift:")) == sorted(f"shift:1:m{m}:{lead}" for m in (1, 2) for lead in ("t-1440", "t-60"))
     reminder = chat.outbox(LIMING)[-1].payload
     assert "值班提醒：11月25日 10:00–12:00 党群服务中心" in reminder["text"] and "1小时后开始" in reminder["text"]
     assert [label for label, _ in reminder["buttons"][0]] == ["✅ 收到", "🔁 申请换班"]
@@ -89,13 +91,12 @@ def test_two_processes_and_a_clock_jump_neither_double_nor_lose(chat, services):
     chat.tick(START)
     due = SHIFT_AT - timedelta(days=1)
     services.clock.now = due
-    threads = [threading.Thread(target=tick, args=(services.engine, services.policy, services.timezone, due))
-               for _ in range(4)]
+    threads = [threading.Thread(target=tick, args=(services.engine, services.policy, services.timezone, due)) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    chat.tick(due - timedelta(hours=3))   # the clock jumps back…
+    chat.tick(due - timedelta(hours=3))  # the clock jumps back…
     chat.tick(due + timedelta(minutes=2))  # …and forward again
     assert sorted(reminders(chat, "shift:")) == ["shift:1:m1:t-1440", "shift:1:m2:t-1440"]
 
@@ -174,8 +175,9 @@ def test_a_session_reminds_takes_leave_checks_in_once_and_reports(chat, services
     chat.tick(SESSION_AT + timedelta(hours=2, minutes=1))
     assert "活动已经结束" in chat.say(WANGFANG, callback=chat.button(WANGFANG, "签到"))
     report = [text for text in chat.texts(WANGFANG) if "签到情况" in text]
-    assert report == [("📋 学习党的二十大精神（11月24日 14:30–16:30）签到情况\n出席 1：李明\n"
-                      "请假 1：赵强（去医院复查）\n缺席 1：王芳")]
+    assert report == [
+        ("📋 学习党的二十大精神（11月24日 14:30–16:30）签到情况\n出席 1：李明\n请假 1：赵强（去医院复查）\n缺席 1：王芳")
+    ]
     chat.tick(SESSION_AT + timedelta(hours=2, minutes=10))
     assert len([text for text in chat.texts(WANGFANG) if "签到情况" in text]) == 1
     with Session(services.engine) as session:
@@ -193,9 +195,13 @@ def test_sessions_lists_upcoming_with_my_state(chat, services):
     assert "近期没有学习活动安排" in chat.say(CHENGANG, "/sessions")
 
 
-@pytest.mark.parametrize("command,reason", [
-    ("/newshift", "需要社区工作人员权限"), ("/newsession", "需要社区工作人员权限"),
-])
+@pytest.mark.parametrize(
+    "command,reason",
+    [
+        ("/newshift", "需要社区工作人员权限"),
+        ("/newsession", "需要社区工作人员权限"),
+    ],
+)
 def test_members_cannot_set_up_the_calendar(chat, services, command, reason):
     before = len(chat.outbox())
     assert reason in chat.say(LIMING, command)

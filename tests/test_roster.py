@@ -24,8 +24,7 @@ from storage.roster import RosterInvalid, apply_roster, normalise_phone, read_ro
 from tests.conftest import ROSTER
 
 SHIFTS = "date,start,end,place,phones\n2026-11-25,08:30,12:00,社区服务站,13800000011;+86 138 0000 0012\n"
-SESSIONS = ("title,kind,branch,start,end,place\n"
-            "十一月主题党日,主题党日,第一支部,2026-11-28 14:30,2026-11-28 16:30,党群服务中心\n")
+SESSIONS = "title,kind,branch,start,end,place\n十一月主题党日,主题党日,第一支部,2026-11-28 14:30,2026-11-28 16:30,党群服务中心\n"
 
 
 def _count(engine, model) -> int:
@@ -35,8 +34,10 @@ def _count(engine, model) -> int:
 
 def _snapshot(engine) -> list:
     with Session(engine) as session:
-        return [sorted(repr(sorted(row.model_dump().items())) for row in session.exec(select(model)))
-                for model in (Grid, Building, Member, Shift, ShiftMember, StudySession)]
+        return [
+            sorted(repr(sorted(row.model_dump().items())) for row in session.exec(select(model)))
+            for model in (Grid, Building, Member, Shift, ShiftMember, StudySession)
+        ]
 
 
 def _import(engine, path, tz="Asia/Shanghai"):
@@ -53,9 +54,18 @@ def folder(tmp_path):
     return target
 
 
-@pytest.mark.parametrize("phone,expected", [
-    ("13800000011", "13800000011"), ("+86 138 0000 0011", "13800000011"), ("8613800000011", "13800000011"),
-    ("138-0000-0011", "13800000011"), ("1380000001", None), ("23800000011", None), ("", None)])
+@pytest.mark.parametrize(
+    "phone,expected",
+    [
+        ("13800000011", "13800000011"),
+        ("+86 138 0000 0011", "13800000011"),
+        ("8613800000011", "13800000011"),
+        ("138-0000-0011", "13800000011"),
+        ("1380000001", None),
+        ("23800000011", None),
+        ("", None),
+    ],
+)
 def test_phones_are_normalised(phone, expected):
     assert normalise_phone(phone) == expected
 
@@ -75,8 +85,12 @@ def test_a_csv_folder_imports_every_sheet(engine, folder):
         study = session.exec(select(StudySession)).one()
         assert (study.kind, study.branch, study.place) == ("主题党日", "第一支部", "党群服务中心")
         events = session.exec(select(CalendarEvent.kind, CalendarEvent.action)).all()
-        assert sorted(events) == [("session", "created"), ("shift", "created"),
-                                  ("shift", "member_added"), ("shift", "member_added")]
+        assert sorted(events) == [
+            ("session", "created"),
+            ("shift", "created"),
+            ("shift", "member_added"),
+            ("shift", "member_added"),
+        ]
 
 
 def test_importing_the_same_folder_again_changes_nothing(engine, folder):
@@ -91,8 +105,10 @@ def test_importing_the_same_folder_again_changes_nothing(engine, folder):
 def test_an_edited_row_is_updated_in_place(engine, folder):
     _import(engine, folder)
     members = folder / "members.csv"
-    members.write_text(members.read_text(encoding="utf-8").replace("李明,13800000011,member,G01",
-                                                                  "李明,13800000011,member,G02"), encoding="utf-8")
+    members.write_text(
+        members.read_text(encoding="utf-8").replace("李明,13800000011,member,G01", "李明,13800000011,member,G02"),
+        encoding="utf-8",
+    )
     counts = _import(engine, folder)
     assert counts["members"] == {"新增": 0, "更新": 1, "未变": 5}
     with Session(engine) as session:
@@ -110,7 +126,9 @@ def test_bad_rows_are_all_reported_with_sheet_and_row_and_nothing_is_written(eng
         "李明,13800000011,member,G01,第一支部\n"
         "赵强,1380000,member,G01,第一支部\n"
         "王芳,13800000013,boss,G01,第一支部\n"
-        "陈刚,13800000011,member,G01,第二支部\n", encoding="utf-8")
+        "陈刚,13800000011,member,G01,第二支部\n",
+        encoding="utf-8",
+    )
     with pytest.raises(RosterInvalid) as invalid:
         _import(engine, folder)
     message = str(invalid.value)
@@ -150,17 +168,24 @@ def _workbook(path, member_phone):
     book = Workbook()
     book.remove(book.active)
     sheets = {
-        "grids": [("code", "name", "leader_phone", "telegram_chat_id", "wecom_webhook"),
-                  ("G01", "一网格", 13800000013, -1001, None)],
+        "grids": [
+            ("code", "name", "leader_phone", "telegram_chat_id", "wecom_webhook"),
+            ("G01", "一网格", 13800000013, -1001, None),
+        ],
         "buildings": [("name", "grid_code"), ("1号楼", "G01")],
-        "members": [("name", "phone", "role", "grid_code", "branch"),
-                    ("李明", member_phone, "member", "G01", "第一支部"),
-                    ("王芳", 13800000013, "grid_leader", "G01", "第一支部")],
-        "shifts": [("date", "start", "end", "place", "phones"),
-                   (datetime(2026, 11, 25), "08:30", "12:00", "服务站", "13800000011;13800000013")],
-        "sessions": [("title", "kind", "branch", "start", "end", "place"),
-                     ("支部党员大会", "支部党员大会", "第一支部", datetime(2026, 11, 28, 14, 30),
-                      datetime(2026, 11, 28, 16, 0), "会议室")],
+        "members": [
+            ("name", "phone", "role", "grid_code", "branch"),
+            ("李明", member_phone, "member", "G01", "第一支部"),
+            ("王芳", 13800000013, "grid_leader", "G01", "第一支部"),
+        ],
+        "shifts": [
+            ("date", "start", "end", "place", "phones"),
+            (datetime(2026, 11, 25), "08:30", "12:00", "服务站", "13800000011;13800000013"),
+        ],
+        "sessions": [
+            ("title", "kind", "branch", "start", "end", "place"),
+            ("支部党员大会", "支部党员大会", "第一支部", datetime(2026, 11, 28, 14, 30), datetime(2026, 11, 28, 16, 0), "会议室"),
+        ],
     }
     for name, rows in sheets.items():
         sheet = book.create_sheet(name)

@@ -24,8 +24,9 @@ def _env(tmp_path, **extra) -> dict:
 
 
 async def _cli(*args, env) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(GRIDBOT, *args, env=env, stdout=asyncio.subprocess.PIPE,
-                                                   stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL)
+    process = await asyncio.create_subprocess_exec(
+        GRIDBOT, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL
+    )
     out, err = await asyncio.wait_for(process.communicate(), timeout=60)
     return process.returncode, out.decode(), err.decode()
 
@@ -59,14 +60,14 @@ async def test_no_platform_configured_exits_with_a_hint(tmp_path):
 async def test_the_loop_survives_sigterm_and_restart(tmp_path):
     async with FakeTelegram() as tg:
         port = free_port()
-        env = _env(tmp_path, GRIDBOT_TELEGRAM_TOKEN="123456:TEST", GRIDBOT_TELEGRAM_API_URL=tg.root,
-                   GRIDBOT_HTTP_PORT=str(port))
+        env = _env(tmp_path, GRIDBOT_TELEGRAM_TOKEN="123456:TEST", GRIDBOT_TELEGRAM_API_URL=tg.root, GRIDBOT_HTTP_PORT=str(port))
         code, _out, err = await _cli("import", str(ROSTER), env=env)
         assert code == 0, err
 
         async def start():
-            process = await asyncio.create_subprocess_exec(GRIDBOT, "run", env=env, stdin=asyncio.subprocess.DEVNULL,
-                                                           stderr=asyncio.subprocess.PIPE)
+            process = await asyncio.create_subprocess_exec(
+                GRIDBOT, "run", env=env, stdin=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+            )
             await _healthy(port)
             return process
 

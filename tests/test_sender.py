@@ -106,8 +106,9 @@ async def test_5xx_backs_off_and_403_is_given_up_with_its_reason(sqlite_url, fak
     _queue(engine, ("flaky", "7", "服务器抽风"), ("blocked", "8", "被拉黑"), ("after", "8", "拉黑之后"))
     tg.fail_next(7, 502, count=2)
     tg.fail_next(8, 403, count=2)
-    await _pass_until(sender, lambda rows: rows["flaky"].state == OutboxState.SENT
-                      and rows["after"].state != OutboxState.PENDING, engine, clock)
+    await _pass_until(
+        sender, lambda rows: rows["flaky"].state == OutboxState.SENT and rows["after"].state != OutboxState.PENDING, engine, clock
+    )
     rows = _rows(engine)
     assert rows["flaky"].attempts == 3 and [m.text for m in tg.chat(7)] == ["服务器抽风"]
     assert rows["blocked"].state == OutboxState.FAILED and "blocked" in rows["blocked"].error
@@ -122,10 +123,19 @@ async def test_edit_of_a_sent_card_changes_it_in_place(sqlite_url, fake_and_bot)
     tg, bot = fake_and_bot
     sender = OutboxSender(engine, {"telegram": transport(bot)}, lambda: NOW)
     with transaction(engine) as session:
-        outbox.enqueue(session, "card", "telegram", "-100", {"text": "待领单", "buttons": [[["领单", "o:claim:1"]]]},
-                       not_before=NOW)
-        outbox.enqueue(session, "card-edit", "telegram", "-100", {"text": "已领单", "buttons": []},
-                       not_before=NOW, kind="edit", edit_key="card")
+        outbox.enqueue(
+            session, "card", "telegram", "-100", {"text": "待领单", "buttons": [[["领单", "o:claim:1"]]]}, not_before=NOW
+        )
+        outbox.enqueue(
+            session,
+            "card-edit",
+            "telegram",
+            "-100",
+            {"text": "已领单", "buttons": []},
+            not_before=NOW,
+            kind="edit",
+            edit_key="card",
+        )
     while await sender.deliver_due():
         pass
     [card] = tg.chat(-100)

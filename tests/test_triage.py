@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from storage.order_buttons import BuildingCb
 from storage import outbox
 from storage.db import transaction
 from storage.models import Building, Order, OrderEvent, OutboxMessage
 from storage.models import OrderStatus as S
+from storage.order_buttons import BuildingCb
 from storage.policy import load_policy
 from tests.driver import Driver
 
@@ -146,8 +146,9 @@ def test_a_sure_小事_skips_the_question_and_goes_straight_to_the_grid(chat):
 
 def test_a_category_added_in_the_config_file_is_used_for_orders(services, roster, tmp_path):
     config = tmp_path / "community.toml"
-    config.write_text('[categories.pets]\nname = "宠物管理"\ntier = "小事"\nkeywords = ["流浪狗", "狗绳", "宠物"]\n',
-                      encoding="utf-8")
+    config.write_text(
+        '[categories.pets]\nname = "宠物管理"\ntier = "小事"\nkeywords = ["流浪狗", "狗绳", "宠物"]\n', encoding="utf-8"
+    )
     chat = _driver(services, roster, config=config)
     reply = chat.say(RESIDENT, "小区里流浪狗越来越多，见人就追")
     assert "宠物管理" in reply and "已派给一网格" in reply

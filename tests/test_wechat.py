@@ -49,8 +49,10 @@ def invite(engine, phone: str) -> str:
 
 def counts(engine) -> tuple[int, ...]:
     with Session(engine) as session:
-        return tuple(session.exec(select(func.count()).select_from(table)).one()
-                     for table in (InboxEntry, Identity, Order, OrderEvent, OutboxMessage))
+        return tuple(
+            session.exec(select(func.count()).select_from(table)).one()
+            for table in (InboxEntry, Identity, Order, OrderEvent, OutboxMessage)
+        )
 
 
 async def register_resident(account: Account) -> None:
@@ -122,15 +124,16 @@ async def test_plain_mode_and_the_echostr_check(engine_wx, wx, database_url):
     async with running(settings), httpx.AsyncClient() as client:
         account = await Account(settings, client).ready()
         await register_resident(account)
-        raw = await account.post_raw(f"<xml><ToUserName>{ACCOUNT}</ToUserName><FromUserName>{RESIDENT}"
-                                     f"</FromUserName><CreateTime>{int(time.time())}</CreateTime>"
-                                     "<MsgType>text</MsgType><Content>/my</Content><MsgId>42</MsgId></xml>")
+        raw = await account.post_raw(
+            f"<xml><ToUserName>{ACCOUNT}</ToUserName><FromUserName>{RESIDENT}"
+            f"</FromUserName><CreateTime>{int(time.time())}</CreateTime>"
+            "<MsgType>text</MsgType><Content>/my</Content><MsgId>42</MsgId></xml>"
+        )
         assert "<Encrypt>" not in raw.text and "<Content><![CDATA[" in raw.text
         assert "工单" in account.reply_text(raw)
 
         url = f"http://127.0.0.1:{settings.http_port}/wechat"
-        good = {"signature": sign(TOKEN, "1700000000", "n1"), "timestamp": "1700000000", "nonce": "n1",
-                "echostr": "echo-123"}
+        good = {"signature": sign(TOKEN, "1700000000", "n1"), "timestamp": "1700000000", "nonce": "n1", "echostr": "echo-123"}
         assert (await client.get(url, params=good)).text == "echo-123"
         forged = await client.get(url, params=good | {"signature": sign("nope", "1700000000", "n1")})
         assert forged.status_code == 403 and "echo-123" not in forged.text
@@ -156,17 +159,21 @@ async def test_bad_input_is_refused_and_changes_nothing(engine_wx, wx, database_
         account = await Account(settings, client).ready()
         await register_resident(account)
         before = counts(engine_wx)
-        message = (f"<xml><ToUserName>{ACCOUNT}</ToUserName><FromUserName>o_evil</FromUserName>"
-                   f"<CreateTime>{int(time.time())}</CreateTime><MsgType>text</MsgType>"
-                   "<Content>楼道里堆满了垃圾</Content><MsgId>31337</MsgId></xml>")
+        message = (
+            f"<xml><ToUserName>{ACCOUNT}</ToUserName><FromUserName>o_evil</FromUserName>"
+            f"<CreateTime>{int(time.time())}</CreateTime><MsgType>text</MsgType>"
+            "<Content>楼道里堆满了垃圾</Content><MsgId>31337</MsgId></xml>"
+        )
         assert (await account.post_raw(message, forge_signature=True)).status_code == 403
         assert (await account.post_raw(message, forge_msg_signature=True)).status_code == 403
         assert (await account.post_raw("<xml><ToUserName>broken", encrypt=False)).status_code == 400
         assert (await account.post_raw("<xml><Content>no close", encrypt=True)).status_code == 400
         assert (await account.post_raw("<xml><MsgType>text</MsgType></xml>")).status_code == 400  # from no one
-        laughs = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-                  + "".join(f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10 if n > 1 else "&lol;" * 10}">' for n in range(1, 10))
-                  + ']><xml><Content>&lol9;</Content></xml>')
+        laughs = (
+            '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+            + "".join(f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10 if n > 1 else "&lol;" * 10}">' for n in range(1, 10))
+            + "]><xml><Content>&lol9;</Content></xml>"
+        )
         started = time.monotonic()
         assert (await account.post_raw(laughs, encrypt=False)).status_code == 400
         assert (await account.post_raw(laughs, encrypt=True)).status_code == 400
@@ -238,8 +245,7 @@ async def test_the_48_hour_window_is_respected_before_asking_wechat(engine_wx, w
 
 def held_notices(engine) -> list[str]:
     with Session(engine) as session:
-        return [row.payload["text"] for row in session.exec(
-            select(OutboxMessage).where(OutboxMessage.state == "held"))]
+        return [row.payload["text"] for row in session.exec(select(OutboxMessage).where(OutboxMessage.state == "held"))]
 
 
 async def test_an_answer_not_ready_in_time_follows_as_a_message(engine_wx, wx, database_url, monkeypatch):

@@ -17,13 +17,18 @@ async def test_wechat_alone_is_a_valid_configuration(tmp_path):
         env = _env(tmp_path, **wechat_env(wx.root), GRIDBOT_HTTP_PORT=str(port))
         code, _out, err = await _cli("import", str(ROSTER), env=env)
         assert code == 0, err
-        process = await asyncio.create_subprocess_exec(GRIDBOT, "run", env=env, stdin=asyncio.subprocess.DEVNULL,
-                                                       stderr=asyncio.subprocess.PIPE)
+        process = await asyncio.create_subprocess_exec(
+            GRIDBOT, "run", env=env, stdin=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+        )
         try:
             await _healthy(port)
             async with httpx.AsyncClient() as client:
-                check = {"signature": sign(TOKEN, "1700000000", "n1"), "timestamp": "1700000000", "nonce": "n1",
-                         "echostr": "hello-wechat"}
+                check = {
+                    "signature": sign(TOKEN, "1700000000", "n1"),
+                    "timestamp": "1700000000",
+                    "nonce": "n1",
+                    "echostr": "hello-wechat",
+                }
                 assert (await client.get(f"http://127.0.0.1:{port}/wechat", params=check)).text == "hello-wechat"
                 settings = wechat_settings(wx.root, env["GRIDBOT_DATABASE_URL"], http_port=port)
                 account = Account(settings, client)

@@ -6,8 +6,12 @@ from storage.order_buttons import OrderCb, RateCb
 
 
 def test_buttons_become_numbered_choices_across_replies():
-    shown = render([{"text": "通知", "buttons": [[["✅ 完成", "o:finish:3"], ["↩️ 退单", "o:give_back:3"]]]},
-                    {"text": "工单 #4", "buttons": [[["跳过", "o:skip:4"]]]}])
+    shown = render(
+        [
+            {"text": "通知", "buttons": [[["✅ 完成", "o:finish:3"], ["↩️ 退单", "o:give_back:3"]]]},
+            {"text": "工单 #4", "buttons": [[["跳过", "o:skip:4"]]]},
+        ]
+    )
     assert "回复数字：1 ✅ 完成　2 ↩️ 退单" in shown.text and "回复数字：3 跳过" in shown.text
     assert shown.choices == ("o:finish:3", "o:give_back:3", "o:skip:4")
 
@@ -20,8 +24,12 @@ def test_a_rating_request_reads_as_one_to_five():
 
 
 def test_contact_buttons_are_replaced_by_words_that_work_on_wechat():
-    shown = render([{"text": "党员请分享手机号，或发送 /bind 邀请码。", "ask_contact": True},
-                    {"text": "方便的话点下面「📱 分享手机号」", "ask_contact": True}])
+    shown = render(
+        [
+            {"text": "党员请分享手机号，或发送 /bind 邀请码。", "ask_contact": True},
+            {"text": "方便的话点下面「📱 分享手机号」", "ask_contact": True},
+        ]
+    )
     assert shown.text == BIND_BY_CODE
 
 

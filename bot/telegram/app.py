@@ -72,9 +72,15 @@ def build_application(settings: Settings, services: Services, after_update: Call
         .concurrent_updates(PerUserOrder())
         # One send every 1/rate s rather than `rate` per second: a bucket of `rate` would let a
         # burst of twice the limit through in the first second (after a start or a lull).
-        .rate_limiter(AIORateLimiter(overall_max_rate=1, overall_time_period=1 / settings.telegram_rate,
-                                     group_max_rate=settings.telegram_group_rate, group_time_period=60,
-                                     max_retries=0))
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=1,
+                overall_time_period=1 / settings.telegram_rate,
+                group_max_rate=settings.telegram_group_rate,
+                group_time_period=60,
+                max_retries=0,
+            )
+        )
     )
     if settings.telegram_webhook_url:
         builder = builder.updater(None)
@@ -112,8 +118,7 @@ async def answer(update: Update, inbound: Inbound, replies: list[Reply]) -> None
         if reply.text and not (reply.alert and (inbound.is_group or reply.alert == reply.text)):
             # A private reply to a group command goes to the person's own chat (its id is the user's).
             chat = inbound.user_id if reply.private else inbound.chat_id
-            sent = await _with_retries(lambda r=reply, c=chat: bot.send_message(c, r.text, reply_markup=reply_markup(r)),
-                                       inbound)
+            sent = await _with_retries(lambda r=reply, c=chat: bot.send_message(c, r.text, reply_markup=reply_markup(r)), inbound)
             if not sent:
                 return  # later replies would arrive out of order
 
@@ -132,7 +137,7 @@ async def _with_retries(call: Callable[[], Awaitable[Any]], inbound: Inbound) ->
             REPLIES_LOST.labels("telegram", type(error).__name__).inc()
             return False
         except TelegramError as error:  # NetworkError, TimedOut: 5xx and the network
-            wait, reason = min(2.0 ** attempt, 30.0), type(error).__name__
+            wait, reason = min(2.0**attempt, 30.0), type(error).__name__
         logger.info("reply to %s: %s, retry %d in %.1f s", inbound.chat_id, reason, attempt + 1, wait)
         await asyncio.sleep(min(wait, MAX_REPLY_WAIT))
     logger.warning("reply to %s given up after %d attempts", inbound.chat_id, REPLY_ATTEMPTS)
@@ -156,15 +161,15 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     logger.error("telegram error on %s", update, exc_info=context.error)
 
 
-async def run_telegram(app: Application, settings: Settings, stop: asyncio.Event,
-                       webhook_secret: str | None = None) -> None:
+async def run_telegram(app: Application, settings: Settings, stop: asyncio.Event, webhook_secret: str | None = None) -> None:
     """Polling by default; webhook when GRIDBOT_TELEGRAM_WEBHOOK_URL is set (Telegram sends
     `webhook_secret` with every update; bot.runtime refuses a request without it)."""
     async with app:
         await app.start()
         if settings.telegram_webhook_url:
-            await app.bot.set_webhook(settings.telegram_webhook_url, allowed_updates=Update.ALL_TYPES,
-                                      secret_token=webhook_secret)
+            await app.bot.set_webhook(
+                settings.telegram_webhook_url, allowed_updates=Update.ALL_TYPES, secret_token=webhook_secret
+            )
         else:
             await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=10)
         logger.info("telegram started (%s)", "webhook" if settings.telegram_webhook_url else "polling")

@@ -51,8 +51,7 @@ def transport(bot: Bot, pace: float | None = None):
 
 async def _call(bot: Bot, row: OutboxMessage, payload: dict, markup, edit_target: str | None) -> Delivered:
     if row.kind == "edit":
-        await bot.edit_message_text(payload["text"], chat_id=row.chat_id, message_id=int(edit_target),
-                                    reply_markup=markup)
+        await bot.edit_message_text(payload["text"], chat_id=row.chat_id, message_id=int(edit_target), reply_markup=markup)
         return Delivered(edit_target)
     if payload.get("photo"):
         message = await bot.send_photo(row.chat_id, payload["photo"], caption=payload["text"][:1024], reply_markup=markup)

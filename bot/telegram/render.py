@@ -20,8 +20,9 @@ def inline_keyboard(rows: list[list[list[str]]] | tuple) -> InlineKeyboardMarkup
 
 def reply_markup(reply: Reply) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
     if reply.ask_contact:
-        return ReplyKeyboardMarkup([[KeyboardButton(SHARE_PHONE, request_contact=True)]],
-                                   one_time_keyboard=True, resize_keyboard=True)
+        return ReplyKeyboardMarkup(
+            [[KeyboardButton(SHARE_PHONE, request_contact=True)]], one_time_keyboard=True, resize_keyboard=True
+        )
     return inline_keyboard(reply.buttons)
 
 

@@ -22,8 +22,9 @@ class WeChatApiError(Exception):
 
 
 class WeChatApi:
-    def __init__(self, root: str, appid: str, secret: str, client: httpx.AsyncClient,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, root: str, appid: str, secret: str, client: httpx.AsyncClient, clock: Callable[[], float] = time.monotonic
+    ):
         self.root = root.rstrip("/")
         self.appid, self.secret = appid, secret
         self.client = client
@@ -41,8 +42,9 @@ class WeChatApi:
             return self._token
 
     async def _fetch_token(self) -> tuple[str, float]:
-        response = await self.client.get(f"{self.root}/cgi-bin/token", params={
-            "grant_type": "client_credential", "appid": self.appid, "secret": self.secret})
+        response = await self.client.get(
+            f"{self.root}/cgi-bin/token", params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret}
+        )
         response.raise_for_status()
         body = response.json()
         if "access_token" not in body:
@@ -58,9 +60,12 @@ class WeChatApi:
         """POST with the access token; a stale token is replaced and the call repeated once."""
         for _ in range(2):
             token = await self.access_token()
-            response = await self.client.post(f"{self.root}{path}", params={"access_token": token},
-                                              content=_json(payload),
-                                              headers={"Content-Type": "application/json"})
+            response = await self.client.post(
+                f"{self.root}{path}",
+                params={"access_token": token},
+                content=_json(payload),
+                headers={"Content-Type": "application/json"},
+            )
             response.raise_for_status()
             body = response.json()
             if body.get("errcode") not in TOKEN_STALE:
@@ -70,14 +75,13 @@ class WeChatApi:
         return body
 
     async def send_text(self, openid: str, text: str) -> dict:
-        return await self.post("/cgi-bin/message/custom/send",
-                               {"touser": openid, "msgtype": "text", "text": {"content": text}})
+        return await self.post("/cgi-bin/message/custom/send", {"touser": openid, "msgtype": "text", "text": {"content": text}})
 
     async def send_template(self, openid: str, template_id: str, text: str) -> dict:
         """A template message whose one field `content` carries the notice."""
-        return await self.post("/cgi-bin/message/template/send",
-                               {"touser": openid, "template_id": template_id,
-                                "data": {"content": {"value": text}}})
+        return await self.post(
+            "/cgi-bin/message/template/send", {"touser": openid, "template_id": template_id, "data": {"content": {"value": text}}}
+        )
 
 
 def _json(payload: dict) -> bytes:

@@ -31,11 +31,11 @@ from storage.db import transaction
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024  # a WeChat push is a few hundred bytes
-NOTHING = "success"   # what WeChat expects when there is nothing to say
-ANSWER_WITHIN = 3.0   # seconds; WeChat waits 5 for a passive reply, then retries the push; a busy
-                      # event loop reaches the reply late, so the margin is wide
-WAKE_AFTER = 0.2      # seconds a push's notices may wait for the sender's next pass
-REPLAY_WINDOW = 300   # seconds: a signed request older (or newer) than this is refused
+NOTHING = "success"  # what WeChat expects when there is nothing to say
+ANSWER_WITHIN = 3.0  # seconds; WeChat waits 5 for a passive reply, then retries the push; a busy
+# event loop reaches the reply late, so the margin is wide
+WAKE_AFTER = 0.2  # seconds a push's notices may wait for the sender's next pass
+REPLAY_WINDOW = 300  # seconds: a signed request older (or newer) than this is refused
 
 
 class BadRequest(Exception):
@@ -43,8 +43,15 @@ class BadRequest(Exception):
 
 
 class WeChatCallback:
-    def __init__(self, services: Services, token: str, appid: str, aes_key: str | None,
-                 wake: Callable[[], None] = lambda: None, wall: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        services: Services,
+        token: str,
+        appid: str,
+        aes_key: str | None,
+        wake: Callable[[], None] = lambda: None,
+        wall: Callable[[], float] = time.time,
+    ):
         self.services = services
         self.wall = wall  # WeChat's timestamps are wall-clock time, whatever the business clock says
         self._nonces: dict[str, tuple[float, str]] = {}  # nonce → (when seen, digest of its body)
@@ -94,8 +101,7 @@ class WeChatCallback:
         try:
             return await asyncio.wait_for(asyncio.shield(work), timeout=ANSWER_WITHIN)
         except TimeoutError:
-            logger.warning("answer to %s not ready in %.1f s; it follows as a message", inbound.message_key,
-                           ANSWER_WITHIN)
+            logger.warning("answer to %s not ready in %.1f s; it follows as a message", inbound.message_key, ANSWER_WITHIN)
             work.add_done_callback(lambda done: self._send_late(inbound, done))
             return ""
         except Exception:
@@ -106,8 +112,9 @@ class WeChatCallback:
         if done.cancelled() or done.exception() is not None or not done.result():
             return
         try:
-            late = asyncio.get_running_loop().run_in_executor(self.workers, queue_late_answer, self.services,
-                                                              inbound, done.result())
+            late = asyncio.get_running_loop().run_in_executor(
+                self.workers, queue_late_answer, self.services, inbound, done.result()
+            )
         except RuntimeError:  # shutting down: the answer stays in the inbox, a retry would get it
             logger.warning("late answer to %s not queued: shutting down", inbound.message_key)
             return
@@ -159,8 +166,7 @@ class WeChatCallback:
         if "signature" not in query and self.crypto is not None and request_is_encrypted(query):
             return True
         try:
-            check_signature(self.token, query.get("signature", ""), query.get("timestamp", ""),
-                            query.get("nonce", ""))
+            check_signature(self.token, query.get("signature", ""), query.get("timestamp", ""), query.get("nonce", ""))
         except InvalidSignatureException:
             logger.warning("wechat request with a forged signature refused")
             return False
@@ -174,8 +180,9 @@ class WeChatCallback:
         encrypted = outer.findtext("Encrypt")
         if not encrypted:
             raise BadRequest("safe mode, but no Encrypt element")
-        inner = self.crypto.decrypt_message({"Encrypt": encrypted}, query.get("msg_signature", ""),
-                                            query.get("timestamp", ""), query.get("nonce", ""))
+        inner = self.crypto.decrypt_message(
+            {"Encrypt": encrypted}, query.get("msg_signature", ""), query.get("timestamp", ""), query.get("nonce", "")
+        )
         _parsed(inner.encode() if isinstance(inner, str) else inner)
         return inner
 
@@ -236,8 +243,9 @@ def answer(services: Services, inbound) -> str:
 
 def queue_late_answer(services: Services, inbound, text: str) -> None:
     with transaction(services.engine) as session:
-        outbox.enqueue(session, f"late:{inbound.message_key}", "wechat", inbound.chat_id, {"text": text},
-                       not_before=services.clock())
+        outbox.enqueue(
+            session, f"late:{inbound.message_key}", "wechat", inbound.chat_id, {"text": text}, not_before=services.clock()
+        )
 
 
 def _pressed(inbound, data: str):

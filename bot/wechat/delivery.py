@@ -21,14 +21,13 @@ from storage.models import Identity, OutboxMessage
 logger = logging.getLogger(__name__)
 
 SERVICE_WINDOW = timedelta(hours=48)  # customer-service messages only this long after the person's last message
-OUT_OF_WINDOW = {45015, 45047}        # 45015: window closed; 45047: too many messages in the window
-NO_SUCH_USER = {40003, 43004}         # bad openid; the person unfollowed the account
+OUT_OF_WINDOW = {45015, 45047}  # 45015: window closed; 45047: too many messages in the window
+NO_SUCH_USER = {40003, 43004}  # bad openid; the person unfollowed the account
 ROBOT_RATE_LIMITED = 45009
-ROBOT_GONE = {93000}                  # the webhook key is invalid: fix the roster, not a retry
+ROBOT_GONE = {93000}  # the webhook key is invalid: fix the roster, not a retry
 
 
-def wechat_transport(api: WeChatApi, engine: Engine, clock: Callable[[], datetime],
-                     template_id: str | None = None):
+def wechat_transport(api: WeChatApi, engine: Engine, clock: Callable[[], datetime], template_id: str | None = None):
     async def deliver(row: OutboxMessage, _edit_target: str | None) -> Outcome:
         shown = render([row.payload])
         last_seen = await asyncio.to_thread(_last_seen, engine, row.chat_id)
@@ -63,8 +62,9 @@ def wechat_transport(api: WeChatApi, engine: Engine, clock: Callable[[], datetim
 
 def _last_seen(engine: Engine, openid: str) -> datetime | None:
     with transaction(engine) as session:
-        return session.exec(select(Identity.last_seen_at).where(
-            Identity.platform == "wechat", Identity.user_id == openid)).first()
+        return session.exec(
+            select(Identity.last_seen_at).where(Identity.platform == "wechat", Identity.user_id == openid)
+        ).first()
 
 
 def _remember(engine: Engine, openid: str, shown_choices: tuple[str, ...]) -> None:
@@ -105,8 +105,9 @@ def wecom_transport(client: httpx.AsyncClient, limiter: RobotLimiter):
         wait = limiter.wait(row.chat_id)
         if wait > 0:
             return Retry("robot limit: 20 messages a minute", retry_after=wait)
-        response = await client.post(row.chat_id, json={
-            "msgtype": "markdown", "markdown": {"content": robot_markdown(row.payload)}})
+        response = await client.post(
+            row.chat_id, json={"msgtype": "markdown", "markdown": {"content": robot_markdown(row.payload)}}
+        )
         if response.status_code >= 500:
             return Retry(f"robot http {response.status_code}")
         body = response.json()

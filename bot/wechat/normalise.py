@@ -22,8 +22,7 @@ def to_inbound(message: BaseMessage) -> Inbound | None:
     if isinstance(message, ImageMessage):
         return Inbound(**base, photo=message.media_id or message.image)
     if isinstance(message, LocationMessage):
-        return Inbound(**base, location=tuple(float(v) for v in message.location),
-                       text=message.label or "")
+        return Inbound(**base, location=tuple(float(v) for v in message.location), text=message.label or "")
     if isinstance(message, SubscribeEvent):
         return Inbound(**base, text="/start")
     if isinstance(message, ClickEvent):

@@ -20,10 +20,10 @@ def wecom_parts(settings: Settings, client: httpx.AsyncClient) -> dict:
     return {"wecom": wecom_transport(client, limiter)}
 
 
-def wechat_parts(settings: Settings, services: Services, client: httpx.AsyncClient,
-                 wake: Callable[[], None]) -> tuple[list[Route], dict]:
-    callback = WeChatCallback(services, settings.wechat_token, settings.wechat_appid,
-                              settings.wechat_aes_key, wake)
+def wechat_parts(
+    settings: Settings, services: Services, client: httpx.AsyncClient, wake: Callable[[], None]
+) -> tuple[list[Route], dict]:
+    callback = WeChatCallback(services, settings.wechat_token, settings.wechat_appid, settings.wechat_aes_key, wake)
     api = WeChatApi(settings.wechat_api_url, settings.wechat_appid, settings.wechat_secret or "", client)
     transport = wechat_transport(api, services.engine, services.clock, settings.wechat_template_id)
     return [Route("/wechat", callback.receive, methods=["GET", "POST"])], {"wechat": transport}

@@ -30,8 +30,7 @@ def classify(text: str, policy: Policy, model: Model | None = None) -> Verdict:
     scores = blended_scores(text, policy, model or model_for(category_keywords(policy)))
     category = max(scores, key=lambda code: scores[code])
     confidence = round(float(scores[category]), 2)
-    return Verdict(category, tier_for(text, category, policy), confidence,
-                   is_urgent(text, urgency_rules(policy.raw)))
+    return Verdict(category, tier_for(text, category, policy), confidence, is_urgent(text, urgency_rules(policy.raw)))
 
 
 def blended_scores(text: str, policy: Policy, model: Model) -> dict[str, float]:
@@ -40,8 +39,7 @@ def blended_scores(text: str, policy: Policy, model: Model) -> dict[str, float]:
     hits = keyword_hits(text, policy)
     total = sum(hits.values())
     if total:
-        scores = {code: (1 - KEYWORD_WEIGHT) * p + KEYWORD_WEIGHT * hits.get(code, 0) / total
-                  for code, p in scores.items()}
+        scores = {code: (1 - KEYWORD_WEIGHT) * p + KEYWORD_WEIGHT * hits.get(code, 0) / total for code, p in scores.items()}
     return scores
 
 
@@ -50,8 +48,11 @@ def category_keywords(policy: Policy) -> tuple[tuple[str, tuple[str, ...]], ...]
 
 
 def keyword_hits(text: str, policy: Policy) -> dict[str, int]:
-    return {code: hits for code, category in policy.categories.items()
-            if (hits := sum(1 for word in category.keywords if word in text))}
+    return {
+        code: hits
+        for code, category in policy.categories.items()
+        if (hits := sum(1 for word in category.keywords if word in text))
+    }
 
 
 def tier_for(text: str, category: str, policy: Policy) -> str:

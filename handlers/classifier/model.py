@@ -44,7 +44,7 @@ def char_ngrams(text: str) -> Counter:
     """The same n-grams scikit-learn's `analyzer="char"` makes (lower-cased, runs of spaces squeezed)."""
     text = _SPACES.sub(" ", text.lower())
     low, high = NGRAMS
-    return Counter(text[i:i + n] for n in range(low, high + 1) for i in range(len(text) - n + 1))
+    return Counter(text[i : i + n] for n in range(low, high + 1) for i in range(len(text) - n + 1))
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
@@ -70,8 +70,9 @@ class Model:
         self.weights = np.asarray(svm.coef_).T  # (features, categories); 2 categories → 1 column
         self.bias = np.asarray(svm.intercept_)
         folds = min(3, min(Counter(labels).values()))
-        held_out = cross_val_predict(LinearSVC(C=SVM_C), features, labels, cv=folds,
-                                     method="decision_function") if folds >= 2 else None
+        held_out = (
+            cross_val_predict(LinearSVC(C=SVM_C), features, labels, cv=folds, method="decision_function") if folds >= 2 else None
+        )
         self.temperature = self._fitted_temperature(held_out, labels)
 
     def _fitted_temperature(self, scores: np.ndarray | None, labels: list[str]) -> float:

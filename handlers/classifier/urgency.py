@@ -33,8 +33,9 @@ def urgency_rules(raw_policy: dict) -> UrgencyRules:
     """The policy TOML's `[urgency]` table; `model_threshold = false` turns the model off."""
     table = raw_policy.get("urgency", {})
     threshold = table.get("model_threshold", DEFAULT_MODEL_THRESHOLD)
-    return UrgencyRules(tuple(table.get("patterns", ())), tuple(table.get("hypothetical", ())),
-                        None if threshold is False else float(threshold))
+    return UrgencyRules(
+        tuple(table.get("patterns", ())), tuple(table.get("hypothetical", ())), None if threshold is False else float(threshold)
+    )
 
 
 def is_urgent(text: str, rules: UrgencyRules) -> bool:
@@ -59,8 +60,9 @@ def matches_a_pattern(text: str, patterns: tuple[str, ...], hypothetical: tuple[
 def urgency_model(patterns: tuple[str, ...], hypothetical: tuple[str, ...]) -> Model:
     """Trained once per process: the urgency examples, and the category examples labelled by the patterns."""
     examples = [(label, text) for label, text in shipped_examples(URGENCY_TRAINING)]
-    examples += [(URGENT if matches_a_pattern(text, patterns, hypothetical) else ORDINARY, text)
-                 for _, text in shipped_examples(TRAINING)]
+    examples += [
+        (URGENT if matches_a_pattern(text, patterns, hypothetical) else ORDINARY, text) for _, text in shipped_examples(TRAINING)
+    ]
     return Model(examples)
 
 
@@ -71,6 +73,6 @@ def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern, ...]:
 
 def _hypothetical_or_past(text: str, start: int, end: int, cues: tuple[re.Pattern, ...]) -> bool:
     """A cue earlier in the match's clause (at most LOOKBEHIND characters back), or 过 right after it."""
-    before = CLAUSE_END.split(text[max(0, start - LOOKBEHIND):start])[-1]
-    after = text[end:end + 2]
+    before = CLAUSE_END.split(text[max(0, start - LOOKBEHIND) : start])[-1]
+    after = text[end : end + 2]
     return any(cue.search(before) for cue in cues) or (after.startswith("过") and after not in ("过来", "过去"))

@@ -13,24 +13,24 @@ from alembic import op
 
 import storage.types
 
-revision = '0003'
-down_revision = '0002'
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-TABLES = ('shift', 'studysession')
+TABLES = ("shift", "studysession")
 
 
 def upgrade() -> None:
     for table in TABLES:
         with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=True))
+            batch.add_column(sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=True))
         op.execute(sa.text(f"UPDATE {table} SET created_at = '2000-01-01 00:00:00'"))
         with op.batch_alter_table(table) as batch:
-            batch.alter_column('created_at', nullable=False, existing_type=storage.types.UTCDateTime(timezone=True))
+            batch.alter_column("created_at", nullable=False, existing_type=storage.types.UTCDateTime(timezone=True))
 
 
 def downgrade() -> None:
     for table in TABLES:
         with op.batch_alter_table(table) as batch:
-            batch.drop_column('created_at')
+            batch.drop_column("created_at")
