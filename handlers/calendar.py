@@ -8,7 +8,7 @@ import logging
 from handlers import calendar_admin, notify
 from handlers.context import Ctx, Refusal
 from handlers.messages import Reply, buttons
-from storage import calendar, conversation, people, points
+from storage import calendar, conversation, notice_keys, people, points
 from storage.calendar import CalendarError
 from storage.calendar_buttons import CalendarCb, KindCb, SessionCb, ShiftCb, SwapCb
 from storage.models import Grid, Member, Shift, StudySession
@@ -122,12 +122,12 @@ def ask_swap(ctx: Ctx, shift_id: int) -> list[Reply]:
         return [Reply(f"您已申请过换班（{when}），正在等其他党员替班。", alert="已申请过")]
     grid = ctx.session.get(Grid, member.grid_id) if member.grid_id else None
     offer = Reply(f"🔁 {member.name} 申请换班：{when}\n哪位同志能替班？", buttons([("🙋 我来替班", SwapCb(swap.id).pack())]))
-    if grid is None or not notify.to_grid(ctx, grid, f"swap:{swap.id}:post", offer):
+    if grid is None or not notify.to_grid(ctx, grid, notice_keys.swap(swap.id, "post"), offer):
         for other in _grid_mates(ctx, member):
-            notify.to_member(ctx, other.id, f"swap:{swap.id}:m{other.id}", offer)
+            notify.to_member(ctx, other.id, notice_keys.swap(swap.id, f"m{other.id}"), offer)
     if grid is not None:
         notify.to_grid_leaders(
-            ctx, grid.id, f"swap:{swap.id}:asked", Reply(f"ℹ️ {member.name} 申请换班：{when}，已发到网格群等人替班。")
+            ctx, grid.id, notice_keys.swap(swap.id, "asked"), Reply(f"ℹ️ {member.name} 申请换班：{when}，已发到网格群等人替班。")
         )
     return [Reply(f"已发出换班申请：{when}。有人替班后会告诉您；在此之前请按原计划值班。", alert="已申请换班")]
 
@@ -138,16 +138,18 @@ def take_swap(ctx: Ctx, swap_id: int) -> list[Reply]:
     swap, shift = calendar.take_swap(ctx.session, swap_id, member, ctx.now)
     asker = ctx.session.get(Member, swap.from_member_id)
     when = f"{calendar.span_text(shift.start_at, shift.end_at, ctx.services.timezone)} {shift.place}"
-    notify.to_member(ctx, asker.id, f"swap:{swap.id}:taken:asker", Reply(f"🔁 {member.name} 已替您值班：{when}。"))
+    notify.to_member(ctx, asker.id, notice_keys.swap(swap.id, "taken:asker"), Reply(f"🔁 {member.name} 已替您值班：{when}。"))
     grid = ctx.session.get(Grid, member.grid_id) if member.grid_id else None
     if grid is not None:
-        notify.to_grid_leaders(ctx, grid.id, f"swap:{swap.id}:taken", Reply(f"🔁 换班：{when}，{asker.name} → {member.name}。"))
+        notify.to_grid_leaders(
+            ctx, grid.id, notice_keys.swap(swap.id, "taken"), Reply(f"🔁 换班：{when}，{asker.name} → {member.name}。")
+        )
         if people.grid_has_group(ctx.session, grid):
             notify.edit_grid_card(
                 ctx,
                 grid,
-                f"swap:{swap.id}:post",
-                f"swap:{swap.id}:post-taken",
+                notice_keys.swap(swap.id, "post"),
+                notice_keys.swap(swap.id, "post-taken"),
                 Reply(f"✅ {asker.name} 的值班（{when}）已由 {member.name} 替班。"),
             )
     return [Reply(f"谢谢！您已替 {asker.name} 值班：{when}。", alert="已替班")]

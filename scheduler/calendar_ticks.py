@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from scheduler import notices
 from scheduler.timing import LOOKBACK, SEND, SKIP, Due, lead_label, lead_moments
-from storage import calendar
+from storage import calendar, notice_keys
 from storage.models import Member, Shift, StudySession
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def shift_reminders(session: Session, due: Due) -> int:
 def _remind_shift(session: Session, shift: Shift, label: str, due: Due) -> int:
     member_ids = [row.member_id for row in calendar.shift_rows(session, shift.id)]
     body = notices.shift_reminder(shift, due.tz, due.now)
-    queued = notices.to_members(session, member_ids, lambda m: f"shift:{shift.id}:m{m}:{label}", body, due.now)
+    queued = notices.to_members(session, member_ids, notice_keys.shift_reminder(shift.id, label), body, due.now)
     calendar.mark_reminded(session, shift.id, due.now)
     return queued
 
@@ -64,9 +64,10 @@ def unacked_shifts(session: Session, due: Due) -> int:
             shifts[shift.id] = shift
     queued = 0
     for (shift_id, grid_id), members in groups.items():
-        ids = "-".join(str(m.id) for m in members)
         body = notices.unacked_alert(shifts[shift_id], [m.name for m in members], due.tz)
-        queued += notices.to_leaders(session, grid_id, f"shift:{shift_id}:unacked:{ids}", body, due.now)
+        queued += notices.to_leaders(
+            session, grid_id, notice_keys.shift_unacked(shift_id, [m.id for m in members]), body, due.now
+        )
     return queued
 
 
@@ -82,7 +83,7 @@ def session_reminders(session: Session, due: Due) -> int:
         queued += notices.to_members(
             session,
             members,
-            lambda m, s=study.id, t=label: f"session:{s}:m{m}:{t}",
+            notice_keys.session_reminder(study.id, label),
             notices.session_reminder(study, due.tz, due.now),
             due.now,
         )
@@ -101,7 +102,7 @@ def sessions_opening(session: Session, due: Due) -> int:
         seen = calendar.attendance(session, study.id)
         members = [m.id for m in calendar.branch_members(session, study.branch) if m.id not in seen]
         queued += notices.to_members(
-            session, members, lambda m, s=study.id: f"session:{s}:m{m}:open", notices.session_open(study, due.tz), due.now
+            session, members, notice_keys.session_open(study.id), notices.session_open(study, due.tz), due.now
         )
     return queued
 
@@ -139,8 +140,8 @@ def _report(session: Session, study: StudySession, due: Due) -> int:
     )
     recipients = list(dict.fromkeys([*leaders, *([study.created_by] if study.created_by else [])]))
     if not recipients:
-        return notices.to_staff(session, f"session:{study.id}:report", body, due.now)
-    return notices.to_members(session, recipients, lambda m: f"session:{study.id}:report:m{m}", body, due.now)
+        return notices.to_staff(session, notice_keys.session_report(study.id), body, due.now)
+    return notices.to_members(session, recipients, notice_keys.session_report_to(study.id), body, due.now)
 
 
 def _on_leave(session: Session, study: StudySession) -> set[int]:

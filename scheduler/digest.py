@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from scheduler import notices
 from scheduler.timing import SEND, SKIP, Due, digest_moments
-from storage import calendar
+from storage import calendar, notice_keys
 from storage.models import (
     Grid,
     Member,
@@ -36,7 +36,7 @@ def digest_tick(session: Session, due: Due, policy: Policy) -> int:
             for leader in list(leaders):
                 grid = session.get(Grid, leader.grid_id)
                 body = notices.payload(digest_text(session, grid, policy, due.tz, due.now))
-                queued += notices.to_members(session, [leader.id], lambda m, d=day: f"digest:{d}:m{m}", body, due.now)
+                queued += notices.to_members(session, [leader.id], notice_keys.digest(day), body, due.now)
     return queued
 
 

@@ -25,16 +25,8 @@ payload = recipients.payload
 
 
 def to_members(session: Session, member_ids: Iterable[int], key: Callable[[int], str], body: dict, now: datetime) -> int:
-    """The same notice to each member, on the chat they used last. Returns rows newly queued."""
-    ids = list(dict.fromkeys(member_ids))
-    reach = calendar.reachable_many(session, ids)
-    missing = [member_id for member_id in ids if member_id not in reach]
-    if missing:
-        logger.info("%d member(s) without a chat identity miss %s", len(missing), key(missing[0]))
-    rows = [
-        (key(member_id), reach[member_id].platform, reach[member_id].chat_id, body) for member_id in ids if member_id in reach
-    ]
-    return calendar.enqueue_many(session, rows, now)
+    """The same notice to each member, on the chat they used last, under each one's key."""
+    return recipients.queue_each(session, member_ids, key, body, now)
 
 
 def to_staff(session: Session, key: str, body: dict, now: datetime) -> int:

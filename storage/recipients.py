@@ -95,6 +95,13 @@ def queue(session: Session, key: str, chats: list[Chat], body: dict, now: dateti
     return calendar.enqueue_many(session, [(f"{key}:{chat.tag}", chat.platform, chat.chat_id, body) for chat in chats], now)
 
 
+def queue_each(session: Session, member_ids, key_of, body: dict, now: datetime) -> int:
+    """The same notice to each member under a key of its own (`key_of(member_id)`, e.g. a reminder's)."""
+    by_tag = {chat.tag: chat for chat in members(session, list(member_ids))}
+    rows = [(key_of(int(tag[1:])), chat.platform, chat.chat_id, body) for tag, chat in by_tag.items()]
+    return calendar.enqueue_many(session, rows, now)
+
+
 def queue_edit(session: Session, key: str, card_key: str, chats: list[Chat], body: dict, now: datetime) -> int:
     """Edit the card posted under `card_key` where the platform can; post the new text where it cannot."""
     queued = 0
