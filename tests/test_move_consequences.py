@@ -156,3 +156,10 @@ def test_12_personal_commands_in_a_group_are_answered_privately(chat):
     replies = chat.send(LIMING, "/points", group=G01_CHAT)
     assert [reply.private for reply in replies] == [False, True]
     assert "私信" in replies[0].text and "先锋积分" in replies[1].text
+
+
+def test_12_the_group_card_masks_phones_ids_and_room_numbers(chat):
+    chat.say(RESIDENT, "2单元502室门口堆满了垃圾，我电话010-87654321，身份证110101199001011234")
+    card = next(row for row in chat.outbox(G01_CHAT) if row.kind == "send").payload["text"]
+    assert "87654321" not in card and "110101199001011234" not in card and "502" not in card
+    assert "2单元" in card  # the place the members need stays
