@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = 300.0
 LEASE = timedelta(seconds=60)
+PASS_AFTER = 0.1  # seconds: chats finishing within this share the next pass
 
 
 @dataclass(frozen=True)
@@ -137,8 +138,16 @@ class OutboxSender:
         return bool(batches)
 
     def _finished(self, chat: str) -> None:
+        """The chat may have more due: one pass for a burst of chats finishing, not one each (every
+        pass is a write transaction, and on SQLite it would queue behind the people's replies)."""
         self._in_flight.pop(chat, None)
-        self.wake()  # the chat may have more due
+        if not self._pass_pending:
+            self._pass_pending = True
+            asyncio.get_running_loop().call_later(PASS_AFTER, self._pass_now)
+
+    def _pass_now(self) -> None:
+        self._pass_pending = False
+        self.wake()
 
     async def _keep_leases(self, stop: asyncio.Event) -> None:
         """Renew the leases of rows still being sent, so no other process leases them again."""
