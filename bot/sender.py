@@ -97,6 +97,7 @@ class OutboxSender:
         self._chats = asyncio.Semaphore(max_chats)
         self._in_flight: dict[str, asyncio.Task] = {}  # chat → its delivery, while `run` goes on
         self._leased: set[int] = set()  # rows leased by this sender, not yet recorded
+        self._pass_pending = False  # a lease pass is scheduled (chats finished)
         self.delivered = 0
         self.failed = 0
 

@@ -48,6 +48,8 @@ def test_rows_in_backoff_do_not_crowd_out_due_rows_of_other_chats(engine):
 
 
 async def test_a_slow_chat_never_holds_an_urgent_alert_to_another(engine):
+    errors: list[dict] = []
+    asyncio.get_running_loop().set_exception_handler(lambda _loop, context: errors.append(context))
     gate = Gate(held_chat="group-A")
     clock = [NOW]
     sender = OutboxSender(engine, {"telegram": gate}, lambda: clock[0], idle_poll=0.02)
@@ -69,6 +71,7 @@ async def test_a_slow_chat_never_holds_an_urgent_alert_to_another(engine):
         stop.set()
         await asyncio.wait_for(running, 5)
     assert sorted(gate.sent) == ["card:1:v1:g1", "urgent:2:v1:staff"]
+    assert errors == []  # nothing failed quietly in a callback
 
 
 async def test_a_send_that_outlives_its_lease_is_not_sent_again_by_another_process(engine):
