@@ -56,8 +56,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
 
     client, routes = wechat.http_client(), []
     transports.update(wechat.wecom_parts(settings, client))
-    await asyncio.to_thread(wechat.warm_up, services)  # every platform: the first message should not wait
+    # The models' first use takes seconds: WeChat's 5 s deadline cannot wait for it, so with WeChat the
+    # process serves only once they are loaded; otherwise they load beside a start that stays quick.
+    warming = asyncio.create_task(asyncio.to_thread(wechat.warm_up, services))
     if settings.wechat_enabled:
+        await warming
         wechat_routes, wechat_transports = wechat.wechat_parts(settings, services, client, sender.wake)
         routes += wechat_routes
         transports.update(wechat_transports)
