@@ -13,10 +13,24 @@ def _key(openid: str) -> str:
     return f"wechat_choices:{openid}"
 
 
-def remember(session: Session, openid: str, choices: tuple[str, ...]) -> None:
-    """The buttons just shown replace any earlier ones; no buttons leaves the earlier ones."""
+def remember(session: Session, openid: str, choices: tuple[str, ...]) -> str | None:
+    """The buttons just shown replace any earlier ones; no buttons leaves the earlier ones.
+    Returns what was remembered before (for `take_back`)."""
+    earlier = people.get_setting(session, _key(openid))
     if choices:
         people.put_setting(session, _key(openid), json.dumps(list(choices)))
+    return earlier
+
+
+def take_back(session: Session, openid: str, choices: tuple[str, ...], earlier: str | None) -> None:
+    """The message with these choices did not arrive: the earlier ones stand again, unless something
+    newer was shown meanwhile."""
+    if not choices or people.get_setting(session, _key(openid)) != json.dumps(list(choices)):
+        return
+    if earlier is None:
+        people.delete_setting(session, _key(openid))
+    else:
+        people.put_setting(session, _key(openid), earlier)
 
 
 def may_be_choice(text: str) -> bool:

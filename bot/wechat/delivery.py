@@ -30,18 +30,28 @@ ROBOT_GONE = {93000}  # the webhook key is invalid: fix the roster, not a retry
 def wechat_transport(api: WeChatApi, engine: Engine, clock: Callable[[], datetime], template_id: str | None = None):
     async def deliver(row: OutboxMessage, _edit_target: str | None) -> Outcome:
         shown = render([row.payload])
-        last_seen = await asyncio.to_thread(_last_seen, engine, row.chat_id)
+        # Remembered before sending, as the person may answer "1" the moment the message shows; taken
+        # back unless it arrived, so a number never presses a button the person was not shown.
+        earlier = await asyncio.to_thread(_remember, engine, row.chat_id, shown.choices)
+        try:
+            outcome = await _send(row.chat_id, shown)
+        except BaseException:
+            await asyncio.to_thread(_take_back, engine, row.chat_id, shown.choices, earlier)
+            raise
+        if not isinstance(outcome, Delivered):
+            await asyncio.to_thread(_take_back, engine, row.chat_id, shown.choices, earlier)
+        return outcome
+
+    async def _send(openid: str, shown) -> Outcome:
+        last_seen = await asyncio.to_thread(_last_seen, engine, openid)
         if last_seen is None or clock() - last_seen > SERVICE_WINDOW:
-            return await _outside_window(row.chat_id, shown, "last message over 48 h ago")
-        body = await api.send_text(row.chat_id, shown.text)
+            return await _outside_window(openid, shown, "last message over 48 h ago")
+        body = await api.send_text(openid, shown.text)
         code = body.get("errcode", 0)
         if code == 0:
-            # Only a message that arrived may be answered by number. (An answer typed in the moment
-            # between its arrival and this write finds no choice and is read as words.)
-            await asyncio.to_thread(_remember, engine, row.chat_id, shown.choices)
             return Delivered(str(body.get("msgid", "")) or None)
         if code in OUT_OF_WINDOW:
-            return await _outside_window(row.chat_id, shown, f"{code}: {body.get('errmsg', '')}")
+            return await _outside_window(openid, shown, f"{code}: {body.get('errmsg', '')}")
         if code in NO_SUCH_USER:
             return GiveUp(f"{code}: {body.get('errmsg', '')}")
         return Retry(f"{code}: {body.get('errmsg', '')}")
@@ -52,7 +62,6 @@ def wechat_transport(api: WeChatApi, engine: Engine, clock: Callable[[], datetim
         if template_id:
             body = await api.send_template(openid, template_id, shown.text)
             if body.get("errcode", 0) == 0:
-                await asyncio.to_thread(_remember, engine, openid, shown.choices)
                 return Delivered(str(body.get("msgid", "")) or None)
             logger.warning("template message to %s refused: %s", openid, body)
         return Held(why)
@@ -67,9 +76,14 @@ def _last_seen(engine: Engine, openid: str) -> datetime | None:
         ).first()
 
 
-def _remember(engine: Engine, openid: str, shown_choices: tuple[str, ...]) -> None:
+def _remember(engine: Engine, openid: str, shown_choices: tuple[str, ...]) -> str | None:
     with transaction(engine) as session:
-        choices.remember(session, openid, shown_choices)
+        return choices.remember(session, openid, shown_choices)
+
+
+def _take_back(engine: Engine, openid: str, shown_choices: tuple[str, ...], earlier: str | None) -> None:
+    with transaction(engine) as session:
+        choices.take_back(session, openid, shown_choices, earlier)
 
 
 class RobotLimiter:
