@@ -6,7 +6,7 @@ import httpx
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from storage.models import InboxEntry, Order
+from storage.models import InboxEntry, Order, OutboxMessage, OutboxState
 from tests.fake_wechat import TOKEN, Account, message_xml, sign, text_fields, wechat_settings
 from tests.running import running
 from tests.test_wechat import (  # noqa: F401 (engine_wx, wx: fixtures)
@@ -22,6 +22,13 @@ from tests.test_wechat import (  # noqa: F401 (engine_wx, wx: fixtures)
 def _inbox(engine) -> int:
     with Session(engine) as session:
         return session.exec(select(func.count()).select_from(InboxEntry)).one()
+
+
+def _held(engine, openid: str) -> bool:
+    with Session(engine) as session:
+        return session.exec(
+            select(OutboxMessage).where(OutboxMessage.chat_id == openid, OutboxMessage.state == OutboxState.HELD)
+        ).first() is not None
 
 
 async def test_10_two_menu_taps_in_one_second_are_both_answered(engine_wx, wx, database_url):  # noqa: F811
@@ -64,7 +71,8 @@ async def test_8_a_number_never_presses_a_button_of_a_message_not_delivered(engi
         await card_with_liming_bound(account, wx, engine_wx)
         wx.out_of_window.add(LIMING)  # WeChat refuses 李明's customer-service messages (45015)
         assert "已由您领取" in await account.text(LIMING, "领单 1")
-        await wx.wait_for(lambda: (LIMING, 45015) in wx.refused)  # the details with 完成 / 退单: held
+        await wx.wait_for(lambda: (LIMING, 45015) in wx.refused)  # the details with 完成 / 退单: refused
+        await wx.wait_for(lambda: _held(engine_wx, LIMING))  # and held: the sender has taken their choices back
         answer = await account.text(LIMING, "2")  # 2 would be 退单, on a message 李明 never saw
         assert "仅领单人可见" in answer and "已退单" not in answer  # the held details come now, unpressed
         with Session(engine_wx) as session:
