@@ -23,7 +23,7 @@ from pathlib import Path
 from handlers.classifier.model import Model, shipped_examples
 
 INTENT_TRAINING = Path(__file__).with_name("classifier") / "intent_training.tsv"
-MODEL_MAX_CHARS = 30  # longer messages describe something: the model is not asked
+MODEL_MAX_CHARS = 12  # letters left after the polite words: more than this describes something, the model is not asked
 MODEL_SURE = 0.5  # the model overrules "report" only above this probability
 
 
@@ -46,6 +46,18 @@ def _words(*phrases: str) -> re.Pattern:
 _POLITE = _words(
     "你好",
     "您好",
+    "你好呀",
+    "侬好",
+    "泥嚎",
+    "nihao",
+    "新年好",
+    "过年好",
+    "节日快乐",
+    "新年快乐",
+    "春节快乐",
+    "中秋快乐",
+    "国庆快乐",
+    "喂",
     "你们好",
     "大家好",
     "哈喽",
@@ -78,6 +90,14 @@ _POLITE = _words(
     "网格员",
     "谢谢",
     "多谢",
+    "谢啦",
+    "3q",
+    "thx",
+    "thanks",
+    "thank you",
+    "唔该晒",
+    "唔该",
+    "多谢晒",
     "感谢",
     "谢了",
     "辛苦了",
@@ -92,6 +112,12 @@ _POLITE = _words(
     "行",
     "可以",
     "知道了",
+    "晓得了",
+    "晓得",
+    "了解",
+    "懂了",
+    "中",
+    "得嘞",
     "明白了",
     "明白",
     "收到",
@@ -100,11 +126,17 @@ _POLITE = _words(
     "好滴",
     "好嘞",
     "测试",
+    "看看好不好使",
+    "好不好使",
+    "能不能发出去",
+    "能发出去吗",
     "试试",
     "试一下",
     "test",
     "再见",
     "拜拜",
+    "拜了",
+    "bye",
     "88",
     "没事了",
     "没事",
@@ -129,6 +161,9 @@ _POLITE = _words(
     "嘛",
     "哇",
     "哟",
+    "嘞",
+    "咯",
+    "喽",
     "了",
     "的",
     "一下",
@@ -151,6 +186,12 @@ _OPENER = _words(
     "反映一下",
     "反映",
     "我要投诉",
+    "反应",
+    "报修",
+    "报个修",
+    "帮我个忙",
+    "能不能",
+    "问",
     "投诉",
     "我想问",
     "想问问",
@@ -176,6 +217,7 @@ _OPENER = _words(
     "找一下",
     "我想",
     "我要",
+    "想",
     "我",
     "个",
     "一个",
@@ -189,29 +231,42 @@ _OPENER = _words(
     "可以吗",
 )
 _ABOUT_BOT = re.compile(
-    r"你是(谁|机器人|真人|人工|ai|AI)|机器人吗|你能(干|做)(什么|啥)|你会(干|做)?(什么|啥)|怎么用|人工客服|转人工"
+    r"你是(谁|机器人|真人|人工|ai|AI)|机器人吗|你能(干|做)(什么|啥)|你会(干|做)?(什么|啥)|怎么用|人工客服|转人工|"
+    r"你叫(什么|啥)|你们是(哪|什么)|(这|这个|这里)是(干|做)(什么|啥)|自动回复|听(得)?懂|(这|这个|这里)是.{0,10}(公众号|号)吗|"
+    r"这里(可以|能)(报修|反映|投诉)吗"
 )
 _EMOTICON = re.compile(r"\[[^\[\]]{1,6}\]")  # WeChat's [微笑], [抱拳]
 
 # Follow-ups: short phrases about one's own order.
 _CHASE = re.compile(
     r"催一下|催催|催办|怎么还没|咋还没|还没人|还没有人|没人来|没人管|有人管吗|都\S{0,3}天了|好几天了|还要等|要等多久|"
-    r"什么时候(来|修|处理|弄|管)|进展|进度怎么样|怎么样了|处理了吗|有消息吗|到底|还没修|还没弄|还没处理|还没好"
+    r"什么时候(来|修|处理|弄|管)|进展|进度怎么样|怎么样了|处理了吗|有消息吗|到底|还没修|还没弄|还没处理|还没好|"
+    r"快点|等着呢|都过了|一直显示|有人管没有|没人回|还在等|等了"
 )
-_ADD = re.compile(r"^(补充|再补充|另外|还有|再说一下|再说一句|忘了说|忘记说|具体位置|具体是|位置在|地址是|是\S{1,8}不是\S{1,8})")
+_ADD = re.compile(
+    r"^(补充|再补充|另外|还有|再说一下|再说一句|忘了说|忘记说|对了|我家门牌|门牌是|具体位置|具体是|位置在|地址是|"
+    r"是\S{1,8}不是\S{1,8})"
+)
 _NOT_FIXED = re.compile(
     r"没解决|没修好|没弄好|没处理好|又坏了|又坏|还是不行|还是坏|还是没|没有修好|根本没修|根本没人|没用|又出现|又开始|又漏|又堵|"
-    r"又不亮|按了没反应|还是老样子|跟没修一样"
+    r"又不亮|按了没反应|还是老样子|跟没修一样|冇修好|一点没变|没变化|没什么变化"
 )
-_RESOLVED = re.compile(r"已经好了|已经修好了|已经解决了|自己解决了|自己弄好了|不用了|不需要了|可以撤|撤了吧|撤销吧|好了不用")
+_RESOLVED = re.compile(
+    r"已经好了|已经修好了|已经解决了|自己解决了|自己弄好了|不用了|不需要了|可以撤|撤了吧|撤销吧|好了不用|"
+    r"能用了|灯亮了|"
+    r"不用(管|处理|来|修)了|看错了|不漏了|拉走了|修好了(谢谢|多谢)"
+)
+LONE_ASCII = 4  # letters or digits alone, this short, describe nothing
 FOLLOW_UP_MAX_CHARS = 30  # a longer message describes a problem of its own
 
 
 def kind_of(text: str) -> Kind:
     """The kind of one message. Follow-up kinds need an order to follow (the caller checks)."""
-    cleaned = _strip_symbols(text)
+    cleaned = letters_and_digits(text)
     if not cleaned:
         return Kind.SMALL_TALK  # emoji, stickers, punctuation
+    if cleaned.isascii() and not cleaned.isdigit() and len(cleaned) <= LONE_ASCII:
+        return Kind.SMALL_TALK  # "a", "ok", "hi": a test or a slip of the finger (digits: a missed button)
     if _ABOUT_BOT.search(cleaned) and len(cleaned) <= 15:
         return Kind.ABOUT_BOT
     if len(cleaned) <= FOLLOW_UP_MAX_CHARS:
@@ -223,7 +278,7 @@ def kind_of(text: str) -> Kind:
         return Kind.SMALL_TALK
     if not _OPENER.sub("", rest) and len(cleaned) <= 20:
         return Kind.OPENER
-    return _modelled(cleaned) if len(cleaned) <= MODEL_MAX_CHARS else Kind.REPORT
+    return _modelled(cleaned) if len(rest) <= MODEL_MAX_CHARS else Kind.REPORT
 
 
 def _modelled(cleaned: str) -> Kind:
@@ -240,7 +295,7 @@ def intent_model() -> Model:
     return Model(shipped_examples(INTENT_TRAINING) + reports)
 
 
-def _strip_symbols(text: str) -> str:
+def letters_and_digits(text: str) -> str:
     """Letters and digits only: emoji, WeChat emoticons, punctuation and spaces go."""
     text = _EMOTICON.sub("", text)
     return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")

@@ -6,9 +6,9 @@ import unicodedata
 from sqlmodel import col, select
 
 from handlers import followup, triage
-from handlers.classifier import Verdict, classify
+from handlers.classifier import Verdict, classify, keyword_hits
 from handlers.context import Ctx, Refusal, parse_order_number
-from handlers.intent import Kind, kind_of
+from handlers.intent import Kind, kind_of, letters_and_digits
 from handlers.messages import Reply, buttons
 from storage import audit, conversation, order_cards, orders, people
 from storage.conversation import Waiting
@@ -23,6 +23,9 @@ MAX_TEXT = 1000
 EMERGENCY_LINE = "⚠️ 紧急情况请先拨打 119（火警）/ 110（报警）/ 120（急救）！"
 VOICE_TEXT = "（语音留言，请工作人员收听）"
 REOPEN_AT_STARS = 2  # a rating this low means "not fixed": 返工 instead of closing
+SAYS_TOO_LITTLE = 12  # letters: a message this short the triage files as 其他 is asked about, not filed
+SAY_MORE = "请再说具体一点：遇到了什么问题、在哪里？我马上为您登记。也可以发照片或位置。"
+OTHER = "other"
 UNHEARD = Verdict("other", "小事", 0.0, False)  # a voice message no one has read yet: the staff triage it
 
 
@@ -95,6 +98,8 @@ def report(ctx: Ctx) -> list[Reply]:
         added = followup.amend_recent(ctx)
         if added is not None:
             return added
+    if _says_too_little(ctx, text):
+        return [Reply(SAY_MORE)]
     draft = dict(ctx.identity.draft or {})
     if inbound.photo:
         draft["photos"] = [*draft.get("photos", []), inbound.photo]
@@ -110,6 +115,17 @@ def report(ctx: Ctx) -> list[Reply]:
     if not draft.get("text") and not draft.get("voice"):
         return [Reply("收到。请再用一句话说说是什么问题，我马上为您登记。")]
     return [submit_order(ctx)]
+
+
+def _says_too_little(ctx: Ctx, text: str) -> bool:
+    """A few words that name no problem the triage recognises ("你叫什么名字", "过年好啊"): asked what
+    the problem is rather than filed as 其他, which would cost a community worker a triage. Never
+    when the words sound urgent or something else (a photo, a place, a voice) came with them."""
+    inbound = ctx.inbound
+    if not text or inbound.photo or inbound.location or inbound.voice or len(letters_and_digits(text)) > SAYS_TOO_LITTLE:
+        return False
+    verdict = classify(text, ctx.policy)
+    return verdict.category == OTHER and not verdict.urgent and not keyword_hits(text, ctx.policy)
 
 
 def _belongs_to_recent(ctx: Ctx, kind: Kind, text: str) -> bool:

@@ -49,6 +49,18 @@ def test_a_bare_opener_asks_for_the_problem_and_the_next_message_is_the_report(c
     assert "工单 #1" in chat.say(RESIDENT, LITTER)
 
 
+@pytest.mark.parametrize("text", ["你叫什么名字", "过年好啊", "123", "你们是哪个单位的"])
+def test_a_few_words_naming_no_problem_are_asked_about_not_filed(chat, text):  # noqa: F811
+    answer = chat.say(RESIDENT, text)
+    assert "#" not in answer and any(word in answer for word in ("具体", "服务助手", "没看懂"))
+    assert _count(chat.services.engine, Order) == 0
+    assert "工单 #1" in chat.say(RESIDENT, "楼道灯坏了")  # a short report with a problem in it is filed
+
+
+def test_short_urgent_words_are_filed_even_when_they_name_no_category(chat):  # noqa: F811
+    assert "工单 #1" in chat.say(RESIDENT, "救命啊 快来人")
+
+
 def test_a_stranger_saying_hello_learns_what_the_bot_does_and_is_asked_to_register(services, roster):
     driver = Driver(services)
     answer = driver.say("777", "哈喽")
