@@ -113,7 +113,8 @@ def classify_command(settings: Settings, _args) -> int:
         text = line.strip()
         if text:
             verdict = classify(text, policy)
-            out.write(f"{verdict.category}\t{verdict.tier}\t{verdict.confidence:.2f}\t{int(verdict.urgent)}\n")
+            kind = (verdict.emergency or "") if verdict.urgency != "0" else ""
+            out.write(f"{verdict.category}\t{verdict.tier}\t{verdict.confidence:.2f}\t{verdict.urgency}\t{kind}\n")
     return 0
 
 

@@ -5,8 +5,8 @@ import unicodedata
 
 from sqlmodel import col, select
 
-from handlers import followup, triage
-from handlers.classifier import Verdict, classify, keyword_hits
+from handlers import emergency, followup, triage
+from handlers.classifier import UNSURE, URGENT, Verdict, classify, keyword_hits
 from handlers.context import Ctx, Refusal, parse_order_number
 from handlers.intent import Kind, kind_of, letters_and_digits
 from handlers.messages import Reply, buttons
@@ -15,18 +15,16 @@ from storage.conversation import Waiting
 from storage.models import Building, Member, Order, Resident
 from storage.models import OrderStatus as S
 from storage.order_buttons import BuildingCb
-from storage.orders import SYSTEM
 
 logger = logging.getLogger(__name__)
 
 MAX_TEXT = 1000
-EMERGENCY_LINE = "⚠️ 紧急情况请先拨打 119（火警）/ 110（报警）/ 120（急救）！"
 VOICE_TEXT = "（语音留言，请工作人员收听）"
 REOPEN_AT_STARS = 2  # a rating this low means "not fixed": 返工 instead of closing
 SAYS_TOO_LITTLE = 12  # letters: a message this short the triage files as 其他 is asked about, not filed
 SAY_MORE = "请再说具体一点：遇到了什么问题、在哪里？我马上为您登记。也可以发照片或位置。"
 OTHER = "other"
-UNHEARD = Verdict("other", "小事", 0.0, False)  # a voice message no one has read yet: the staff triage it
+UNHEARD = Verdict("other", "小事", 0.0, "0")  # a voice message no one has read yet: the staff triage it
 
 
 def ask_building(ctx: Ctx, greeting: str = "") -> Reply:
@@ -182,7 +180,10 @@ def submit_order(ctx: Ctx, check_same: bool = True) -> Reply:
             category=verdict.category,
             tier=verdict.tier,
             confidence=verdict.confidence,
-            urgent=verdict.urgent,
+            urgent=verdict.urgency == URGENT,
+            emergency=verdict.emergency,
+            alerted_at=ctx.now if verdict.urgency == URGENT else None,
+            danger_asked_at=ctx.now if verdict.urgency == UNSURE else None,
             text=draft.get("text") or VOICE_TEXT,
             photos=draft.get("photos", []),
             latitude=location[0],
@@ -194,25 +195,20 @@ def submit_order(ctx: Ctx, check_same: bool = True) -> Reply:
         ctx.now,
         via=ctx.inbound.platform,
     )
-    name = ctx.policy.category(order.category).name
-    sure = verdict.confidence >= ctx.policy.confidence_threshold and verdict.category != "other"
-    if verdict.urgent:
-        reply = Reply(f"{EMERGENCY_LINE}\n已同时通知社区值班人员和网格长，工单 #{order.id}。")
-    elif sure and order.tier == "小事" and grid is not None and people.grid_has_group(ctx.session, grid):
-        orders.apply(ctx.session, order, "dispatch", SYSTEM, ctx.now, dispatched_at=ctx.now, grid_id=grid.id)
-        reply = Reply(
-            f"已受理 ✅ 工单 #{order.id}（{name}）\n已派给{grid.name}，党员领单后会第一时间告诉您。查看进度：/status {order.id}"
-        )
-    else:
-        reply = (
-            Reply(f"已受理 ✅ 工单 #{order.id}（{name}）\n社区工作人员会尽快分派处理。查看进度：/status {order.id}")
-            if sure
-            else triage.ask_resident(ctx, order)
-        )
     logger.info(
-        "order %s submitted: %s %s conf=%.2f urgent=%s", order.id, order.category, order.tier, verdict.confidence, verdict.urgent
+        "order %s submitted: %s %s conf=%.2f urgency=%s %s",
+        order.id,
+        order.category,
+        order.tier,
+        verdict.confidence,
+        verdict.urgency,
+        verdict.emergency or "",
     )
-    return reply
+    if verdict.urgency == URGENT:
+        return emergency.urgent_reply(ctx, order)
+    if verdict.urgency == UNSURE:
+        return emergency.ask_danger(ctx, order)
+    return triage.route_new_order(ctx, order)
 
 
 def my_orders(ctx: Ctx) -> list[Reply]:

@@ -4,7 +4,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
-from handlers import calendar, calendar_admin, common, followup, member, resident, staff, triage
+from handlers import calendar, calendar_admin, common, emergency, followup, member, resident, staff, triage
 from handlers.context import Ctx, Refusal, Services, parse_order_number
 from handlers.messages import Inbound, Reply
 from storage import calendar_buttons, consequences, conversation, events, inbox, orders, outbox, people
@@ -62,6 +62,7 @@ ANSWERS: dict[Waiting, Callable[[Ctx, conversation.State], list[Reply] | None]] 
     Waiting.RATING: resident.rating_answer,
     Waiting.LEAVE_REASON: calendar.leave_reason,
     Waiting.SAME_THING: resident.same_thing_answer,
+    Waiting.DANGER: emergency.danger_answer,
     **dict.fromkeys(calendar_admin.STEPS, calendar_admin.on_text),
 }
 CANCEL_WORDS = {"取消", "算了", "不用了", "退出"}
@@ -170,6 +171,10 @@ def on_button(ctx: Ctx, data: str) -> list[Reply]:
         "chase": followup.chase,
         "same": followup.same_thing,
         "notsame": resident.not_same,
+        "ack": emergency.acknowledge,
+        "danger": emergency.in_danger,
+        "safe": emergency.not_in_danger,
+        "urgent": emergency.mark_urgent,
     }
     assert isinstance(callback, OrderCb)
     action = actions.get(callback.action)

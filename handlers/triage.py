@@ -30,6 +30,22 @@ def category_rows(order: Order, ctx: Ctx, action: str, first: str | None = None)
     return [choices[i : i + PER_ROW] for i in range(0, len(choices), PER_ROW)]
 
 
+def route_new_order(ctx: Ctx, order: Order) -> Reply:
+    """A new order that is no emergency: straight to its grid when the triage is sure of a 小事 and the
+    grid has a group; else to the staff (the resident is told so, or asked to confirm the category)."""
+    name = ctx.policy.category(order.category).name
+    sure = order.confidence >= ctx.policy.confidence_threshold and order.category != "other"
+    grid = ctx.session.get(Grid, order.grid_id) if order.grid_id is not None else None
+    if sure and order.tier == "小事" and grid is not None and people.grid_has_group(ctx.session, grid):
+        orders.apply(ctx.session, order, "dispatch", SYSTEM, ctx.now, dispatched_at=ctx.now, grid_id=grid.id)
+        return Reply(
+            f"已受理 ✅ 工单 #{order.id}（{name}）\n已派给{grid.name}，党员领单后会第一时间告诉您。查看进度：/status {order.id}"
+        )
+    if sure:
+        return Reply(f"已受理 ✅ 工单 #{order.id}（{name}）\n社区工作人员会尽快分派处理。查看进度：/status {order.id}")
+    return ask_resident(ctx, order)
+
+
 def ask_resident(ctx: Ctx, order: Order) -> Reply:
     """Unsure: the resident confirms the guess or picks the category with one tap."""
     name = ctx.policy.category(order.category).name

@@ -11,55 +11,20 @@ A new consequence is one function added to its event's row of CONSEQUENCES. Ever
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
-from storage import conversation, events, order_cards, points, recipients
-from storage.events import Event
-from storage.models import Building, Grid, Identity, Member, Order, OrderEvent, OrderFollower, Resident
+from storage import alerts, conversation, events, order_cards, points, recipients
+from storage.models import Grid, Identity, Member, Order, OrderEvent, OrderFollower, Resident
 from storage.models import OrderStatus as S
-from storage.outbox import URGENT_PREFIX
 from storage.policy import Policy
+from storage.scene import Scene, key
 
 logger = logging.getLogger(__name__)
 
 CARD_POSTING = ("dispatch", "reopen")  # moves that post a fresh group card
-
-
-@dataclass(frozen=True)
-class Scene:
-    """What every consequence may read: the transaction, the policy, the zone, and the order."""
-
-    session: Session
-    policy: Policy
-    timezone: ZoneInfo
-    order: Order
-
-    def row(self, table, row_id: int | None):
-        return self.session.get(table, row_id) if row_id is not None else None
-
-    @property
-    def grid(self) -> Grid | None:
-        return self.row(Grid, self.order.grid_id)
-
-    @property
-    def building(self) -> Building | None:
-        return self.row(Building, self.order.building_id)
-
-    @property
-    def marks(self) -> str:
-        followers = self.session.exec(
-            select(func.count()).select_from(OrderFollower).where(OrderFollower.order_id == self.order.id)
-        ).one()
-        return order_cards.marks(self.order, followers)
-
-
-def key(name: str, event: Event) -> str:
-    """The outbox key of one consequence of one event (a recipient's tag is added per chat)."""
-    return f"{name}:{event.order_id}:v{event.version}"
 
 
 def publish(session: Session, policy: Policy, timezone: ZoneInfo) -> int:
@@ -187,21 +152,10 @@ def card_withdrawn(why: str) -> Callable[[Scene, events.OrderMoved], int]:
 
 def triage_card(scene: Scene, event: events.OrderMoved) -> int:
     """Not sure where it goes (or 大事/私事): the staff triage it. An emergency has its own alert."""
-    if scene.order.urgent or scene.order.status != S.SUBMITTED:
-        return 0
+    if scene.order.urgent or scene.order.status != S.SUBMITTED or scene.order.danger_asked_at is not None:
+        return 0  # an emergency has its own alert; an unsure one waits for the resident's answer
     card = order_cards.staff_card(scene.order, scene.building, scene.grid, scene.policy)
     return recipients.queue(scene.session, key("triage", event), recipients.staff(scene.session), card, event.at)
-
-
-def urgent_alert(scene: Scene, event: events.OrderMoved) -> int:
-    """Emergencies skip every queue (keys `urgent:` are sent first): the staff and the grid leader."""
-    if not scene.order.urgent:
-        return 0
-    card = order_cards.staff_card(scene.order, scene.building, scene.grid, scene.policy)
-    chats = recipients.staff(scene.session)
-    if scene.order.grid_id is not None:
-        chats += [chat for chat in recipients.leaders(scene.session, scene.order.grid_id) if chat not in chats]
-    return recipients.queue(scene.session, key(URGENT_PREFIX.rstrip(":"), event), chats, card, event.at)
 
 
 def staff_told_resident_picked(scene: Scene, event: events.OrderMoved) -> int:
@@ -393,7 +347,7 @@ def reopen_told(scene: Scene, event: events.OrderMoved) -> int:
 
 
 CONSEQUENCES: dict[type, tuple[Callable, ...]] = {
-    events.Submitted: (urgent_alert, triage_card),
+    events.Submitted: (alerts.urgent_alert, triage_card),
     events.Retagged: (staff_told_resident_picked,),
     events.Dispatched: (
         post_card,
@@ -429,4 +383,8 @@ CONSEQUENCES: dict[type, tuple[Callable, ...]] = {
     events.Chased: (card_marks_changed, chase_told),
     events.Amended: (card_marks_changed, amendment_to_claimer),
     events.Followed: (card_marks_changed,),
+    events.MarkedUrgent: (alerts.urgent_alert, alerts.resident_told_unanswered),
+    events.NotUrgent: (triage_card,),
+    events.Acknowledged: (alerts.alert_acknowledged,),
+    events.AdminsAlerted: (alerts.admins_alerted,),
 }

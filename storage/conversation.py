@@ -20,6 +20,7 @@ class Waiting(StrEnum):
     RATING = "rating"  # 1–5 stars for a finished order; data: order_id
     LEAVE_REASON = "leave_reason"  # why a member cannot attend a session; data: session_id
     SAME_THING = "same_thing"  # "是不是和 #n 同一件事？"; data: order_id (the report waits in the draft)
+    DANGER = "danger"  # "现在有人受伤或有危险吗？"; data: order_id
     NEW_SHIFT_WHEN = "new_shift_when"  # /newshift questions, answers so far in data
     NEW_SHIFT_PLACE = "new_shift_place"
     NEW_SHIFT_MEMBERS = "new_shift_members"

@@ -85,6 +85,18 @@ class Amended(OrderMoved): ...
 class Followed(OrderMoved): ...
 
 
+class MarkedUrgent(OrderMoved): ...
+
+
+class NotUrgent(OrderMoved): ...
+
+
+class Acknowledged(OrderMoved): ...
+
+
+class AdminsAlerted(OrderMoved): ...
+
+
 @dataclass(frozen=True)
 class Urged:
     """督办: late at `stage` (claim, finish). Keyed by the order's version: after a give-back and a
@@ -115,6 +127,10 @@ _BY_TRIGGER: dict[str, type[OrderMoved]] = {
     "chase": Chased,
     "amend": Amended,
     "follow": Followed,
+    "mark_urgent": MarkedUrgent,
+    "not_urgent": NotUrgent,
+    "acknowledge": Acknowledged,
+    "alert_admins": AdminsAlerted,
 }
 
 

@@ -127,6 +127,12 @@ class Order(SQLModel, table=True):
     chases: int = 0  # 催办 by residents
     reopens: int = 0  # 返工: done, then reported not fixed
     voice: str | None = None  # a voice message's platform file id, for staff to listen to
+    emergency: str | None = None  # the kind of emergency ([urgency.kinds] code), when urgent
+    danger_asked_at: datetime | None = _at()  # "现在有人受伤或有危险吗？" asked, not yet answered
+    alerted_at: datetime | None = _at()  # the urgent alert went out; `收到` is awaited from then
+    acked_by: int | None = Field(default=None, foreign_key="member.id")  # who pressed `收到`
+    acked_at: datetime | None = _at()
+    alert_rounds: int = 0  # times every admin was told nobody had pressed `收到`
     created_at: datetime = _created()
     dispatched_at: datetime | None = _at()
     claimed_at: datetime | None = _at()

@@ -106,6 +106,7 @@ def staff_card(order: Order, building: Building | None, grid: Grid | None, polic
         f"{note}\n{text}" if note else text,
         [(f"👍 按{order.tier}处理", TriageCb("ok", order.id).pack())],
         [("🏷 改类别", TriageCb("cats", order.id).pack()), ("⚖️ 改分级", TriageCb("tiers", order.id).pack())],
+        [] if order.urgent else [("🚨 标为紧急", OrderCb("urgent", order.id).pack())],
     )
 
 

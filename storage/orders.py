@@ -48,6 +48,14 @@ LIFECYCLE: dict[tuple[str, S], S] = {
         for trigger in ("chase", "amend", "follow")
         for status in (S.SUBMITTED, S.DISPATCHED, S.CLAIMED, S.ESCALATED)
     },
+    # Emergencies on an open order: marked urgent (the resident said 有危险, nobody answered the
+    # question in time, or staff decided), not urgent after all (没有), `收到` pressed, the admins
+    # told that nobody has pressed it. The status stays.
+    **{
+        (trigger, status): status
+        for trigger in ("mark_urgent", "not_urgent", "acknowledge", "alert_admins")
+        for status in (S.SUBMITTED, S.DISPATCHED, S.CLAIMED, S.ESCALATED)
+    },
 }
 
 OPEN_STATUSES = (S.SUBMITTED, S.DISPATCHED, S.CLAIMED, S.ESCALATED)
@@ -74,6 +82,7 @@ class Actor:
 SYSTEM = Actor("system")
 FOLLOWER = "follower"  # Actor.role of a resident who follows someone else's order
 RESIDENT_TRIGGERS = ("rate", "cancel", "follow", "chase", "amend")
+SYSTEM_TRIGGERS = ("alert_admins",)
 
 
 class IllegalTransition(Exception):
@@ -92,6 +101,8 @@ def permitted(actor: Actor, trigger: str, order: Order) -> bool:
     """Pure guard: may this actor pull this trigger on this order (state aside)?"""
     if actor.kind == "system":
         return True
+    if trigger in SYSTEM_TRIGGERS:
+        return False
     if trigger in RESIDENT_TRIGGERS and actor.kind != "resident":
         return False
     if actor.kind == "resident":
@@ -100,6 +111,8 @@ def permitted(actor: Actor, trigger: str, order: Order) -> bool:
             return not mine
         if trigger in ("rate", "reopen", "chase", "amend"):
             return mine or actor.role == FOLLOWER
+        if trigger in ("mark_urgent", "not_urgent"):  # the answer to "现在有人受伤或有危险吗？"
+            return mine and order.danger_asked_at is not None
         return trigger in ("cancel", "retag") and mine  # retag: the resident confirms or picks the category
     if actor.kind != "member":
         return False
@@ -107,6 +120,8 @@ def permitted(actor: Actor, trigger: str, order: Order) -> bool:
         return True
     if trigger == "claim":
         return actor.role in (Role.MEMBER, Role.GRID_LEADER) and actor.grid_id == order.grid_id
+    if trigger == "acknowledge":  # the grid leader gets the alert too
+        return actor.role == Role.GRID_LEADER and actor.grid_id == order.grid_id
     if trigger in ("finish", "give_back"):
         return actor.id == order.claimer_id
     return False
@@ -171,6 +186,11 @@ def submit(session: Session, order: Order, actor: Actor, now: datetime, via: str
     )
     events.record(session, events.Submitted(order.id, 1, now, actor.label, events.Was(None, None, None, False), None, via))
     return order
+
+
+def mark_urgent(session: Session, order: Order, actor: Actor, now: datetime, note: str | None = None, via: str | None = None):
+    """An emergency after all: the alert goes out now (storage/alerts.py) and `收到` is awaited from now."""
+    return apply(session, order, "mark_urgent", actor, now, note=note, via=via, urgent=True, alerted_at=now, danger_asked_at=None)
 
 
 def urge(session: Session, order: Order, stage: str, now: datetime) -> events.Urged:

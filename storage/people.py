@@ -62,6 +62,10 @@ def grid_leaders(session: Session, grid_id: int) -> list[Member]:
     return list(session.exec(select(Member).where(Member.grid_id == grid_id, Member.role == Role.GRID_LEADER)))
 
 
+def admins(session: Session) -> list[Member]:
+    return list(session.exec(select(Member).where(Member.role == Role.ADMIN).order_by(Member.id)))
+
+
 def staff_members(session: Session) -> list[Member]:
     return list(session.exec(select(Member).where(col(Member.role).in_((Role.STAFF, Role.ADMIN)))))
 

@@ -43,6 +43,39 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class EmergencyKind:
+    """One kind of emergency (`[urgency.kinds.<code>]`): its name, the service to call first (110, 119,
+    120 or gas), and the patterns that recognise it."""
+
+    code: str
+    name: str
+    service: str
+    patterns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Emergencies:
+    kinds: dict[str, EmergencyKind]
+    ack_within: timedelta  # nobody pressed `收到` this long after the alert: every admin is told, and again
+    answer_within: timedelta  # "现在有人受伤或有危险吗？" unanswered this long: treated as urgent
+    gas_line: str  # the gas company's repair line, for a leak without fire
+
+
+def emergencies_of(raw: dict) -> Emergencies:
+    table = raw.get("urgency", {})
+    kinds = {
+        code: EmergencyKind(code, spec.get("name", code), str(spec.get("service", "120")), tuple(spec.get("patterns", ())))
+        for code, spec in table.get("kinds", {}).items()
+    }
+    return Emergencies(
+        kinds,
+        parse_duration(table.get("ack_within", "5m")),
+        parse_duration(table.get("answer_within", "1m")),
+        table.get("gas_line", "燃气抢修 96777"),
+    )
+
+
+@dataclass(frozen=True)
 class Policy:
     community_name: str
     categories: dict[str, Category]
@@ -52,6 +85,7 @@ class Policy:
     departments: tuple[str, ...]
     confidence_threshold: float
     raw: dict = field(repr=False, default_factory=dict)
+    emergencies: Emergencies = field(default_factory=lambda: emergencies_of({}))
 
     def category(self, code: str) -> Category:
         return self.categories.get(code) or self.categories["other"]
@@ -101,4 +135,5 @@ def load_policy(path: str | Path | None = None) -> Policy:
         departments=tuple(raw.get("departments", ())),
         confidence_threshold=float(raw.get("confidence_threshold", 0.5)),
         raw=raw,
+        emergencies=emergencies_of(raw),
     )

@@ -84,6 +84,11 @@ def staff(session: Session) -> list[Chat]:
     return groups or members(session, [m.id for m in people.staff_members(session)])
 
 
+def admins(session: Session) -> list[Chat]:
+    """Every admin, privately."""
+    return members(session, [m.id for m in people.admins(session)])
+
+
 def leaders(session: Session, grid_id: int | None) -> list[Chat]:
     """The grid's leaders; the staff when the grid has none."""
     found = people.grid_leaders(session, grid_id) if grid_id else []

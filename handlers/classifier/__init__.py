@@ -8,7 +8,9 @@ tier from the category's default unless a `[[tier_rules]]` entry matches, urgenc
 from dataclasses import dataclass
 
 from handlers.classifier.model import Model, model_for
-from handlers.classifier.urgency import is_urgent, urgency_rules
+from handlers.classifier.urgency import ORDINARY, UNSURE, URGENT, assess, urgency_rules
+
+__all__ = ["ORDINARY", "UNSURE", "URGENT", "Verdict", "classify"]
 from storage.policy import Policy
 
 KEYWORD_WEIGHT = 0.25  # share of the verdict given to config keyword hits, when there are any
@@ -19,18 +21,24 @@ class Verdict:
     category: str
     tier: str
     confidence: float
-    urgent: bool
+    urgency: str  # URGENT "1", UNSURE "?" (ask the resident), ORDINARY "0"
+    emergency: str | None = None  # the kind of emergency ([urgency.kinds] code), when a kind's pattern named it
+
+    @property
+    def urgent(self) -> bool:
+        return self.urgency == URGENT
 
 
 def classify(text: str, policy: Policy, model: Model | None = None) -> Verdict:
-    """Category code, tier (大事/小事/私事), confidence 0–1, urgent — for one message.
+    """Category code, tier (大事/小事/私事), confidence 0–1, urgency and its kind — for one message.
 
     `model` is for evaluation (a model trained on part of the data); the bot leaves it out.
     """
     scores = blended_scores(text, policy, model or model_for(category_keywords(policy)))
     category = max(scores, key=lambda code: scores[code])
     confidence = round(float(scores[category]), 2)
-    return Verdict(category, tier_for(text, category, policy), confidence, is_urgent(text, urgency_rules(policy.raw)))
+    urgency, emergency = assess(text, urgency_rules(policy.raw))
+    return Verdict(category, tier_for(text, category, policy), confidence, urgency, emergency)
 
 
 def blended_scores(text: str, policy: Policy, model: Model) -> dict[str, float]:

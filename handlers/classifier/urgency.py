@@ -14,7 +14,7 @@ from pathlib import Path
 from handlers.classifier.model import TRAINING, Model, shipped_examples
 
 URGENCY_TRAINING = Path(__file__).with_name("urgency_training.tsv")
-URGENT, ORDINARY = "1", "0"
+URGENT, UNSURE, ORDINARY = "1", "?", "0"  # as `gridbot classify` prints them
 # A cue this close before a match, in the same clause, makes it hypothetical or past ("万一着火了…",
 # "去年冬天隔壁楼煤气中毒…"), not an emergency happening now.
 LOOKBEHIND = 12
@@ -24,27 +24,48 @@ DEFAULT_MODEL_THRESHOLD = 0.5  # recall first: a false alarm costs staff a glanc
 
 @dataclass(frozen=True)
 class UrgencyRules:
-    patterns: tuple[str, ...]
+    patterns: tuple[str, ...]  # every pattern: the kindless ones and each kind's
     hypothetical: tuple[str, ...]
     model_threshold: float | None  # None: patterns only
+    ask_threshold: float | None = None  # the model at least this sure (below model_threshold): ask the resident
+    kinds: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (kind code, its patterns), in priority order
 
 
 def urgency_rules(raw_policy: dict) -> UrgencyRules:
     """The policy TOML's `[urgency]` table; `model_threshold = false` turns the model off."""
     table = raw_policy.get("urgency", {})
     threshold = table.get("model_threshold", DEFAULT_MODEL_THRESHOLD)
+    ask = table.get("ask_threshold", False)
+    kinds = tuple((code, tuple(spec.get("patterns", ()))) for code, spec in table.get("kinds", {}).items())
     return UrgencyRules(
-        tuple(table.get("patterns", ())), tuple(table.get("hypothetical", ())), None if threshold is False else float(threshold)
+        tuple(table.get("patterns", ())) + tuple(pattern for _, patterns in kinds for pattern in patterns),
+        tuple(table.get("hypothetical", ())),
+        None if threshold is False else float(threshold),
+        None if ask is False or threshold is False else float(ask),
+        kinds,
     )
+
+
+def assess(text: str, rules: UrgencyRules) -> tuple[str, str | None]:
+    """(URGENT, UNSURE or ORDINARY; the kind of emergency where a kind's pattern names it)."""
+    for code, patterns in rules.kinds:
+        if matches_a_pattern(text, patterns, rules.hypothetical):
+            return URGENT, code
+    if matches_a_pattern(text, rules.patterns, rules.hypothetical):
+        return URGENT, None
+    if rules.model_threshold is None:
+        return ORDINARY, None
+    probability = urgency_model(rules.patterns, rules.hypothetical).probabilities(text)[URGENT]
+    if probability >= rules.model_threshold:
+        return URGENT, None
+    if rules.ask_threshold is not None and probability >= rules.ask_threshold:
+        return UNSURE, None
+    return ORDINARY, None
 
 
 def is_urgent(text: str, rules: UrgencyRules) -> bool:
     """An emergency pattern that is not just a 'what if', or the model sure enough it is one."""
-    if matches_a_pattern(text, rules.patterns, rules.hypothetical):
-        return True
-    if rules.model_threshold is None:
-        return False
-    return urgency_model(rules.patterns, rules.hypothetical).probabilities(text)[URGENT] >= rules.model_threshold
+    return assess(text, rules)[0] == URGENT
 
 
 def matches_a_pattern(text: str, patterns: tuple[str, ...], hypothetical: tuple[str, ...]) -> bool:
