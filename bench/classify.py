@@ -21,10 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import near_duplicates
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold
 
+from bench import near_duplicates
 from handlers.classifier import category_keywords, classify
 from handlers.classifier.model import Model, keyword_examples, shipped_examples
 from handlers.classifier.urgency import ORDINARY, UNSURE, URGENT, assess, matches_a_pattern, urgency_rules

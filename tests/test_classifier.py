@@ -88,7 +88,7 @@ def test_a_cue_in_an_earlier_clause_or_on_something_else_does_not_hide_an_emerge
     assert classify(text, POLICY).urgent
 
 
-@pytest.mark.parametrize("text", ["老爷子突然翻白眼，身子一软就出溜到地上了", "孩子吃果冻卡住了，小脸都紫了"])
+@pytest.mark.parametrize("text", ["老爷子突然眼一翻，身子一软就出溜到地上了", "孩子吃果冻卡住了，小脸都紫了"])
 def test_the_urgency_model_flags_what_no_pattern_foresaw_unless_the_config_turns_it_off(text, tmp_path):
     assert classify(text, POLICY).urgent
     patterns_only = tmp_path / "patterns_only.toml"

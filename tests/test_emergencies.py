@@ -6,18 +6,18 @@ import pytest
 from sqlmodel import Session, select
 
 from storage import outbox
-from storage.models import Order, OrderEvent
+from storage.models import OrderEvent
 from storage.order_buttons import OrderCb
 from tests.driver import Driver
-from tests.test_move_consequences import G01_CHAT, RESIDENT, STAFF, WANGFANG, _building, _order
-from tests.test_move_consequences import chat as chat  # noqa: F401 (a fixture)
+from tests.test_move_consequences import G01_CHAT, RESIDENT, STAFF, WANGFANG, _order
+from tests.test_move_consequences import chat as chat
 
 ADMIN = "541"
 TRAPPED = "救命！1号楼电梯卡在5楼了，我妈关在里面出不来"
 
 
 @pytest.fixture
-def alarm(chat) -> Driver:  # noqa: F811
+def alarm(chat) -> Driver:
     """chat, and 周敏 (admin) bound."""
     assert "绑定成功" in chat.say(ADMIN, contact=("13800000041", ADMIN))
     return chat
@@ -62,9 +62,7 @@ def test_an_alert_carries_a_button_and_the_first_press_names_who_has_it(alarm):
 
 def test_a_member_who_is_not_a_leader_cannot_acknowledge(alarm):
     alarm.say(RESIDENT, TRAPPED)
-    assert "没有权限" in alarm.say("511", callback=OrderCb("ack", 1).pack()) or "只有" in alarm.say(
-        "511", callback=OrderCb("ack", 1).pack()
-    )
+    assert "只有社区工作人员" in alarm.say("511", callback=OrderCb("ack", 1).pack())
     assert _order(alarm.services).acked_by is None
 
 
@@ -86,7 +84,7 @@ def test_nobody_pressing_tells_every_admin_again_and_again_until_a_press(alarm, 
     assert _triggers(alarm).count("alert_admins") == 2
 
 
-UNSURE = "3号楼楼顶边上坐着个人，好一会儿了"
+UNSURE = "隔壁家一直有人尖叫"
 
 
 def _unsure(driver: Driver) -> str:
@@ -129,4 +127,4 @@ def test_staff_mark_an_order_urgent_from_triage(alarm):
     reply = alarm.say(STAFF, callback=OrderCb("urgent", 1).pack())
     assert "已标为紧急" in reply and _order(alarm.services).urgent
     assert any(row.key.startswith(outbox.URGENT_PREFIX) for row in alarm.outbox(WANGFANG))
-    assert "没有权限" in alarm.say("511", callback=OrderCb("urgent", 2).pack()) or True
+    assert "权限" in alarm.say("511", callback=OrderCb("urgent", 1).pack())  # a member may not

@@ -12,8 +12,8 @@ from tests.fake_telegram import FakeTelegram, User
 from tests.fake_wechat import Account, wechat_settings
 from tests.running import bot_settings, running
 from tests.test_e2e_telegram import RESIDENT, STAFF, bind_members, button, db_url, last_text, register_resident
-from tests.test_wechat import engine_wx, invite, wx  # noqa: F401 (fixtures)
 from tests.test_wechat import RESIDENT as WX_RESIDENT
+from tests.test_wechat import engine_wx, invite, wx  # noqa: F401 (fixtures)
 from tests.test_wechat import register_resident as wx_register_resident
 
 __all__ = ["db_url"]

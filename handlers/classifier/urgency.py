@@ -19,6 +19,9 @@ URGENT, UNSURE, ORDINARY = "1", "?", "0"  # as `gridbot classify` prints them
 # "去年冬天隔壁楼煤气中毒…"), not an emergency happening now.
 LOOKBEHIND = 12
 CLAUSE_END = re.compile(r"[，,。！!？?；;\n]")
+LOOKAHEAD = 8
+STILL_GOING = re.compile(r"到现在|现在还|还在|还没|正在")  # overrides a past cue: it has not stopped
+OVER = re.compile(r"后来|好多了|没事了|已经(好了|拔了|关了|灭了|救出来了|处理了|修好了|送医院了|找到了)|(就|已经)跑了|找到了")
 DEFAULT_MODEL_THRESHOLD = 0.5  # recall first: a false alarm costs staff a glance, a miss may cost a life
 
 
@@ -29,20 +32,22 @@ class UrgencyRules:
     model_threshold: float | None  # None: patterns only
     ask_threshold: float | None = None  # the model at least this sure (below model_threshold): ask the resident
     kinds: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (kind code, its patterns), in priority order
+    ask: tuple[str, ...] = ()  # patterns of "maybe": the resident is asked whether anyone is in danger
 
 
 def urgency_rules(raw_policy: dict) -> UrgencyRules:
     """The policy TOML's `[urgency]` table; `model_threshold = false` turns the model off."""
     table = raw_policy.get("urgency", {})
     threshold = table.get("model_threshold", DEFAULT_MODEL_THRESHOLD)
-    ask = table.get("ask_threshold", False)
+    ask_threshold = table.get("ask_threshold", False)
     kinds = tuple((code, tuple(spec.get("patterns", ()))) for code, spec in table.get("kinds", {}).items())
     return UrgencyRules(
         tuple(table.get("patterns", ())) + tuple(pattern for _, patterns in kinds for pattern in patterns),
         tuple(table.get("hypothetical", ())),
         None if threshold is False else float(threshold),
-        None if ask is False or threshold is False else float(ask),
+        None if ask_threshold is False or threshold is False else float(ask_threshold),
         kinds,
+        tuple(table.get("ask", ())),
     )
 
 
@@ -53,12 +58,14 @@ def assess(text: str, rules: UrgencyRules) -> tuple[str, str | None]:
             return URGENT, code
     if matches_a_pattern(text, rules.patterns, rules.hypothetical):
         return URGENT, None
-    if rules.model_threshold is None:
-        return ORDINARY, None
-    probability = urgency_model(rules.patterns, rules.hypothetical).probabilities(text)[URGENT]
-    if probability >= rules.model_threshold:
-        return URGENT, None
+    probability = 0.0
+    if rules.model_threshold is not None:
+        probability = urgency_model(rules.patterns, rules.hypothetical).probabilities(text)[URGENT]
+        if probability >= rules.model_threshold:
+            return URGENT, None
     if rules.ask_threshold is not None and probability >= rules.ask_threshold:
+        return UNSURE, None
+    if matches_a_pattern(text, rules.ask, rules.hypothetical):
         return UNSURE, None
     return ORDINARY, None
 
@@ -93,7 +100,12 @@ def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern, ...]:
 
 
 def _hypothetical_or_past(text: str, start: int, end: int, cues: tuple[re.Pattern, ...]) -> bool:
-    """A cue earlier in the match's clause (at most LOOKBEHIND characters back), or 过 right after it."""
+    """A cue earlier in the match's clause (at most LOOKBEHIND characters back) or inside the match
+    ("刮大风怕掉下来"), 过 right after it, or the message saying later that it is over ("后来自己好了",
+    "已经拔了") — unless the words say it is still going on ("到现在还没回来")."""
     before = CLAUSE_END.split(text[max(0, start - LOOKBEHIND) : start])[-1]
     after = text[end : end + 2]
-    return any(cue.search(before) for cue in cues) or (after.startswith("过") and after not in ("过来", "过去"))
+    if STILL_GOING.search(before + text[start : end + LOOKAHEAD]):
+        return False
+    cued = any(cue.search(before) or cue.search(text[start:end]) for cue in cues)
+    return cued or (after.startswith("过") and after not in ("过来", "过去")) or bool(OVER.search(text[end:]))
