@@ -71,3 +71,47 @@ async def test_on_wechat_the_admin_answers_a_reminder_with_its_number(engine_wx,
         with Session(engine_wx) as session:
             assert session.get(Order, 1).acked_by is not None
         await wx.wait_for(lambda: any("周敏已收到您的紧急求助" in text for text in wx.texts_to(WX_RESIDENT)))
+
+
+UNSURE = "隔壁家一直有人尖叫"
+
+
+async def test_the_unsure_question_answered_有危险_on_telegram(db_url, tmp_path):
+    config = tmp_path / "community.toml"
+    config.write_text(FAST, encoding="utf-8")
+    async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url, config=config, tick_seconds=0.3)):
+        await bind_members(tg, (STAFF, "13800000031"), (LEADER, "13800000013"))
+        await register_resident(tg)
+        tg.push_text(RESIDENT, UNSURE)
+        question = await tg.wait_for(lambda: next(m for m in tg.chat(RESIDENT.id) if "有危险吗" in (m.text or "")))
+        assert not any("工单 #1" in (m.text or "") for m in tg.chat(STAFF.id))  # nothing goes out before the answer
+        tg.push_callback(RESIDENT, question, button(question, "有危险"))
+        await tg.wait_for(lambda: "已同时通知" in last_text(tg, RESIDENT.id))
+        await tg.wait_for(lambda: any("🚨 紧急" in (m.text or "") for m in tg.chat(LEADER.id)))
+
+
+async def test_the_unsure_question_unanswered_on_wechat_becomes_urgent(engine_wx, wx, database_url, tmp_path):  # noqa: F811
+    config = tmp_path / "community.toml"
+    config.write_text(FAST, encoding="utf-8")
+    settings = wechat_settings(wx.root, database_url, config=config, tick_seconds=0.3)
+    async with running(settings), httpx.AsyncClient() as client:
+        account = await Account(settings, client).ready()
+        await wx_register_resident(account)
+        asked = await account.text(WX_RESIDENT, UNSURE)
+        assert "有危险吗" in asked and "1" in asked  # the buttons as numbered choices
+        await wx.wait_for(lambda: any("没等到您的回复" in text for text in wx.texts_to(WX_RESIDENT)), timeout=10)
+        with Session(engine_wx) as session:
+            assert session.get(Order, 1).urgent
+
+
+async def test_the_unsure_question_answered_没有_on_wechat_goes_on_as_a_report(engine_wx, wx, database_url):  # noqa: F811
+    settings = wechat_settings(wx.root, database_url)
+    async with running(settings), httpx.AsyncClient() as client:
+        account = await Account(settings, client).ready()
+        await wx_register_resident(account)
+        assert "有危险吗" in await account.text(WX_RESIDENT, UNSURE)
+        answer = await account.text(WX_RESIDENT, "没有")
+        assert "工单 #1" in answer and "紧急" not in answer
+        with Session(engine_wx) as session:
+            order = session.get(Order, 1)
+            assert not order.urgent and order.danger_asked_at is None
