@@ -72,17 +72,16 @@ def acknowledge(ctx: Ctx, order_id: int) -> list[Reply]:
     order = ctx.session.get(Order, order_id)
     if order is None or not order.urgent:
         raise Refusal("这个按钮已失效，请重新操作。", alert=True)
-    if order.acked_by is not None:
-        holder = ctx.session.get(Member, order.acked_by)
-        raise Refusal(f"{holder.name if holder else '已有人'} 已收到这条警报。", alert=True)
     try:
-        ctx.move(order, "acknowledge", acked_by=member.id, acked_at=ctx.now)
+        if order.acked_by is None:
+            ctx.move(order, "acknowledge", acked_by=member.id, acked_at=ctx.now)
     except orders.NotPermitted:
         raise Refusal("只有社区工作人员、管理员和本网格网格长可以确认收到。", alert=True) from None
     except orders.IllegalTransition:
-        ctx.session.refresh(order)
+        ctx.session.refresh(order)  # someone pressed it a moment earlier
+    if order.acked_by != member.id:
         holder = ctx.session.get(Member, order.acked_by) if order.acked_by else None
-        raise Refusal(f"{holder.name if holder else '已有人'} 已收到这条警报。", alert=True) from None
+        raise Refusal(f"{holder.name if holder else '已有人'} 已收到这条警报。", alert=True)
     return [Reply(f"已确认收到紧急工单 #{order.id}，请马上联系居民。", alert=f"已收到 #{order.id}")]
 
 

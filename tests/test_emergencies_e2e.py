@@ -23,14 +23,19 @@ FAST = '[urgency]\nack_within = "2s"\nanswer_within = "2s"\n'
 REMINDER = "无人点「收到」"
 
 
+def _fast(folder):
+    """A community whose alerts and questions wait 2 s, not minutes: the ticks run every 0.3 s."""
+    config = folder / "community.toml"
+    config.write_text(FAST, encoding="utf-8")
+    return config
+
+
 def _reminders(tg: FakeTelegram, user: User) -> list:
     return [m for m in tg.chat(user.id) if REMINDER in (m.text or "")]
 
 
 async def test_nobody_presses_收到_the_admin_is_told_again_until_a_press(db_url, tmp_path):
-    config = tmp_path / "community.toml"
-    config.write_text(FAST, encoding="utf-8")
-    async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url, config=config, tick_seconds=0.3)):
+    async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url, config=_fast(tmp_path), tick_seconds=0.3)):
         await bind_members(tg, (STAFF, "13800000031"), (LEADER, "13800000013"), (ADMIN, "13800000041"))
         await register_resident(tg)
         tg.push_text(RESIDENT, TRAPPED)
@@ -55,9 +60,7 @@ WX_ADMIN = "o-admin-zhoumin"
 
 
 async def test_on_wechat_the_admin_answers_a_reminder_with_its_number(engine_wx, wx, database_url, tmp_path):  # noqa: F811
-    config = tmp_path / "community.toml"
-    config.write_text(FAST, encoding="utf-8")
-    settings = wechat_settings(wx.root, database_url, config=config, tick_seconds=0.3)
+    settings = wechat_settings(wx.root, database_url, config=_fast(tmp_path), tick_seconds=0.3)
     async with running(settings), httpx.AsyncClient() as client:
         account = await Account(settings, client).ready()
         assert "绑定成功" in await account.text(WX_ADMIN, f"绑定 {invite(engine_wx, '13800000041')}")
@@ -77,9 +80,7 @@ UNSURE = "隔壁家一直有人尖叫"
 
 
 async def test_the_unsure_question_answered_有危险_on_telegram(db_url, tmp_path):
-    config = tmp_path / "community.toml"
-    config.write_text(FAST, encoding="utf-8")
-    async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url, config=config, tick_seconds=0.3)):
+    async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url, config=_fast(tmp_path), tick_seconds=0.3)):
         await bind_members(tg, (STAFF, "13800000031"), (LEADER, "13800000013"))
         await register_resident(tg)
         tg.push_text(RESIDENT, UNSURE)
@@ -91,9 +92,7 @@ async def test_the_unsure_question_answered_有危险_on_telegram(db_url, tmp_pa
 
 
 async def test_the_unsure_question_unanswered_on_wechat_becomes_urgent(engine_wx, wx, database_url, tmp_path):  # noqa: F811
-    config = tmp_path / "community.toml"
-    config.write_text(FAST, encoding="utf-8")
-    settings = wechat_settings(wx.root, database_url, config=config, tick_seconds=0.3)
+    settings = wechat_settings(wx.root, database_url, config=_fast(tmp_path), tick_seconds=0.3)
     async with running(settings), httpx.AsyncClient() as client:
         account = await Account(settings, client).ready()
         await wx_register_resident(account)
