@@ -131,9 +131,15 @@ def test_gridbot_classify_prints_one_line_per_message(monkeypatch, capsys):
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
     assert [line.split("\t")[:2] for line in lines] == [["property", "小事"], ["other", "小事"], ["safety", "大事"]]
-    assert [line.split("\t")[3] for line in lines] == ["0", "0", "1"]
+    assert [line.split("\t")[3:] for line in lines] == [["0", ""], ["0", ""], ["1", "gas"]]
     assert all(0 <= float(line.split("\t")[2]) <= 1 for line in lines)
     assert captured.err == ""  # no library start-up chatter
+
+
+def test_gridbot_classify_prints_a_question_mark_where_the_bot_would_ask(monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO("隔壁家一直有人尖叫\n楼上有人拿着菜刀追着砍人\n"))
+    assert main(["classify"]) == 0
+    assert [line.split("\t")[3:] for line in capsys.readouterr().out.splitlines()] == [["?", ""], ["1", "weapon_fight"]]
 
 
 def test_fast_scoring_sees_the_same_ngrams_as_scikit_learn():
