@@ -1,16 +1,16 @@
 """The order lifecycle on SQLite and PostgreSQL: transitions, refusals, audit, atomic claim."""
 
-import threading
 from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import select
 
 from storage import orders
-from storage.db import transaction
+from storage.db import make_engine, transaction
 from storage.models import Building, Grid, Member, Order, OrderEvent, Resident, Role
 from storage.models import OrderStatus as S
 from storage.orders import SYSTEM, Actor, IllegalTransition, NotPermitted
+from tests.processes import in_processes
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
@@ -138,25 +138,43 @@ def test_a_move_decided_before_a_give_back_and_reclaim_loses(engine, world):
         assert session.get(Order, world["order"]).claimer_id is None
 
 
-def test_eight_members_claiming_at_once_exactly_one_wins(engine, world):
-    barrier = threading.Barrier(len(world["members"]))
-    outcomes: list[str] = []
+def claim_as_read(barrier, url: str, order_id: int, actor: Actor, one_transaction: bool) -> str:
+    """One member's claim in its own process, decided on what it read before the others moved.
 
-    def claim(actor):
-        barrier.wait()
-        try:
-            _move(engine, world["order"], "claim", actor, claimer_id=actor.id)
-            outcomes.append("won")
-        except IllegalTransition:
-            outcomes.append("lost")
+    In one transaction (PostgreSQL): read, wait for all, UPDATE; the losers wait on the row lock and
+    then find the status and version changed. SQLite holds its one write lock from BEGIN, so there the
+    read is its own transaction and the claim a second one, as when a card is tapped some time after
+    it was read: the UPDATE's compare-and-set alone tells who was first."""
+    engine = make_engine(url)
+    try:
+        if one_transaction:
+            with transaction(engine) as session:
+                order = session.get(Order, order_id)
+                barrier.wait()
+                orders.apply(session, order, "claim", actor, NOW, claimer_id=actor.id)
+        else:
+            with transaction(engine) as session:
+                order = session.get(Order, order_id)
+            barrier.wait()
+            with transaction(engine) as session:
+                orders.apply(session, order, "claim", actor, NOW, claimer_id=actor.id)
+        return f"won:{actor.id}"
+    except IllegalTransition:
+        return "lost"
+    finally:
+        engine.dispose()
 
-    threads = [threading.Thread(target=claim, args=(actor,)) for actor in world["members"]]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["lost"] * 7 + ["won"]
+
+def test_members_claiming_at_once_from_separate_processes_exactly_one_wins(engine, world, database_url):
+    """Each racer has read the order as dispatched before any claims: only the database's
+    compare-and-set (and on PostgreSQL its row lock) decides, not a lock of this process."""
+    racers = world["members"][:4]  # four processes: enough to race, light on two shared cores
+    one_transaction = engine.dialect.name == "postgresql"
+    outcomes = in_processes(claim_as_read, [(database_url, world["order"], actor, one_transaction) for actor in racers])
+    winners = [outcome.split(":")[1] for outcome in outcomes if outcome != "lost"]
+    assert len(winners) == 1 and outcomes.count("lost") == 3, outcomes
     claims = [e for e in _events(engine, world["order"]) if e[0] == "claim"]
-    assert len(claims) == 1
+    assert [actor for *_, actor in claims] == [f"member:{winners[0]}"]  # the losers wrote no audit row
     with transaction(engine) as session:
-        assert session.get(Order, world["order"]).claimer_id == int(claims[0][3].split(":")[1])
+        order = session.get(Order, world["order"])
+        assert (order.status, order.claimer_id, order.version) == (S.CLAIMED, int(winners[0]), 3)
