@@ -28,14 +28,14 @@ GROUPS: dict[str, tuple[list[str], list[str], list[str], str]] = {
     "orders": (
         ["storage/orders.py"],
         ["storage.orders.*"],
-        ["tests/test_orders.py", "tests/test_move_consequences.py", "tests/test_escalation.py"],
+        ["tests/test_orders.py", "tests/test_move_consequences.py", "tests/test_escalation.py", "tests/test_followups.py"],
         "",
     ),
     "inbox": (["storage/inbox.py"], ["storage.inbox.*"], ["tests/test_handlers.py"], ""),
     "outbox": (
         ["storage/outbox.py", "bot/sender.py"],
         ["storage.outbox.*", "bot.sender.*"],
-        ["tests/test_outbox_due.py", "tests/test_sender.py", "tests/test_chat_moved.py"],
+        ["tests/test_outbox_due.py", "tests/test_sender.py", "tests/test_chat_moved.py", "tests/test_outbox_rules.py"],
         "",
     ),
     "reminders": (
