@@ -41,7 +41,7 @@ GROUPS: dict[str, tuple[list[str], list[str], list[str], str]] = {
     "reminders": (
         ["scheduler/timing.py", "scheduler/calendar_ticks.py"],
         ["scheduler.timing.*", "scheduler.calendar_ticks.*"],
-        ["tests/test_reminders.py"],
+        ["tests/test_reminders.py", "tests/test_reminder_settings.py", "tests/test_escalation.py"],
         "",
     ),
     "signatures": (

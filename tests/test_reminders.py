@@ -253,3 +253,29 @@ def test_bad_shift_input_gets_a_reason_and_writes_nothing(chat, services):
     with Session(services.engine) as session:
         assert session.exec(select(Shift)).all() == []
         assert session.exec(select(OutboxMessage).where(OutboxMessage.key.like("shift:%"))).all() == []
+
+
+def test_the_start_call_reaches_those_not_on_leave_at_the_start_and_never_after_the_end(chat, services):
+    new_session(chat)
+    chat.tick(START + timedelta(minutes=1))
+    chat.tick(SESSION_AT - timedelta(days=1))
+    assert "请简单说一下原因" in chat.say(ZHAOQIANG, callback=chat.button(ZHAOQIANG, "请假"))
+    assert "已为您请假" in chat.say(ZHAOQIANG, "去医院复查")
+    chat.tick(SESSION_AT)  # exactly at the start
+    calls = {user: len([t for t in chat.texts(user) if "现在开始" in t]) for user in (LIMING, ZHAOQIANG, WANGFANG, CHENGANG)}
+    assert calls == {LIMING: 1, ZHAOQIANG: 0, WANGFANG: 1, CHENGANG: 0}
+
+
+def test_a_session_slept_through_gets_no_start_call_but_its_report(chat, services):
+    new_session(chat)
+    chat.tick(START + timedelta(minutes=1))
+    chat.tick(SESSION_AT + timedelta(hours=2, minutes=5))  # down from before the start until after the end
+    assert not any("现在开始" in text for text in chat.texts(LIMING))
+    reports = {user: [t for t in chat.texts(user) if "签到情况" in t] for user in (WANGFANG, STAFF, CHENGANG, LIMING)}
+    assert [len(reports[user]) for user in (WANGFANG, STAFF, CHENGANG, LIMING)] == [
+        1,
+        1,
+        0,
+        0,
+    ]  # the grid's leader and the organiser
+    assert "缺席 3：李明、赵强、王芳" in reports[STAFF][0]
