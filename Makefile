@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint run bench
+.PHONY: demo test lint run bench mutation
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,3 +26,9 @@ run: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/intake.py
+
+# Mutation testing of the core (docs/MUTATION.md): about 40 minutes on two cores; not in CI.
+# `make mutation GROUPS="orders inbox"` runs some groups; SURVIVORS=1 lists what survived.
+mutation: $(STAMP)
+	$(VENV)/bin/pip install -q -e '.[test,mutation]'
+	$(VENV)/bin/python tests/mutation.py $(GROUPS) $(if $(SURVIVORS),--survivors)

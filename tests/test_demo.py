@@ -15,6 +15,28 @@ def _number(output: str, label: str) -> str:
     return re.findall(rf"\[(\d+)\] {label}", output)[-1]
 
 
+def turns(screen: str) -> list[tuple[str, list[str]]]:
+    """The transcript as (what was typed, the messages shown after it), in order. A message is its
+    first line (two spaces in) with its indented continuation lines; the bot's answer comes first,
+    then what the sender delivered to other chats, whose order between chats is not fixed."""
+    result: list[tuple[str, list[str]]] = []
+    for line in screen.splitlines():
+        if re.match(r"^\S+> ", line):
+            result.append((line, []))
+        elif result and line.startswith("    ") and result[-1][1]:
+            result[-1][1][-1] += "\n" + line.strip()
+        elif result and line.startswith("  "):
+            result[-1][1].append(line.strip())
+    return result
+
+
+def only(messages: list[str], start: str) -> str:
+    """The one message that begins with `start`."""
+    found = [m for m in messages if m.startswith(start)]
+    assert len(found) == 1, (start, messages)
+    return found[0]
+
+
 def test_a_whole_loop_in_the_console(tmp_path):
     out = io.StringIO()
 
@@ -30,12 +52,39 @@ def test_a_whole_loop_in_the_console(tmp_path):
         yield "/status 2"  # #1 is 王大爷's, seeded open
 
     assert run_demo(Settings(_env_file=None), str(tmp_path / "demo.db"), lines=script(), out=out) == 0
-    screen = out.getvalue()
-    assert "工单 #2" in screen and "📣 [一网格群]" in screen
-    assert "✏️ 卡片更新 [一网格群]" in screen and "李明 已领单" in screen and "仅领单人可见" in screen
-    assert "已办结" in screen and "满意吗" in screen
-    assert "谢谢您的评价" in screen and "5⭐" in screen.split("/status 2")[-1]
-    assert "已完成" in screen.split("/status 2")[-1]
+    typed = turns(out.getvalue())
+    assert [line.split("> ", 1)[0] for line, _ in typed] == [
+        "张阿姨",
+        "张阿姨",
+        "李明",
+        "李明",
+        "李明",
+        "李明",
+        "张阿姨",
+        "张阿姨",
+    ]
+    report, _as_liming, claim, finish, proof, _as_zhang, rating, status = (shown for _, shown in typed)
+
+    assert report[0].startswith("🤖 → 张阿姨：已受理 ✅ 工单 #2（环境卫生）")
+    card = only(report, "📣 [一网格群] 🆕 工单 #2 · 环境卫生")
+    assert "🙋 领单" in card and "13800000001" not in card and "2单元302" not in card  # no resident details in the group
+
+    assert claim[0].startswith("🤖 → 李明：领单成功！工单 #2")
+    assert "仅领单人可见" in only(claim, "📩 [李明] 您已领取工单 #2") and "13800000001" in only(claim, "📩 [李明]")
+    assert only(claim, "📩 [张阿姨]") == "📩 [张阿姨] 工单 #2 已由党员 李明 领取，正在处理。"
+    assert "李明 已领单" in only(claim, "✏️ 卡片更新 [一网格群]")
+    assert not any("13800000001" in m for m in claim if not m.startswith("📩 [李明]"))
+
+    assert finish == [finish[0]] and finish[0].startswith("🤖 → 李明：工单 #2：请发一张处理后的照片")
+    assert proof[0].startswith("🤖 → 李明：工单 #2 已办结")
+    asked = only(proof, "📩 [张阿姨] 工单 #2 · 环境卫生 已处理完毕：已清理干净")
+    assert "满意吗" in asked and "回复数字 1-5 打分" in asked
+    assert "李明 已办结" in only(proof, "✏️ 卡片更新 [一网格群]")
+
+    assert rating[0] == "🤖 → 张阿姨：谢谢您的评价！有事随时找我们。"
+    assert only(rating, "📩 [李明]").startswith("📩 [李明] 居民给工单 #2 打了 5⭐")
+    assert status[0].startswith("🤖 → 张阿姨：#2 环境卫生：已完成（李明） 5⭐")
+    assert len(status) == 1
 
 
 def test_a_number_presses_only_a_button_that_person_was_shown(tmp_path):

@@ -186,6 +186,16 @@ def test_a_redelivered_update_is_processed_once(chat):
         )
 
 
+def test_the_same_update_number_on_two_platforms_is_two_updates(chat, services):
+    """Telegram's update_id and WeChat's MsgId are separate counters: equal numbers are not a retry."""
+    wechat = Driver(services, "wechat")
+    telegram_answer = chat.say(RESIDENT, "/points", key="42")
+    wechat_answer = wechat.say("o_new_resident", "你好", key="42")
+    assert wechat_answer != telegram_answer
+    assert wechat.say("o_new_resident", "你好", key="42") == wechat_answer  # WeChat's own retry
+    assert chat.say(RESIDENT, "/points", key="42") == telegram_answer
+
+
 def test_a_new_resident_writes_first_and_registers_after(services, roster):
     chat = Driver(services)
     assert "哪栋楼" in chat.say("600", "楼道灯不亮了好几天")

@@ -163,3 +163,26 @@ def test_12_the_group_card_masks_phones_ids_and_room_numbers(chat):
     card = next(row for row in chat.outbox(G01_CHAT) if row.kind == "send").payload["text"]
     assert "87654321" not in card and "110101199001011234" not in card and "502" not in card
     assert "2单元" in card  # the place the members need stays
+
+
+def test_a_claimed_order_cancelled_tells_the_claimer_and_withdraws_the_card(chat):
+    assert "工单 #1" in chat.say(RESIDENT, LITTER)
+    assert "领单成功" in chat.say(LIMING, group=G01_CHAT, callback=OrderCb("claim", 1).pack())
+    assert "已撤销" in chat.say(RESIDENT, "/cancel 1")
+    assert chat.texts(LIMING)[-1] == "工单 #1 已被居民撤销，不用再处理了，辛苦了！"
+    withdrawn = [row.payload["text"] for row in chat.outbox(G01_CHAT) if row.kind == "edit"][-1]
+    assert withdrawn.startswith("❎ 工单 #1")
+
+
+def test_an_order_never_dispatched_has_no_card_to_withdraw(chat):
+    assert "工单 #1" in chat.say(RESIDENT, "我想问一下医保怎么报销")  # waits for the staff: no card
+    assert "已撤销" in chat.say(RESIDENT, "/cancel 1")
+    assert chat.outbox(G01_CHAT) == [] and chat.outbox(G02_CHAT) == []
+
+
+def test_an_automatic_dispatch_is_told_in_the_reply_only(chat):
+    answer = chat.say(RESIDENT, LITTER)
+    assert "已派给一网格" in answer
+    assert chat.texts(RESIDENT) == []  # no second notice of the same dispatch
+    assert "已派给" in chat.say(STAFF, "/dispatch 1 G02")
+    assert any("二网格" in text for text in chat.texts(RESIDENT))  # a staff's re-route is told

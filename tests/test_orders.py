@@ -1,16 +1,16 @@
 """The order lifecycle on SQLite and PostgreSQL: transitions, refusals, audit, atomic claim."""
 
-import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
 from storage import orders
-from storage.db import transaction
+from storage.db import make_engine, transaction
 from storage.models import Building, Grid, Member, Order, OrderEvent, Resident, Role
 from storage.models import OrderStatus as S
-from storage.orders import SYSTEM, Actor, IllegalTransition, NotPermitted
+from storage.orders import FOLLOWER, SYSTEM, Actor, IllegalTransition, NotPermitted
+from tests.processes import in_processes
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
@@ -138,25 +138,147 @@ def test_a_move_decided_before_a_give_back_and_reclaim_loses(engine, world):
         assert session.get(Order, world["order"]).claimer_id is None
 
 
-def test_eight_members_claiming_at_once_exactly_one_wins(engine, world):
-    barrier = threading.Barrier(len(world["members"]))
-    outcomes: list[str] = []
+def claim_as_read(barrier, url: str, order_id: int, actor: Actor, one_transaction: bool) -> str:
+    """One member's claim in its own process, decided on what it read before the others moved.
 
-    def claim(actor):
-        barrier.wait()
-        try:
-            _move(engine, world["order"], "claim", actor, claimer_id=actor.id)
-            outcomes.append("won")
-        except IllegalTransition:
-            outcomes.append("lost")
+    In one transaction (PostgreSQL): read, wait for all, UPDATE; the losers wait on the row lock and
+    then find the status and version changed. SQLite holds its one write lock from BEGIN, so there the
+    read is its own transaction and the claim a second one, as when a card is tapped some time after
+    it was read: the UPDATE's compare-and-set alone tells who was first."""
+    engine = make_engine(url)
+    try:
+        if one_transaction:
+            with transaction(engine) as session:
+                order = session.get(Order, order_id)
+                barrier.wait()
+                orders.apply(session, order, "claim", actor, NOW, claimer_id=actor.id)
+        else:
+            with transaction(engine) as session:
+                order = session.get(Order, order_id)
+            barrier.wait()
+            with transaction(engine) as session:
+                orders.apply(session, order, "claim", actor, NOW, claimer_id=actor.id)
+        return f"won:{actor.id}"
+    except IllegalTransition:
+        return "lost"
+    finally:
+        engine.dispose()
 
-    threads = [threading.Thread(target=claim, args=(actor,)) for actor in world["members"]]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["lost"] * 7 + ["won"]
+
+def test_members_claiming_at_once_from_separate_processes_exactly_one_wins(engine, world, database_url):
+    """Each racer has read the order as dispatched before any claims: only the database's
+    compare-and-set (and on PostgreSQL its row lock) decides, not a lock of this process."""
+    racers = world["members"][:4]  # four processes: enough to race, light on two shared cores
+    one_transaction = engine.dialect.name == "postgresql"
+    outcomes = in_processes(claim_as_read, [(database_url, world["order"], actor, one_transaction) for actor in racers])
+    winners = [outcome.split(":")[1] for outcome in outcomes if outcome != "lost"]
+    assert len(winners) == 1 and outcomes.count("lost") == 3, outcomes
     claims = [e for e in _events(engine, world["order"]) if e[0] == "claim"]
-    assert len(claims) == 1
+    assert [actor for *_, actor in claims] == [f"member:{winners[0]}"]  # the losers wrote no audit row
     with transaction(engine) as session:
-        assert session.get(Order, world["order"]).claimer_id == int(claims[0][3].split(":")[1])
+        order = session.get(Order, world["order"])
+        assert (order.status, order.claimer_id, order.version) == (S.CLAIMED, int(winners[0]), 3)
+
+
+def _done(engine, world) -> Actor:
+    member = world["members"][0]
+    _move(engine, world["order"], "claim", member, claimer_id=member.id)
+    _move(engine, world["order"], "finish", member)
+    return member
+
+
+def _neighbour(engine, world, role: str | None = None) -> Actor:
+    """Another resident of the same building (`role` FOLLOWER: one who said 同一件事)."""
+    with transaction(engine) as session:
+        order = session.get(Order, world["order"])
+        neighbour = Resident(name="李大爷", building_id=order.building_id)
+        session.add(neighbour)
+        session.flush()
+        return Actor("resident", neighbour.id, role)
+
+
+def _refused(engine, world, trigger: str, actor: Actor) -> None:
+    """Refused for the actor's role, and nothing written: status and audit as before."""
+    before = (_status(engine, world["order"]), _events(engine, world["order"]))
+    with pytest.raises(NotPermitted):
+        _move(engine, world["order"], trigger, actor)
+    assert (_status(engine, world["order"]), _events(engine, world["order"])) == before
+
+
+@pytest.mark.parametrize("trigger", ["cancel", "chase", "amend", "follow"])
+def test_a_member_cannot_use_a_residents_moves(engine, world, trigger):
+    _refused(engine, world, trigger, world["members"][0])
+    _refused(engine, world, trigger, world["staff"])  # not even staff: these are the resident's words
+
+
+@pytest.mark.parametrize("trigger", ["close", "escalate", "dispatch", "reopen"])
+def test_a_plain_member_cannot_use_the_staffs_moves(engine, world, trigger):
+    _refused(engine, world, trigger, world["members"][0])
+
+
+def test_only_a_neighbour_follows_and_only_the_resident_or_a_follower_chases(engine, world):
+    _refused(engine, world, "follow", world["resident"])  # one's own order: nothing to follow
+    _refused(engine, world, "chase", _neighbour(engine, world))
+    _refused(engine, world, "amend", _neighbour(engine, world))
+    _move(engine, world["order"], "follow", _neighbour(engine, world))
+    follower = _neighbour(engine, world, FOLLOWER)
+    _move(engine, world["order"], "chase", follower)
+    _move(engine, world["order"], "amend", follower, note="是3单元")
+    assert [e[0] for e in _events(engine, world["order"])][-3:] == ["follow", "chase", "amend"]
+
+
+@pytest.mark.parametrize("trigger", ["rate", "reopen"])
+def test_a_follower_may_rate_or_reopen_a_done_order_a_stranger_may_not(engine, world, trigger):
+    _done(engine, world)
+    _refused(engine, world, trigger, _neighbour(engine, world))
+    changes = {"rating": 4} if trigger == "rate" else {}
+    _move(engine, world["order"], trigger, _neighbour(engine, world, FOLLOWER), **changes)
+    assert _status(engine, world["order"]) == (S.CLOSED if trigger == "rate" else S.DISPATCHED)
+
+
+def test_the_resident_picks_the_category_of_a_submitted_order(engine, world):
+    with transaction(engine) as session:
+        order = orders.submit(
+            session, Order(resident_id=world["resident"].id, building_id=1, grid_id=None, text="想问问"), world["resident"], NOW
+        )
+    _move(engine, order.id, "retag", world["resident"], category="other")
+    assert [e[0] for e in _events(engine, order.id)] == ["submit", "retag"]
+
+
+def test_each_audit_row_has_its_version_time_and_note(engine, world):
+    member, later = world["members"][0], NOW + timedelta(hours=1)
+    with transaction(engine) as session:
+        orders.apply(session, session.get(Order, world["order"]), "claim", member, later, claimer_id=member.id)
+    with transaction(engine) as session:
+        orders.apply(session, session.get(Order, world["order"]), "give_back", member, later, note="家里有事", claimer_id=None)
+    with transaction(engine) as session:
+        rows = [(e.trigger, e.version, e.at.replace(tzinfo=UTC), e.note) for e in orders.history(session, world["order"])]
+    assert rows == [
+        ("submit", 1, NOW, None),
+        ("dispatch", 2, NOW, None),
+        ("claim", 3, later, None),
+        ("give_back", 4, later, "家里有事"),
+    ]
+
+
+def test_two_moves_in_one_unit_of_work_see_each_other(engine, world):
+    """A use case may move an order twice in one transaction (claimed, then finished at once)."""
+    member = world["members"][0]
+    with transaction(engine) as session:
+        order = session.get(Order, world["order"])
+        orders.apply(session, order, "claim", member, NOW, claimer_id=member.id)
+        orders.apply(session, order, "finish", member, NOW)
+    with transaction(engine) as session:
+        stored = session.get(Order, world["order"])
+        assert (stored.status, stored.version, stored.claimer_id) == (S.DONE, 4, member.id)
+
+
+def test_an_orders_history_is_its_own_oldest_first(engine, world):
+    with transaction(engine) as session:
+        other = orders.submit(
+            session, Order(resident_id=world["resident"].id, building_id=1, grid_id=1, text="路灯不亮"), world["resident"], NOW
+        )
+    _done(engine, world)
+    with transaction(engine) as session:
+        assert [e.trigger for e in orders.history(session, world["order"])] == ["submit", "dispatch", "claim", "finish"]
+        assert [e.trigger for e in orders.history(session, other.id)] == ["submit"]

@@ -2,13 +2,14 @@
 收到 escalation, swaps, leave and check-in — on SQLite and PostgreSQL."""
 
 import logging
-import threading
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, select
 
 from scheduler.ticks import tick
+from storage.db import make_engine
 from storage.models import (
     Attendance,
     CalendarEvent,
@@ -17,7 +18,9 @@ from storage.models import (
     Shift,
     ShiftMember,
 )
+from storage.policy import load_policy
 from tests.driver import Driver
+from tests.processes import in_processes
 
 LIMING, ZHAOQIANG, WANGFANG, CHENGANG, STAFF = "511", "512", "513", "521", "531"
 G01_CHAT = "-1001"
@@ -86,19 +89,52 @@ def test_a_shift_set_up_at_short_notice_is_announced_once(chat, services):
     assert reminders(chat, "shift:") == ["shift:1:m1:t-60"]
 
 
-def test_two_processes_and_a_clock_jump_neither_double_nor_lose(chat, services):
+class _Failures(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def tick_from_own_process(barrier, url: str, moments: list[datetime]) -> list[str]:
+    """One `gridbot run`'s scheduler: its own engine, ticking each minute at the same time as the
+    other process (the barrier), its clock a few seconds off. Returns the jobs that failed (tick()
+    logs and swallows them)."""
+    engine = make_engine(url)
+    failures = _Failures()
+    logging.getLogger("scheduler").addHandler(failures)
+    try:
+        for moment in moments:
+            barrier.wait()
+            tick(engine, load_policy(None), ZoneInfo("Asia/Shanghai"), moment)
+    finally:
+        engine.dispose()
+    return failures.messages
+
+
+def test_two_processes_and_a_clock_jump_neither_double_nor_lose(chat, services, database_url):
     new_shift(chat)
     chat.tick(START)
     due = SHIFT_AT - timedelta(days=1)
-    services.clock.now = due
-    threads = [threading.Thread(target=tick, args=(services.engine, services.policy, services.timezone, due)) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    # Two OS processes tick through the lead's moment together, a few seconds apart, as two
+    # schedulers would; they meet only in the database (PostgreSQL, or the SQLite file).
+    minutes = [due + timedelta(minutes=m) for m in range(-2, 4)]
+    failed = in_processes(
+        tick_from_own_process, [(database_url, minutes), (database_url, [m + timedelta(seconds=7) for m in minutes])]
+    )
+    assert failed == [[], []]  # a job that failed in either process: its notices were at risk
+    services.clock.now = due + timedelta(minutes=4)
     chat.tick(due - timedelta(hours=3))  # the clock jumps back…
-    chat.tick(due + timedelta(minutes=2))  # …and forward again
-    assert sorted(reminders(chat, "shift:")) == ["shift:1:m1:t-1440", "shift:1:m2:t-1440"]
+    chat.tick(due + timedelta(minutes=5))  # …and forward again
+    # Counted by what each member receives, not by key (two rows of one key cannot exist):
+    # one day-ahead reminder each, none lost, none doubled.
+    for member in (LIMING, ZHAOQIANG):
+        assert [text for text in chat.texts(member) if "值班提醒" in text] == [
+            "📅 值班提醒：11月25日 10:00–12:00 党群服务中心\n1天后开始，请点「收到」确认。"
+        ]
+    assert not [text for text in chat.texts(WANGFANG) if "值班" in text]
 
 
 def test_unacknowledged_members_are_escalated_to_the_leader_once(chat, services):
@@ -217,3 +253,29 @@ def test_bad_shift_input_gets_a_reason_and_writes_nothing(chat, services):
     with Session(services.engine) as session:
         assert session.exec(select(Shift)).all() == []
         assert session.exec(select(OutboxMessage).where(OutboxMessage.key.like("shift:%"))).all() == []
+
+
+def test_the_start_call_reaches_those_not_on_leave_at_the_start_and_never_after_the_end(chat, services):
+    new_session(chat)
+    chat.tick(START + timedelta(minutes=1))
+    chat.tick(SESSION_AT - timedelta(days=1))
+    assert "请简单说一下原因" in chat.say(ZHAOQIANG, callback=chat.button(ZHAOQIANG, "请假"))
+    assert "已为您请假" in chat.say(ZHAOQIANG, "去医院复查")
+    chat.tick(SESSION_AT)  # exactly at the start
+    calls = {user: len([t for t in chat.texts(user) if "现在开始" in t]) for user in (LIMING, ZHAOQIANG, WANGFANG, CHENGANG)}
+    assert calls == {LIMING: 1, ZHAOQIANG: 0, WANGFANG: 1, CHENGANG: 0}
+
+
+def test_a_session_slept_through_gets_no_start_call_but_its_report(chat, services):
+    new_session(chat)
+    chat.tick(START + timedelta(minutes=1))
+    chat.tick(SESSION_AT + timedelta(hours=2, minutes=5))  # down from before the start until after the end
+    assert not any("现在开始" in text for text in chat.texts(LIMING))
+    reports = {user: [t for t in chat.texts(user) if "签到情况" in t] for user in (WANGFANG, STAFF, CHENGANG, LIMING)}
+    assert [len(reports[user]) for user in (WANGFANG, STAFF, CHENGANG, LIMING)] == [
+        1,
+        1,
+        0,
+        0,
+    ]  # the grid's leader and the organiser
+    assert "缺席 3：李明、赵强、王芳" in reports[STAFF][0]

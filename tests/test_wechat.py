@@ -149,8 +149,27 @@ async def test_a_retried_msgid_gets_the_same_answer_and_creates_nothing(engine_w
         again = await account.text(RESIDENT, REPORT, msg_id=900001)  # WeChat's retry after no answer in 5 s
         assert again == first and "#1" in again
         assert counts(engine_wx) == before
+
+
+async def test_a_retried_menu_tap_that_claims_is_answered_the_same_and_claims_once(engine_wx, wx, database_url):
+    """An event has no MsgId: WeChat's retry repeats sender, time and key. The tap writes (a claim),
+    so without the inbox the retry would be refused as "already claimed" and the answer differ."""
+    settings = wechat_settings(wx.root, database_url)
+    async with running(settings), httpx.AsyncClient() as client:
+        account = await Account(settings, client).ready()
+        await card_with_liming_bound(account, wx, engine_wx)
         stamp = int(time.time()) - 30
-        assert await account.event(RESIDENT, "CLICK", "/my", at=stamp) == await account.event(RESIDENT, "CLICK", "/my", at=stamp)
+        first = await account.event(LIMING, "CLICK", "o:claim:1", at=stamp)
+        assert "工单 #1 已由您领取" in first
+        await wx.wait_for(lambda: any("李明 领取" in t for t in wx.texts_to(RESIDENT)))
+        before = counts(engine_wx)
+        assert await account.event(LIMING, "CLICK", "o:claim:1", at=stamp) == first  # the retry
+        assert counts(engine_wx) == before
+        await account.text(RESIDENT, "/my")  # a later push: the sender has had its turn
+        assert len([t for t in wx.texts_to(RESIDENT) if "李明 领取" in t]) == 1
+        with Session(engine_wx) as session:
+            claims = session.exec(select(OrderEvent).where(OrderEvent.trigger == "claim")).all()
+        assert [event.actor for event in claims] == ["member:1"]
 
 
 async def test_bad_input_is_refused_and_changes_nothing(engine_wx, wx, database_url):
