@@ -18,6 +18,7 @@ MIN_RUN = 6
 TRAINING = [
     ROOT / "handlers" / "classifier" / "training.tsv",
     ROOT / "handlers" / "classifier" / "urgency_training.tsv",
+    ROOT / "handlers" / "classifier" / "urgency_training_2.tsv",
     ROOT / "handlers" / "classifier" / "intent_training.tsv",
 ]
 

@@ -14,6 +14,8 @@ from pathlib import Path
 from handlers.classifier.model import TRAINING, Model, shipped_examples
 
 URGENCY_TRAINING = Path(__file__).with_name("urgency_training.tsv")
+# Written by someone who had seen no evaluation set nor the rules: emergencies of every kind and near-misses.
+URGENCY_TRAINING_BY_KIND = Path(__file__).with_name("urgency_training_2.tsv")
 URGENT, UNSURE, ORDINARY = "1", "?", "0"  # as `gridbot classify` prints them
 # A cue this close before a match, in the same clause, makes it hypothetical or past ("万一着火了…",
 # "去年冬天隔壁楼煤气中毒…"), not an emergency happening now.
@@ -88,6 +90,8 @@ def matches_a_pattern(text: str, patterns: tuple[str, ...], hypothetical: tuple[
 def urgency_model(patterns: tuple[str, ...], hypothetical: tuple[str, ...]) -> Model:
     """Trained once per process: the urgency examples, and the category examples labelled by the patterns."""
     examples = [(label, text) for label, text in shipped_examples(URGENCY_TRAINING)]
+    if URGENCY_TRAINING_BY_KIND.exists():
+        examples += shipped_examples(URGENCY_TRAINING_BY_KIND)
     examples += [
         (URGENT if matches_a_pattern(text, patterns, hypothetical) else ORDINARY, text) for _, text in shipped_examples(TRAINING)
     ]
