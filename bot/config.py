@@ -23,6 +23,11 @@ class Settings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    public_url: str | None = None  # GRIDBOT_PUBLIC_URL: the address people reach the HTTP server at
+
+    @property
+    def reachable_url(self) -> str:
+        return (self.public_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")
 
     wechat_appid: str | None = None
     wechat_secret: str | None = None

@@ -86,7 +86,9 @@ def _chat(settings: Settings, db_path: str | None, lines, out) -> int:
     offset = [timedelta()]
     base = Settings(database_url=f"sqlite:///{path}", timezone=settings.timezone, config=settings.config)
     services = build_services(base)
-    services = Services(services.engine, services.policy, services.timezone, clock=lambda: _real_now() + offset[0])
+    services = Services(
+        services.engine, services.policy, services.timezone, clock=lambda: _real_now() + offset[0], public_url=services.public_url
+    )
     people = seed(services)
     screen = Screen()
     names = {person.user_id: person.name for person in people}

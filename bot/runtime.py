@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.http import http_app, serve_http
 from bot.sender import OutboxSender
 from bot.services import build_services
+from bot.web.routes import web_routes
 from scheduler.runner import run_scheduler
 
 logger = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
         routes += wechat_routes
         transports.update(wechat_transports)
 
+    routes += web_routes(services)
     web = http_app(services.engine, telegram_webhook=webhook, extra_routes=routes)
     jobs += [
         serve_http(web, settings.http_host, settings.http_port, stop),

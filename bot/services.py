@@ -18,4 +18,5 @@ def build_services(settings: Settings, *, run_migrations: bool = True, clock=Non
         policy=load_policy(settings.config),
         timezone=ZoneInfo(settings.timezone),
         clock=clock or (lambda: datetime.now(UTC)),
+        public_url=settings.reachable_url,
     )

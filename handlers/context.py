@@ -28,6 +28,7 @@ class Services:
     policy: Policy
     timezone: ZoneInfo
     clock: Callable[[], datetime]
+    public_url: str = "http://127.0.0.1:8080"  # where people reach the HTTP server (the workbench's links)
 
 
 class Refusal(Exception):

@@ -4,7 +4,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
-from handlers import calendar, calendar_admin, common, emergency, followup, member, resident, staff, triage
+from handlers import calendar, calendar_admin, common, emergency, followup, member, resident, staff, triage, web
 from handlers.context import Ctx, Refusal, Services, parse_order_number
 from handlers.messages import Inbound, Reply
 from storage import calendar_buttons, consequences, conversation, events, inbox, orders, outbox, people
@@ -40,6 +40,7 @@ COMMANDS: dict[str, Handler] = {
     "checkin": calendar.checkin_word,
     "newshift": calendar_admin.new_shift,
     "newsession": calendar_admin.new_session,
+    "web": web.web_link,
 }
 # Plain words that mean a command (WeChat has no slash commands; elderly users type words).
 WORDS = {
@@ -67,7 +68,7 @@ ANSWERS: dict[Waiting, Callable[[Ctx, conversation.State], list[Reply] | None]] 
 }
 CANCEL_WORDS = {"取消", "算了", "不用了", "退出"}
 # About the person alone: typed in a group, answered in their private chat.
-PERSONAL_COMMANDS = {"my", "mine", "points", "status", "duty", "sessions"}
+PERSONAL_COMMANDS = {"my", "mine", "points", "status", "duty", "sessions", "web"}
 
 BUSY = Reply("系统繁忙，请稍后再试。")
 NOT_PERMITTED = "这个操作您没有权限。"

@@ -306,3 +306,23 @@ class CalendarEvent(SQLModel, table=True):
     action: str
     note: str | None = None
     at: datetime = _created()
+
+
+class WebLink(SQLModel, table=True):
+    """A one-time login link for the web workbench (`/web` in a private chat): only its hash is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    expires_at: datetime = _at(nullable=False)
+    used_at: datetime | None = _at()
+
+
+class WebSession(SQLModel, table=True):
+    """A browser signed in to the workbench: the cookie holds the token, the table its hash."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    expires_at: datetime = _at(nullable=False)
+    ended_at: datetime | None = _at()

@@ -1,0 +1,1 @@
+"""The web workbench for community staff: the board and an order's page, server-rendered."""

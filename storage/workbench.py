@@ -1,0 +1,84 @@
+"""What the web workbench shows: the board's lists and one order's page, read in one place.
+
+A grid leader sees their grid only (`visible_to`); staff and admins see everything.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from storage import orders
+from storage.models import Building, Grid, Member, Order, OrderEvent, Resident, Role
+from storage.models import OrderStatus as S
+from storage.policy import Policy
+
+BOARD_ROWS = 50  # per list: the board is for what needs doing now, the ledger for the rest
+
+
+@dataclass(frozen=True)
+class Board:
+    urgent: list[Order]
+    waiting_for_triage: list[Order]
+    unclaimed: list[Order]
+    overdue: list[Order]
+
+
+def visible_to(member: Member, query):
+    """The orders `member` may see: a grid leader's own grid, everything for staff and admins."""
+    if member.role == Role.GRID_LEADER:
+        return query.where(Order.grid_id == member.grid_id)
+    return query
+
+
+def may_see(member: Member, order: Order) -> bool:
+    return member.role != Role.GRID_LEADER or order.grid_id == member.grid_id
+
+
+def board(session: Session, member: Member, policy: Policy, now: datetime) -> Board:
+    def open_orders(*conditions) -> list[Order]:
+        query = select(Order).where(col(Order.status).in_(orders.OPEN_STATUSES), *conditions)
+        return list(session.exec(visible_to(member, query).order_by(col(Order.id).desc()).limit(BOARD_ROWS)))
+
+    unclaimed = open_orders(Order.status == S.DISPATCHED)
+    overdue = [
+        order
+        for order in open_orders(col(Order.status).in_((S.DISPATCHED, S.CLAIMED, S.ESCALATED)))
+        if (order.dispatched_at or order.created_at) + policy.limits_for(order.category).finish_within <= now
+        or (
+            order.status == S.DISPATCHED
+            and (order.dispatched_at or order.created_at) + policy.limits_for(order.category).claim_within <= now
+        )
+    ]
+    return Board(
+        urgent=open_orders(col(Order.urgent).is_(True)),
+        waiting_for_triage=open_orders(Order.status == S.SUBMITTED),
+        unclaimed=unclaimed,
+        overdue=overdue,
+    )
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    order: Order
+    building: Building | None
+    grid: Grid | None
+    claimer: Member | None
+    resident: Resident | None
+    timeline: list[OrderEvent]
+    grids: list[Grid]
+
+
+def order_page(session: Session, order_id: int) -> OrderPage | None:
+    order = session.get(Order, order_id)
+    if order is None:
+        return None
+    return OrderPage(
+        order=order,
+        building=session.get(Building, order.building_id) if order.building_id else None,
+        grid=session.get(Grid, order.grid_id) if order.grid_id else None,
+        claimer=session.get(Member, order.claimer_id) if order.claimer_id else None,
+        resident=session.get(Resident, order.resident_id),
+        timeline=orders.history(session, order.id),
+        grids=list(session.exec(select(Grid).order_by(Grid.code))),
+    )
