@@ -93,8 +93,13 @@ async def _stop_all_if_fails(job, stop: asyncio.Event) -> None:
         stop.set()
 
 
+WEBHOOK_ANSWER_WITHIN = 50.0  # seconds; Telegram waits about a minute for a webhook's answer
+
+
 def _telegram_webhook(app, secret: str):
     from telegram import Update
+
+    from bot.telegram.app import committed
 
     async def receive(request: Request) -> Response:
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
@@ -106,7 +111,13 @@ def _telegram_webhook(app, secret: str):
         except (ValueError, TypeError, KeyError) as error:
             logger.warning("telegram webhook body refused: %s", error)
             return Response("bad request", status_code=400)
+        done = committed(app, update.update_id)
         await app.update_queue.put(update)
+        try:  # answered only once its transaction has committed: a crash before that, and Telegram sends it again
+            await asyncio.wait_for(done, timeout=WEBHOOK_ANSWER_WITHIN)
+        except Exception as error:  # the handler failed (rolled back) or took too long: let Telegram retry
+            logger.warning("telegram update %s not committed: %s", update.update_id, error or type(error).__name__)
+            return Response("not processed", status_code=500)
         return Response("ok")
 
     return receive

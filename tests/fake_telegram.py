@@ -157,6 +157,7 @@ class FakeTelegram:
         self.webhook_url = ""
         self.webhook_secret: str | None = None
         self.webhook_answers: list[int] = []  # HTTP status of each webhook delivery
+        self.on_webhook_answer: Callable[[dict, int], None] | None = None  # called the moment each answer arrives
         self._webhook_deliveries: set[asyncio.Task] = set()
         # rate meter: time.monotonic() of each successful send / edit, per chat
         self.sent_at: dict[int, list[float]] = defaultdict(list)
@@ -274,6 +275,8 @@ class FakeTelegram:
         headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret} if self.webhook_secret else {}
         async with httpx.AsyncClient() as client:
             response = await client.post(self.webhook_url, json=update, headers=headers)
+        if self.on_webhook_answer is not None:
+            self.on_webhook_answer(update, response.status_code)
         self.webhook_answers.append(response.status_code)
 
     def _api_getwebhookinfo(self, p: dict) -> dict:

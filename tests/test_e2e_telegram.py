@@ -166,6 +166,31 @@ async def test_restart_in_the_middle_of_the_loop(db_url):
         assert [m.text for m in tg.chat(G01)].count(card.text) == 1  # one card, edited, never re-sent
 
 
+async def test_a_webhook_is_answered_only_after_its_update_has_committed(db_url):
+    """Answered 200 before the commit, a process killed in between would lose the update for good."""
+    from tests.running import free_port
+
+    port = free_port()
+    engine = make_engine(db_url)
+    orders_when_answered: list[int] = []
+
+    def count_orders(update: dict, status: int) -> None:
+        if "小区门口的路灯" in str(update) and status == 200:
+            with Session(engine) as session:  # read at the very moment Telegram gets its 200
+                orders_when_answered.append(session.exec(select(func.count()).select_from(Order)).one())
+
+    async with FakeTelegram() as tg:
+        settings = bot_settings(tg.root, db_url, http_port=port, telegram_webhook_url=f"http://127.0.0.1:{port}/telegram")
+        async with running(settings):
+            await tg.wait_for(lambda: tg.webhook_url.endswith("/telegram"))
+            await register_resident(tg)
+            tg.on_webhook_answer = count_orders
+            tg.push_text(RESIDENT, "小区门口的路灯坏了三盏，晚上很黑")
+            await tg.wait_for(lambda: "工单 #1" in last_text(tg, RESIDENT.id))
+            await tg.wait_for(lambda: orders_when_answered)
+    assert orders_when_answered == [1]
+
+
 async def test_webhook_mode_takes_updates_only_with_the_secret(db_url):
     from tests.running import free_port
 

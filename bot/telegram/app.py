@@ -62,6 +62,9 @@ class PerUserOrder(BaseUpdateProcessor):
         pass
 
 
+COMMITTED = "committed"  # bot_data key: update_id → the future a webhook request waits on
+
+
 def build_application(settings: Settings, services: Services, after_update: Callable[[], None]) -> Application:
     root = settings.telegram_api_url.rstrip("/")
     builder = (
@@ -90,18 +93,35 @@ def build_application(settings: Settings, services: Services, after_update: Call
         """Any update: normalise, let handlers/ decide in a worker thread, answer the sender."""
         inbound = to_inbound(update)
         if inbound is None:
+            _settle(app, update.update_id)
             return
         try:
             replies = await asyncio.to_thread(handle, services, inbound)
-        except Exception:
+        except Exception as error:
             logger.exception("update %s failed", update.update_id)
+            _settle(app, update.update_id, error)
             replies = [BUSY]
+        else:
+            _settle(app, update.update_id)
         after_update()
         await answer(update, inbound, replies)
 
     app.add_handler(TypeHandler(Update, on_update))
     app.add_error_handler(on_error)
     return app
+
+
+def committed(app: Application, update_id: int) -> asyncio.Future:
+    """Resolved once the update's transaction has committed (or failed): the webhook answers then."""
+    future = asyncio.get_running_loop().create_future()
+    app.bot_data.setdefault(COMMITTED, {})[update_id] = future
+    return future
+
+
+def _settle(app: Application, update_id: int, error: BaseException | None = None) -> None:
+    future = app.bot_data.get(COMMITTED, {}).pop(update_id, None)
+    if future is not None and not future.done():
+        future.set_exception(error) if error is not None else future.set_result(None)
 
 
 async def answer(update: Update, inbound: Inbound, replies: list[Reply]) -> None:
