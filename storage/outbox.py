@@ -3,13 +3,14 @@
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, exists, or_, update
+from sqlalchemy import case, exists, or_, text, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from storage.db import insert_if_new
 from storage.models import OutboxMessage, OutboxState
 
+LEASING_LOCK = 0x6F7574  # "out": PostgreSQL advisory lock held by one leasing pass at a time
 URGENT_PREFIX = "urgent:"  # keys of emergency notices: leased before every other pending row
 
 
@@ -67,6 +68,9 @@ def due_batches(
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
+        # One leasing pass at a time across processes: another pass's leases are not committed yet, so
+        # `held_back` could not see them and would hand a chat's later row to a second process.
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LEASING_LOCK})
         query = query.with_for_update(skip_locked=True, of=OutboxMessage)
     batches: dict[str, list[OutboxMessage]] = defaultdict(list)
     for row in session.exec(query):  # urgent first, within a chat too; then the order written

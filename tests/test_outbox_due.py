@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from bot.sender import Delivered, OutboxSender
 from storage import outbox
-from storage.db import transaction
+from storage.db import make_engine, migrate, transaction
 from storage.models import OutboxMessage
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
@@ -95,3 +95,30 @@ async def test_a_send_that_outlives_its_lease_is_not_sent_again_by_another_proce
     assert gate.sent == ["card:1:v1:g1"]
     with Session(engine) as session:
         assert session.exec(select(OutboxMessage.state)).all() == ["sent"]
+
+
+def test_two_processes_leasing_at_once_never_split_a_chat_on_postgresql(postgres_url, clock):
+    """A second leasing pass waits for the first to commit: it would not see the first one's leases
+    before that, and would hand the chat's later row to another process (sent out of order)."""
+    import threading
+
+    engine = make_engine(postgres_url)
+    migrate(engine)
+    now = clock()
+    with transaction(engine) as session:
+        for n in range(4):
+            outbox.enqueue(session, f"order:{n}", "telegram", "777", {"text": f"第{n}条"}, not_before=now)
+    second: dict = {}
+    with transaction(engine) as first:
+        leased = outbox.due_batches(first, {"telegram"}, now, timedelta(seconds=30), limit=3)
+        assert [row.key for row in leased["telegram:777"]] == ["order:0", "order:1", "order:2"]
+
+        def lease_again():
+            with transaction(engine) as session:
+                second.update(outbox.due_batches(session, {"telegram"}, now, timedelta(seconds=30)))
+
+        thread = threading.Thread(target=lease_again)
+        thread.start()
+        thread.join(timeout=1.0)  # blocked until the first pass commits
+    thread.join(timeout=10)
+    assert "telegram:777" not in second  # order:3 waits for the three before it
