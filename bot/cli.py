@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     invite.add_argument("phone")
     commands.add_parser("migrate", help="升级数据库结构")
     commands.add_parser("classify", help="从标准输入逐行分类")
+    commands.add_parser("doctor", help="检查配置、数据库、迁移和平台连通性")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.command == "run" else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -118,6 +119,12 @@ def classify_command(settings: Settings, _args) -> int:
     return 0
 
 
+def _doctor(settings: Settings, args) -> int:
+    from bot.doctor import doctor_command
+
+    return doctor_command(settings, args)
+
+
 def _progress_bar(done: int, total: int) -> None:
     width = 30
     filled = width * done // max(total, 1)
@@ -131,6 +138,7 @@ COMMANDS = {
     "invite": invite_command,
     "migrate": migrate_command,
     "classify": classify_command,
+    "doctor": lambda settings, args: _doctor(settings, args),
 }
 
 if __name__ == "__main__":
