@@ -78,14 +78,17 @@ def handle(services: Services, inbound: Inbound, deliver_held: bool = False) -> 
     """Process one update exactly once. A platform retry of it gets the answer given before.
 
     `deliver_held`: the platform refuses some pushes (WeChat outside its 48 h window); notices it
-    held back for this chat go in front of the answer, in the same transaction.
+    held back for this chat go in front of the answer, in the same transaction. Such a platform's
+    retry always gets the answer again (it is the HTTP response); elsewhere a retry gets it only if it
+    was not delivered the first time (inbox.mark_replied).
     """
     now = services.clock()
     with transaction(services.engine) as session:
         entry_id = inbox.first_sight(session, inbound.platform, inbound.message_key, now)
         if entry_id is None:
             logger.info("duplicate %s update %s dropped", inbound.platform, inbound.message_key)
-            return [Reply.from_payload(p) for p in inbox.earlier_replies(session, inbound.platform, inbound.message_key)]
+            earlier = inbox.earlier_replies(session, inbound.platform, inbound.message_key, unless_delivered=not deliver_held)
+            return [Reply.from_payload(p) for p in earlier]
         identity = people.identity_for(
             session, inbound.platform, inbound.user_id, inbound.chat_id, inbound.display_name, now, private=not inbound.is_group
         )

@@ -21,6 +21,16 @@ def record_replies(session: Session, entry_id: int, payloads: list[dict]) -> Non
     session.execute(update(InboxEntry).where(InboxEntry.id == entry_id).values(replies=payloads))
 
 
-def earlier_replies(session: Session, platform: str, message_key: str) -> list[dict]:
+def earlier_replies(session: Session, platform: str, message_key: str, unless_delivered: bool = False) -> list[dict]:
+    """The answer given the first time; none when `unless_delivered` and it reached the person already."""
     entry = session.exec(select(InboxEntry).where(InboxEntry.platform == platform, InboxEntry.message_key == message_key)).first()
-    return list(entry.replies) if entry else []
+    if entry is None or (unless_delivered and entry.replied_at is not None):
+        return []
+    return list(entry.replies)
+
+
+def mark_replied(session: Session, platform: str, message_key: str, now: datetime) -> None:
+    """The replies were sent: a platform's retry of the update (its answer to us was lost) sends nothing."""
+    session.execute(
+        update(InboxEntry).where(InboxEntry.platform == platform, InboxEntry.message_key == message_key).values(replied_at=now)
+    )

@@ -183,6 +183,7 @@ class InboxEntry(SQLModel, table=True):
     message_key: str
     replies: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     received_at: datetime = _created()
+    replied_at: datetime | None = _at()  # the replies reached the person: a retry sends them no second time
 
 
 class OutboxState(StrEnum):

@@ -23,6 +23,8 @@ from bot.telegram.render import reply_markup
 from handlers.context import Services
 from handlers.messages import Inbound, Reply
 from handlers.router import BUSY, handle
+from storage import inbox
+from storage.db import transaction
 from storage.order_buttons import BadCallback, BuildingCb, RateCb, unpack
 
 logger = logging.getLogger(__name__)
@@ -100,11 +102,12 @@ def build_application(settings: Settings, services: Services, after_update: Call
         except Exception as error:
             logger.exception("update %s failed", update.update_id)
             _settle(app, update.update_id, error)
-            replies = [BUSY]
-        else:
-            _settle(app, update.update_id)
+            await answer(update, inbound, [BUSY])
+            return
         after_update()
-        await answer(update, inbound, replies)
+        if await answer(update, inbound, replies) and replies:
+            await asyncio.to_thread(_mark_replied, services, inbound)
+        _settle(app, update.update_id)  # the webhook answers 200 now: committed, and the replies sent
 
     app.add_handler(TypeHandler(Update, on_update))
     app.add_error_handler(on_error)
@@ -124,9 +127,15 @@ def _settle(app: Application, update_id: int, error: BaseException | None = None
         future.set_exception(error) if error is not None else future.set_result(None)
 
 
-async def answer(update: Update, inbound: Inbound, replies: list[Reply]) -> None:
+def _mark_replied(services: Services, inbound: Inbound) -> None:
+    with transaction(services.engine) as session:
+        inbox.mark_replied(session, inbound.platform, inbound.message_key, services.clock())
+
+
+async def answer(update: Update, inbound: Inbound, replies: list[Reply]) -> bool:
     """Pop-ups answer button presses; texts go to the chat the person wrote in, in order. Each call
-    is retried on flood control and network errors: a reply is the one message nobody re-asks for."""
+    is retried on flood control and network errors: a reply is the one message nobody re-asks for.
+    True when every reply went through."""
     bot = update.get_bot()
     query = update.callback_query
     if query is not None:
@@ -140,7 +149,8 @@ async def answer(update: Update, inbound: Inbound, replies: list[Reply]) -> None
             chat = inbound.user_id if reply.private else inbound.chat_id
             sent = await _with_retries(lambda r=reply, c=chat: bot.send_message(c, r.text, reply_markup=reply_markup(r)), inbound)
             if not sent:
-                return  # later replies would arrive out of order
+                return False  # later replies would arrive out of order
+    return True
 
 
 async def _with_retries(call: Callable[[], Awaitable[Any]], inbound: Inbound) -> bool:
