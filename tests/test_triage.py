@@ -150,7 +150,7 @@ def test_a_category_added_in_the_config_file_is_used_for_orders(services, roster
         '[categories.pets]\nname = "宠物管理"\ntier = "小事"\nkeywords = ["流浪狗", "狗绳", "宠物"]\n', encoding="utf-8"
     )
     chat = _driver(services, roster, config=config)
-    reply = chat.say(RESIDENT, "小区里流浪狗越来越多，晚上叫个不停")
+    reply = chat.say(RESIDENT, "小区里流浪狗越来越多，遛狗的也不拴狗绳")
     assert "宠物管理" in reply and "已派给一网格" in reply
     assert _order(chat).category == "pets"
     assert "工单 #1 · 宠物管理" in chat.outbox(G01_CHAT)[-1].payload["text"]
