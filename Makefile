@@ -27,7 +27,7 @@ run: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python bench/intake.py
 
-# Mutation testing of the core (docs/MUTATION.md): about 40 minutes on two cores; not in CI.
+# Mutation testing of the core (docs/MUTATION.md): about 35 minutes on two cores; not in CI.
 # `make mutation GROUPS="orders inbox"` runs some groups; SURVIVORS=1 lists what survived.
 mutation: $(STAMP)
 	$(VENV)/bin/pip install -q -e '.[test,mutation]'

@@ -65,8 +65,13 @@ def test_the_urgent_rows_are_leased_before_older_ordinary_ones(engine):
 def test_only_an_earlier_pending_row_of_the_same_chat_and_platform_holds_a_row_back(engine):
     _queue(engine, ("wx-late", "A", NOW + timedelta(minutes=5)), platform="wechat")  # same chat id, other platform
     _queue(engine, ("failed", "A", NOW), ("a", "A", NOW))
-    _set(engine, "failed", state=OutboxState.FAILED)  # given up: no longer in the way
+    _set(engine, "failed", state=OutboxState.FAILED, not_before=NOW + timedelta(minutes=5))  # given up: out of the way
     assert _due(engine) == {"telegram:A": ["a"]}
+
+
+def test_a_later_row_that_waits_does_not_hold_back_an_earlier_one(engine):
+    _queue(engine, ("now", "A", NOW), ("later", "A", NOW + timedelta(minutes=5)))
+    assert _due(engine) == {"telegram:A": ["now"]}
 
 
 def test_a_row_due_exactly_now_and_a_lease_ending_now_do_not_hold_back(engine):
@@ -137,6 +142,7 @@ async def test_a_retry_frees_the_chats_later_rows_and_both_follow_after_the_back
     while await sender.deliver_due():
         pass
     assert [m.text for m in tg.chat(42)] == ["first", "second"]
+    assert {row.sent_at.replace(tzinfo=UTC) for row in _rows(sqlite_engine).values()} == {clock[0]}
 
 
 async def test_a_notice_given_up_after_every_attempt_says_so(sqlite_engine, telegram):
@@ -178,9 +184,13 @@ async def test_a_notice_wechat_will_not_push_is_kept_for_the_next_reply(sqlite_e
         sender = OutboxSender(sqlite_engine, {"wechat": wechat_transport(api, sqlite_engine, lambda: NOW)}, lambda: NOW)
         _queue(sqlite_engine, ("n1", "o_zhang", NOW), ("n2", "o_zhang", NOW), ("other", "o_li", NOW), platform="wechat")
         _queue(sqlite_engine, ("tg", "o_zhang", NOW))  # the same id on Telegram is another chat
+        _queue(sqlite_engine, ("tg-held", "o_zhang", NOW))
+        _set(sqlite_engine, "tg-held", state=OutboxState.HELD)
+        _queue(sqlite_engine, ("tomorrow", "o_zhang", NOW + timedelta(days=1)), platform="wechat")  # not held: not due
         while await sender.deliver_due():
             pass
     rows = _rows(sqlite_engine)
+    assert "48 h" in rows["n1"].error and rows["n1"].lease_until is None  # why it waits, and free to be taken
     assert {key: rows[key].state for key in ("n1", "n2", "other")} == dict.fromkeys(("n1", "n2", "other"), OutboxState.HELD)
     with transaction(sqlite_engine) as session:
         assert [p["text"] for p in outbox.take_held(session, "wechat", "o_zhang", NOW)] == ["n1", "n2"]
@@ -189,3 +199,4 @@ async def test_a_notice_wechat_will_not_push_is_kept_for_the_next_reply(sqlite_e
     rows = _rows(sqlite_engine)
     assert rows["n1"].state == OutboxState.SENT and rows["n1"].sent_at.replace(tzinfo=UTC) == NOW
     assert rows["other"].state == OutboxState.HELD and rows["tg"].state == OutboxState.PENDING
+    assert (rows["tg-held"].state, rows["tomorrow"].state) == (OutboxState.HELD, OutboxState.PENDING)

@@ -261,6 +261,9 @@ def test_the_start_call_reaches_those_not_on_leave_at_the_start_and_never_after_
     chat.tick(SESSION_AT - timedelta(days=1))
     assert "请简单说一下原因" in chat.say(ZHAOQIANG, callback=chat.button(ZHAOQIANG, "请假"))
     assert "已为您请假" in chat.say(ZHAOQIANG, "去医院复查")
+    chat.tick(SESSION_AT - timedelta(hours=1))  # no more reminders for one on leave
+    reminded = {user: len([t for t in chat.texts(user) if "提醒：学习" in t]) for user in (LIMING, ZHAOQIANG)}
+    assert reminded == {LIMING: 2, ZHAOQIANG: 1}
     chat.tick(SESSION_AT)  # exactly at the start
     calls = {user: len([t for t in chat.texts(user) if "现在开始" in t]) for user in (LIMING, ZHAOQIANG, WANGFANG, CHENGANG)}
     assert calls == {LIMING: 1, ZHAOQIANG: 0, WANGFANG: 1, CHENGANG: 0}
