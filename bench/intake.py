@@ -17,7 +17,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from sqlalchemy import insert
 from sqlmodel import select
 from telegram.ext import Application, MessageHandler, filters
 
+from bench.replies import tally
 from storage.db import make_engine, migrate, transaction
 from storage.models import Building, Grid, Identity, Resident
 from storage.roster import apply_roster, read_roster
@@ -121,19 +121,8 @@ async def drive(tg: FakeTelegram, messages: int, residents: int) -> tuple[float,
 
 
 def outcomes(tg: FakeTelegram, residents: int) -> str:
-    """What the replies said the messages became, by their first words."""
-    said = Counter(_outcome(m.text or "") for n in range(residents) for m in tg.chat(10_000 + n))
-    return ", ".join(f"{count} {what}" for what, count in said.most_common())
-
-
-def _outcome(text: str) -> str:
-    if text.startswith("已受理"):
-        return "became new orders"
-    if text.startswith("是不是和"):
-        return "were asked 是不是和 #n 同一件事 (no order)"
-    if text.startswith("已补充"):
-        return "were added to the resident's earlier order"
-    return "got another answer"
+    """What the replies said the messages became."""
+    return tally([m.text or "" for n in range(residents) for m in tg.chat(10_000 + n)])
 
 
 def report(name: str, rate: float, latencies: list[float]) -> None:
@@ -184,7 +173,8 @@ async def paced_run(reports: int, pace: float) -> None:
         sends = len(replies) + len(cards)
         print(
             f"gridbot paced {pace:.0f} reports/s (offered {offered:.1f}/s), send limiter as in production (30 msg/s, 20/min per"
-            f" group), {reports} first reports from {reports} residents over {PACED_GRIDS} grids, SQLite:"
+            f" group), {reports} first reports from {reports} residents over {PACED_GRIDS} grids, SQLite;"
+            f" a reply and a card each: {2 * pace:.0f} sends/s asked of a 30 msg/s limit"
         )
         print(f"  reply to the resident: {len(replies)}/{reports} replied   {spread(list(replies.values()))}")
         print(
