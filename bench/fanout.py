@@ -3,7 +3,11 @@ against the fake Bot API with the sender limited to 30 messages/s and 20/min per
 
 Halfway through, the process is killed with SIGKILL and started again. Meanwhile a resident keeps
 writing to the bot; how long they wait for the reply is the cost of the fan-out to intake.
-Prints delivered, duplicates, lost, the achieved rate as a fraction of the limit, intake p50/p99.
+
+The run lasts until the outbox has nothing left to send (then nothing more can arrive) or a deadline
+passes; only then is the process stopped and the fake's chats counted. Prints, whatever they are:
+members reached, lost (reached by nothing), doubled (extra copies, counted over the whole run), what
+the outbox still held; the achieved rate as a fraction of the limit; intake p50/p99.
 
     .venv/bin/python bench/fanout.py [MEMBERS] [--no-kill]
 """
@@ -19,11 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert
 from sqlmodel import select
 
 from storage.db import make_engine, migrate, transaction
-from storage.models import Building, Identity, Member, Resident, StudySession
+from storage.models import Building, Identity, Member, OutboxMessage, OutboxState, Resident, StudySession
 from storage.roster import apply_roster, read_roster
 from tests.conftest import ROSTER
 from tests.fake_telegram import FakeTelegram, User
@@ -143,50 +147,96 @@ async def run(members: int, kill: bool) -> None:
             stop, latencies = asyncio.Event(), []
             process = await start(env, port)
             resident = asyncio.create_task(intake(tg, stop, latencies))
-            first = await tg.wait_for(
-                lambda: min((tg.sent_at[c][0] for c in chats if tg.sent_at.get(c)), default=None), timeout=60, interval=0.05
-            )
+            first = await first_send(tg, chats, timeout=60)
             downtime, outage = 0.0, (0.0, 0.0)
-            if kill:
+            if kill and first is not None:
                 # Halfway by the clock, not on a message's arrival: a crash is not timed by our sends.
                 await asyncio.sleep(max(0.0, first + members / 2 / (RATE * 0.9) - time.monotonic()))  # notices get 90%
                 process.kill()  # SIGKILL: no shutdown, leases and transactions cut where they are
                 await process.wait()
                 down = time.monotonic()
-                print(f"killed -9 at {reached()} delivered; restarting")
+                print(f"killed -9 at {reached()} members reached; restarting")
                 process = await start(env, port)
                 downtime, outage = time.monotonic() - down, (down, time.monotonic())
-            await tg.wait_for(lambda: reached() >= members, timeout=members / RATE * 2 + 120, interval=0.2)
-            last = max(tg.sent_at[c][-1] for c in chats)
-            await asyncio.sleep(10)  # anything still to come would be a duplicate
+            deadline = time.monotonic() + members / RATE * 2 + 120
+            left = await until_outbox_settled(url, deadline)
             stop.set()
             await resident
-            process.terminate()
+            process.terminate()  # a copy sent while it stops still counts: the chats are read after this
             await process.wait()
-        for chat in chats:
-            if len(tg.sent_at.get(chat, ())) > 1 and os.environ.get("FANOUT_DEBUG"):
-                print("duplicate in", chat, [round((t - outage[0]) * 1000, 1) for t in tg.sent_at[chat]], "ms after the kill")
-        sends = [len(tg.chat(c)) for c in chats]
-        delivered, duplicates = sum(1 for s in sends if s), sum(s - 1 for s in sends if s > 1)
-        elapsed = last - first
-        rate = members / (elapsed - downtime) if elapsed > downtime else float("nan")
-        print(f"delivered {delivered}/{members}   duplicates {duplicates}   lost {members - delivered}")
-        print(f"first→last send {elapsed:.1f} s (restart {downtime:.1f} s): {rate:.1f} msg/s = {rate / RATE:.0%} of the limit")
-        busiest = max((tg.max_rate(c) for c in chats), default=0)
-        overall = max_rate_overall(tg, chats)
-        print(f"busiest second across all chats: {overall} sends (limit {RATE:.0f}); busiest chat {busiest}/s")
-        # A message written while the process was down waits for the restart: shown apart.
-        during = lambda pushed, wait: pushed <= outage[1] and pushed + wait >= outage[0]
-        up = [wait for pushed, wait in latencies if not during(pushed, wait)]
-        across = [wait for pushed, wait in latencies if during(pushed, wait)]
-        if len(up) > 1:
-            cuts = statistics.quantiles(up, n=100, method="inclusive")
-            print(
-                f"intake replies while up: {len(up)}   p50 {cuts[49] * 1000:.0f} ms   p99 {cuts[98] * 1000:.0f} ms"
-                f"   max {max(up) * 1000:.0f} ms"
-            )
-        if across:
-            print(f"intake replies across the restart: {len(across)}   longest {max(across):.1f} s")
+        if os.environ.get("FANOUT_DEBUG"):
+            for chat in chats:
+                if len(tg.sent_at.get(chat, ())) > 1:
+                    print("doubled in", chat, [round((t - outage[0]) * 1000, 1) for t in tg.sent_at[chat]], "ms after the kill")
+        print_deliveries(tg, chats, left, first, downtime)
+        print_intake(latencies, outage)
+
+
+async def first_send(tg: FakeTelegram, chats: list[int], timeout: float) -> float | None:
+    """When the first reminder reached a member; None if none did within `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sent := [tg.sent_at[c][0] for c in chats if tg.sent_at.get(c)]:
+            return min(sent)
+        await asyncio.sleep(0.05)
+    return None
+
+
+async def until_outbox_settled(url: str, deadline: float) -> dict[str, int]:
+    """Wait until no outbox row is pending (nothing more can be sent) or `deadline` passes;
+    return the rows by state at that moment."""
+    engine = make_engine(url)
+    try:
+        while True:
+            with engine.connect() as connection:
+                query = select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
+                states = dict(connection.execute(query).all())
+            if not states.get(OutboxState.PENDING) or time.monotonic() >= deadline:
+                return states
+            await asyncio.sleep(1)
+    finally:
+        engine.dispose()
+
+
+def print_deliveries(tg: FakeTelegram, chats: list[int], left: dict[str, int], first: float | None, downtime: float) -> None:
+    members = len(chats)
+    copies = [len(tg.sent_at.get(c, ())) for c in chats]
+    reached = sum(1 for n in copies if n)
+    doubled = sum(n - 1 for n in copies if n > 1)
+    print(
+        f"members reached {reached}/{members}   lost {members - reached} (no message at all)"
+        f"   doubled {doubled} (extra copies, counted until the process stopped)"
+    )
+    held = {state: n for state, n in left.items() if state != OutboxState.SENT and n}
+    print("outbox at the end: " + (", ".join(f"{n} {state}" for state, n in held.items()) if held else "every row sent"))
+    if first is None or not reached:
+        print("no reminder arrived within 60 s of the start: no rate to tell")
+        return
+    last = max(tg.sent_at[c][-1] for c in chats if tg.sent_at.get(c))
+    elapsed = last - first
+    rate = sum(copies) / (elapsed - downtime) if elapsed > downtime else float("nan")
+    print(
+        f"first→last send {elapsed:.1f} s (down for the restart {downtime:.1f} s): {rate:.1f} sends/s while up"
+        f" = {rate / RATE:.0%} of the {RATE:.0f} msg/s limit"
+    )
+    busiest = max((tg.max_rate(c) for c in chats), default=0)
+    overall = max_rate_overall(tg, chats)
+    print(f"busiest second across all chats: {overall} sends (limit {RATE:.0f}); busiest chat {busiest}/s")
+
+
+def print_intake(latencies: list[tuple[float, float]], outage: tuple[float, float]) -> None:
+    # A message written while the process was down waits for the restart: shown apart.
+    during = lambda pushed, wait: pushed <= outage[1] and pushed + wait >= outage[0]
+    up = [wait for pushed, wait in latencies if not during(pushed, wait)]
+    across = [wait for pushed, wait in latencies if during(pushed, wait)]
+    if len(up) > 1:
+        cuts = statistics.quantiles(up, n=100, method="inclusive")
+        print(
+            f"resident's /my → reply while up: {len(up)}   p50 {cuts[49] * 1000:.0f} ms   p99 {cuts[98] * 1000:.0f} ms"
+            f"   max {max(up) * 1000:.0f} ms"
+        )
+    if across:
+        print(f"resident's /my → reply across the restart: {len(across)}   longest {max(across):.1f} s")
 
 
 def max_rate_overall(tg: FakeTelegram, chats: list[int]) -> int:

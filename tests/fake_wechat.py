@@ -70,6 +70,7 @@ class FakeWeChat:
         self.stale_token_code = 40001  # what a refused token gets: 40001 (invalid) or 42001 (expired)
         self.valid_tokens: set[str] = set()
         self.sent: list[tuple[str, str]] = []  # customer-service texts: (openid, content)
+        self.sent_at: list[float] = []  # time.monotonic() each of `sent` arrived, in the same order
         self.templates: list[tuple[str, str, dict]] = []
         self.refused: list[tuple[str, int]] = []  # (what, errcode) answered with an error
         self.out_of_window: set[str] = set()  # openids for whom custom send gives 45015
@@ -129,6 +130,7 @@ class FakeWeChat:
             self.refused.append((body["touser"], 45015))
             return JSONResponse({"errcode": 45015, "errmsg": "response out of time limit"})
         self.sent.append((body["touser"], body["text"]["content"]))
+        self.sent_at.append(time.monotonic())
         return JSONResponse({"errcode": 0, "errmsg": "ok"})
 
     async def _template_send(self, request: Request) -> JSONResponse:
