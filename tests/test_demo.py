@@ -27,24 +27,24 @@ def test_a_whole_loop_in_the_console(tmp_path):
         yield "已清理干净"
         yield "/as 张阿姨"
         yield "5"  # the stars, as the rating request asks: not whatever button number 5 was
-        yield "/status 2"  # #1 is 王大爷's, seeded open
+        yield "/status 3"  # #1 and #2 are 王大爷's, seeded open
 
     assert run_demo(Settings(_env_file=None), str(tmp_path / "demo.db"), lines=script(), out=out) == 0
     screen = out.getvalue()
-    assert "工单 #2" in screen and "📣 [一网格群]" in screen
+    assert "工单 #3" in screen and "📣 [一网格群]" in screen
     assert "✏️ 卡片更新 [一网格群]" in screen and "李明 已领单" in screen and "仅领单人可见" in screen
     assert "已办结" in screen and "满意吗" in screen
-    assert "谢谢您的评价" in screen and "5⭐" in screen.split("/status 2")[-1]
-    assert "已完成" in screen.split("/status 2")[-1]
+    assert "谢谢您的评价" in screen and "5⭐" in screen.split("/status 3")[-1]
+    assert "已完成" in screen.split("/status 3")[-1]
 
 
 def test_a_number_presses_only_a_button_that_person_was_shown(tmp_path):
     out = io.StringIO()
-    lines = ["2单元楼道里堆满了垃圾，好几天没人清理了", "/as 李明", "2", "3", "/as 张阿姨", "4", "/status 2"]
+    lines = ["2单元楼道里堆满了垃圾，好几天没人清理了", "/as 李明", "2", "3", "/as 张阿姨", "4", "/status 3"]
     run_demo(Settings(_env_file=None), str(tmp_path / "demo.db"), lines=iter(lines), out=out)
-    answer = out.getvalue().split("张阿姨> 4")[-1].split("张阿姨> /status 2")[0]
+    answer = out.getvalue().split("张阿姨> 4")[-1].split("张阿姨> /status 3")[0]
     assert "没看懂" in answer and "党员身份" not in answer  # 李明's [3] 退单 is not hers to press
-    assert "办理中" in out.getvalue().split("张阿姨> /status 2")[-1]
+    assert "办理中" in out.getvalue().split("张阿姨> /status 3")[-1]
 
 
 def test_the_console_script_runs_from_a_pipe(tmp_path):
@@ -59,3 +59,25 @@ def test_the_console_script_runs_from_a_pipe(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "李明（党员）" in result.stdout and "工单 #1" in result.stdout
+
+
+def test_the_demo_department_signs_finishes_and_the_resident_rates(tmp_path):
+    out = io.StringIO()
+
+    def script():
+        yield "/who"
+        yield "/as 孙伟"
+        yield "/help"  # the seeded cards show once the first message is handled
+        yield _number(out.getvalue(), "✍️ 签收")
+        yield _number(out.getvalue(), "✅ 办结")
+        yield "井盖已补上"
+        yield "/as 王大爷"
+        yield "5"
+        yield "/status 2"
+
+    assert run_demo(Settings(_env_file=None), str(tmp_path / "demo.db"), lines=script(), out=out) == 0
+    screen = out.getvalue()
+    assert "📣 [城管中队群]" in screen and "请城管执法中队办理" in screen
+    assert "城管执法中队 孙伟 已签收" in screen and "仅签收人可见" in screen
+    assert "城管执法中队的孙伟签收办理" in screen and "井盖已补上" in screen
+    assert "5⭐" in screen.split("/status 2")[-1] and "已完成" in screen.split("/status 2")[-1]
