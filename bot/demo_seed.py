@@ -1,4 +1,4 @@
-"""The demo community: two grids, four buildings, members of every role, two residents."""
+"""The demo community: two grids, four buildings, a department (城管执法中队), members of every role, two residents."""
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -6,12 +6,12 @@ from datetime import datetime, time, timedelta
 from sqlmodel import select
 
 from handlers.context import Services
-from storage import calendar, consequences, orders
+from storage import calendar, consequences, departments, orders
 from storage import people as directory
 from storage.db import transaction
-from storage.models import Building, Grid, Identity, Member, Order, Resident, Role
+from storage.models import Building, Department, DepartmentContact, Grid, Identity, Member, Order, Resident, Role
 
-GROUPS = {"一网格群": "group-G01", "二网格群": "group-G02", "工作人员群": "group-staff"}
+GROUPS = {"一网格群": "group-G01", "二网格群": "group-G02", "工作人员群": "group-staff", "城管中队群": "group-CG"}
 ROLE_NAMES = {Role.MEMBER: "党员", Role.GRID_LEADER: "网格长", Role.STAFF: "社区工作人员", Role.ADMIN: "管理员"}
 
 
@@ -35,7 +35,9 @@ MEMBERS = [
     ("陈刚", "13800000021", Role.MEMBER, "G02"),
     ("刘洋", "13800000031", Role.STAFF, None),
     ("周敏", "13800000041", Role.ADMIN, None),
+    ("孙伟", "13800000051", Role.MEMBER, None),  # 城管执法中队's contact: signs for its orders
 ]
+DEPARTMENT_CONTACT = "孙伟"
 RESIDENTS = [("张阿姨", "13800000001", "1号楼", "2单元302"), ("王大爷", "13800000002", "3号楼", "1单元501")]
 OPEN_ORDER_OWNER = "王大爷"
 
@@ -85,9 +87,13 @@ def seed(services: Services) -> list[DemoPerson]:
                 )
             _seed_calendar(session, services, now)
             _seed_open_order(session, services, now)
-    notes = {OPEN_ORDER_OWNER: "有一张待领的工单 #1：试试「催一下」「补充一下…」，或办结后说「没修好」"}
+            _seed_department_order(session, services, now)
+    notes = {
+        OPEN_ORDER_OWNER: "工单 #1 待领：试试「补充一下…」，或办结后说「没修好」；#2 已转城管执法中队",
+        DEPARTMENT_CONTACT: "城管执法中队联系人：按城管中队群里 #2 的「签收」，再办结、退单或「延期 2 3d 原因」",
+    }
     residents = [DemoPerson(name, f"u-{name}", "resident", phone, notes.get(name, "")) for name, phone, _, _ in RESIDENTS]
-    members = [DemoPerson(name, f"u-{name}", role, phone) for name, phone, role, _ in MEMBERS]
+    members = [DemoPerson(name, f"u-{name}", role, phone, notes.get(name, "")) for name, phone, role, _ in MEMBERS]
     return [*residents, *members, DemoPerson("新邻居", "u-新邻居", "guest")]
 
 
@@ -113,6 +119,39 @@ def _seed_open_order(session, services: Services, now: datetime) -> None:
     )
     orders.apply(session, order, "dispatch", orders.SYSTEM, reported, dispatched_at=reported, grid_id=building.grid_id)
     consequences.publish(session, services.policy, services.timezone)  # its card in 二网格群
+
+
+def _seed_department_order(session, services: Services, now: datetime) -> None:
+    """王大爷's missing manhole cover (大事), handed by 刘洋 to 城管执法中队 half an hour ago: its card with
+    签收 waits in 城管中队群 for 孙伟."""
+    department = Department(code="CG", name="城管执法中队")
+    session.add(department)
+    session.flush()
+    contact = session.exec(select(Member).where(Member.name == DEPARTMENT_CONTACT)).one()
+    session.add(DepartmentContact(department_id=department.id, member_id=contact.id))
+    departments.bind_group(session, department, "console", GROUPS["城管中队群"])
+    resident = session.exec(select(Resident).where(Resident.name == OPEN_ORDER_OWNER)).one()
+    building = session.get(Building, resident.building_id)
+    reported, staff = now - timedelta(minutes=40), session.exec(select(Member).where(Member.role == Role.STAFF)).first()
+    order = orders.submit(
+        session,
+        Order(
+            resident_id=resident.id,
+            building_id=building.id,
+            grid_id=building.grid_id,
+            category="facilities",
+            tier="大事",
+            confidence=0.9,
+            text="3号楼东边人行道上的井盖缺了一块，晚上走路很危险",
+            origin_platform="console",
+        ),
+        orders.Actor("resident", resident.id),
+        reported,
+    )
+    escalated = now - timedelta(minutes=30)
+    changes = {"department": department.name, "department_id": department.id, "escalated_at": escalated}
+    orders.apply(session, order, "escalate", orders.Actor("member", staff.id, Role.STAFF), escalated, **changes)
+    consequences.publish(session, services.policy, services.timezone)  # its card in 城管中队群
 
 
 def _seed_calendar(session, services: Services, now: datetime) -> None:

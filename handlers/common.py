@@ -12,16 +12,16 @@ ROLE_NAMES = {Role.MEMBER: "党员", Role.GRID_LEADER: "网格长", Role.STAFF: 
 RESIDENT_HELP = """直接发文字、照片或位置给我，就是向社区反映问题。
 /my 我的工单　/status 工单号 查进度　/cancel 工单号 撤销"""
 MEMBER_HELP = """/tasks 本网格待领工单　/mine 我办理中的
-/done 工单号 说明　办结工单
+/done 工单号 说明　办结工单　/extend 工单号 3d 理由　申请延期
 /points 我的积分　/rank 积分榜
 /duty 我的值班　/sessions 学习活动（活动开始后点「签到」）
 在网格群里点「🙋 领单」即可领取工单。"""
 STAFF_HELP = """/pending 待分派工单
 /dispatch 工单号 网格编号　派到网格
-/escalate 工单号 部门　转部门办理
+/escalate 工单号 部门编号　转部门办理（部门签收、办结或退单）
 /close 工单号 说明　办结并告知居民
 /newshift 安排值班　/newsession 新建学习活动（三会一课、主题党日）"""
-ADMIN_HELP = """在群里发 /bindgrid 网格编号 绑定网格群，发 /bindstaff 设为工作人员群。
+ADMIN_HELP = """在群里发 /bindgrid 网格编号 绑定网格群，/binddept 部门编号 绑定部门群，发 /bindstaff 设为工作人员群。
 命令行：gridbot import 花名册.xlsx　gridbot invite 手机号"""
 
 

@@ -22,7 +22,7 @@ from storage.order_buttons import OrderCb, RateCb
 
 DESCRIBES_A_PROBLEM = 16  # characters: shorter follow-ups ("都三天了", "是3单元不是2单元") name no new problem
 ADD_WINDOW = timedelta(minutes=10)  # words, a photo or a place sent this soon after a report belong to it
-OPEN = (S.SUBMITTED, S.DISPATCHED, S.CLAIMED, S.ESCALATED)
+OPEN = (S.SUBMITTED, S.DISPATCHED, S.CLAIMED, S.ESCALATED, S.SIGNED)
 ADD_PREFIX = re.compile(r"^(再补充|补充一下|补充|另外|再说一下|再说一句)[，,：:、。\s]*")
 
 SMALL_TALK = {

@@ -4,7 +4,20 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
-from handlers import calendar, calendar_admin, common, emergency, followup, member, resident, staff, triage, web
+from handlers import (
+    calendar,
+    calendar_admin,
+    common,
+    department,
+    emergency,
+    extension,
+    followup,
+    member,
+    resident,
+    staff,
+    triage,
+    web,
+)
 from handlers.context import Ctx, Refusal, Services, parse_order_number
 from handlers.messages import Inbound, Reply
 from storage import calendar_buttons, consequences, conversation, events, inbox, orders, outbox, people
@@ -41,6 +54,8 @@ COMMANDS: dict[str, Handler] = {
     "newshift": calendar_admin.new_shift,
     "newsession": calendar_admin.new_session,
     "web": web.web_link,
+    **department.COMMANDS,
+    **extension.COMMANDS,
 }
 # Plain words that mean a command (WeChat has no slash commands; elderly users type words).
 WORDS = {
@@ -54,6 +69,8 @@ WORDS = {
     "值班": "duty",
     "学习": "sessions",
     "签到": "checkin",
+    **department.WORDS,
+    **extension.WORDS,
 }
 
 # What the bot is waiting for → the function that takes the answer (None: that was no answer).
@@ -65,6 +82,8 @@ ANSWERS: dict[Waiting, Callable[[Ctx, conversation.State], list[Reply] | None]] 
     Waiting.SAME_THING: resident.same_thing_answer,
     Waiting.DANGER: emergency.danger_answer,
     **dict.fromkeys(calendar_admin.STEPS, calendar_admin.on_text),
+    **department.ANSWERS,
+    **extension.ANSWERS,
 }
 CANCEL_WORDS = {"取消", "算了", "不用了", "退出"}
 # About the person alone: typed in a group, answered in their private chat.
@@ -179,6 +198,8 @@ def on_button(ctx: Ctx, data: str) -> list[Reply]:
         "danger": emergency.in_danger,
         "safe": emergency.not_in_danger,
         "urgent": emergency.mark_urgent,
+        **department.BUTTONS,
+        **extension.BUTTONS,
     }
     assert isinstance(callback, OrderCb)
     action = actions.get(callback.action)

@@ -5,9 +5,10 @@ Admins bind group chats here too.
 
 from sqlmodel import select
 
+from handlers import department as departments_chat
 from handlers.context import Ctx, Refusal, parse_order_number
 from handlers.messages import Reply
-from storage import audit, order_cards, orders, people
+from storage import audit, departments, order_cards, orders, people
 from storage.models import Order
 from storage.models import OrderStatus as S
 
@@ -44,13 +45,17 @@ def dispatch(ctx: Ctx, args: list[str]) -> list[Reply]:
 
 
 def escalate(ctx: Ctx, args: list[str]) -> list[Reply]:
-    """`/escalate 12 城管执法`: 大事 goes to a department (部门接单)."""
+    """`/escalate 12 CG`: 大事 goes to a department of the roster, whose contact signs for it (部门接单);
+    a department named in words only (`/escalate 12 城管执法`) is noted, and staff finish it themselves."""
     ctx.require_staff()
     if len(args) < 2:
-        raise Refusal("用法：/escalate 工单号 部门，例如 /escalate 128 城管执法")
+        raise Refusal("用法：/escalate 工单号 部门编号，例如 /escalate 128 CG")
     order = _order(ctx, args[0])
+    found = departments.find(ctx.session, " ".join(args[1:]))
+    if found is not None:
+        return departments_chat.escalate_to(ctx, order, found)
     department = " ".join(args[1:])[:40]
-    _move(ctx, order, "escalate", department=department, tier="大事")
+    _move(ctx, order, "escalate", department=department, tier="大事", department_id=None, escalated_at=ctx.now)
     return [Reply(f"工单 #{order.id} 已转交 {department}。部门办结后发送 /done {order.id} 说明。")]
 
 

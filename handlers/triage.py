@@ -8,7 +8,7 @@ audit event; every notice through the outbox.
 from handlers import staff
 from handlers.context import Ctx, Refusal
 from handlers.messages import Reply, buttons
-from storage import order_cards, orders, people
+from storage import departments, order_cards, orders, people
 from storage.models import Building, Grid, Order
 from storage.models import OrderStatus as S
 from storage.order_buttons import TriageCb
@@ -140,10 +140,12 @@ def set_tier(ctx: Ctx, order: Order, key: str) -> list[Reply]:
 
 
 def escalate_to(ctx: Ctx, order: Order, index: str) -> list[Reply]:
-    departments = ctx.policy.departments
-    if not index.isdigit() or int(index) >= len(departments):
+    if departments.by_code(ctx.session, index) is not None:  # a department of the roster, by its code
+        return staff.escalate(ctx, [str(order.id), index])
+    names = ctx.policy.departments
+    if not index.isdigit() or int(index) >= len(names):
         raise Refusal("这个部门已不在名单里，请用 /escalate 工单号 部门。", alert=True)
-    return staff.escalate(ctx, [str(order.id), departments[int(index)]])
+    return staff.escalate(ctx, [str(order.id), names[int(index)]])
 
 
 def advise_and_close(ctx: Ctx, order: Order) -> list[Reply]:
@@ -154,6 +156,11 @@ def advise_and_close(ctx: Ctx, order: Order) -> list[Reply]:
 
 
 def _department_choice(ctx: Ctx, order: Order) -> Reply:
+    listed = [(d.name, _packed(TriageCb("dep", order.id, d.code))) for d in departments.listed(ctx.session)]
+    if listed:  # the roster's departments, whose contacts sign for it; else the policy's names
+        choices = [(name, data) for name, data in listed if data]
+        rows = [choices[i : i + PER_ROW] for i in range(0, len(choices), PER_ROW)]
+        return Reply(f"工单 #{order.id} 是大事，转哪个部门？", buttons(*rows))
     if not ctx.policy.departments:
         raise Refusal(f"配置里没有部门名单，请用 /escalate {order.id} 部门。", alert=True)
     choices = [(name, TriageCb("dep", order.id, str(i)).pack()) for i, name in enumerate(ctx.policy.departments)]

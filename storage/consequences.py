@@ -11,12 +11,12 @@ A new consequence is one function added to its event's row of CONSEQUENCES. Ever
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from storage import alerts, conversation, events, order_cards, points, recipients
+from storage import alerts, conversation, events, extensions, order_cards, points, recipients, urging
+from storage import department_consequences as department
 from storage.models import Grid, Identity, Member, Order, OrderEvent, OrderFollower, Resident
 from storage.models import OrderStatus as S
 from storage.policy import Policy
@@ -170,42 +170,6 @@ def staff_told_resident_picked(scene: Scene, event: events.OrderMoved) -> int:
     return recipients.queue(scene.session, key("picked", event), recipients.staff(scene.session), body, event.at)
 
 
-def overdue_alert(scene: Scene, event: events.Urged) -> int:
-    """督办: unclaimed → the grid leaders; unfinished → the staff, and a nudge to the claimer."""
-    order, limits = scene.order, scene.policy.limits_for(scene.order.category)
-    grid, building = scene.grid, scene.building
-    place = " / ".join(filter(None, [grid.name if grid else "", building.name if building else ""]))
-    place = f"（{place}）" if place else ""
-    if event.stage == "claim":
-        body = order_cards.unclaimed_alert(order, place, scene.policy, _hours(limits.claim_within))
-        return recipients.queue(
-            scene.session, key("overdue-claim", event), recipients.leaders(scene.session, order.grid_id), body, event.at
-        )
-    claimer = scene.row(Member, order.claimer_id) if order.status == S.CLAIMED else None
-    hours = _hours(limits.finish_within)
-    queued = recipients.queue(
-        scene.session,
-        key("overdue-finish", event),
-        recipients.staff(scene.session),
-        order_cards.unfinished_alert(order, place, scene.policy, hours, claimer),
-        event.at,
-    )
-    if claimer is not None:
-        queued += recipients.queue(
-            scene.session,
-            key("overdue-nudge", event),
-            recipients.member(scene.session, claimer.id),
-            order_cards.unfinished_nudge(order, hours),
-            event.at,
-        )
-    return queued
-
-
-def _hours(delta: timedelta) -> str:
-    hours = delta.total_seconds() / 3600
-    return f"{int(hours)}小时" if hours >= 1 else f"{max(int(delta.total_seconds() // 60), 1)}分钟"
-
-
 # ---- the claimer -------------------------------------------------------------------------------
 
 
@@ -356,6 +320,7 @@ CONSEQUENCES: dict[type, tuple[Callable, ...]] = {
     ),
     events.Escalated: (
         card_withdrawn("已转部门办理"),
+        department.card_posted,
         _to_resident("escalated", lambda s, e: order_cards.escalated_notice(s.order)),
     ),
     events.Claimed: (
@@ -364,7 +329,7 @@ CONSEQUENCES: dict[type, tuple[Callable, ...]] = {
         _to_resident("claimed", lambda s, e: order_cards.claimed_notice(s.order, s.row(Member, s.order.claimer_id))),
     ),
     events.GivenBack: (card_given_back, _to_resident("given-back", lambda s, e: order_cards.given_back_notice(s.order))),
-    events.Finished: (card_finished, _to_resident("rate-ask", rating_request), ask_resident_to_rate),
+    events.Finished: (card_finished, department.card_finished, _to_resident("rate-ask", rating_request), ask_resident_to_rate),
     events.Rated: (award_closing_points, stop_asking_to_rate),
     events.AutoClosed: (
         award_closing_points,
@@ -374,11 +339,12 @@ CONSEQUENCES: dict[type, tuple[Callable, ...]] = {
     events.Advised: (_to_resident("advised", lambda s, e: order_cards.advice_notice(s.order, e.note or "")),),
     events.Closed: (
         card_withdrawn("社区已办结"),
+        department.card_withdrawn("社区已办结"),
         stop_asking_to_rate,
         _to_resident("closed", lambda s, e: order_cards.closed_notice(s.order, e.note or "")),
     ),
-    events.Cancelled: (card_withdrawn("居民已撤销"), claimer_told_cancelled),
-    events.Urged: (overdue_alert,),
+    events.Cancelled: (card_withdrawn("居民已撤销"), department.card_withdrawn("居民已撤销"), claimer_told_cancelled),
+    events.Urged: (urging.overdue_alert,),
     events.Reopened: (post_card, reopen_told, stop_asking_to_rate),
     events.Chased: (card_marks_changed, chase_told),
     events.Amended: (card_marks_changed, amendment_to_claimer),
@@ -387,4 +353,9 @@ CONSEQUENCES: dict[type, tuple[Callable, ...]] = {
     events.NotUrgent: (triage_card,),
     events.Acknowledged: (alerts.alert_acknowledged,),
     events.AdminsAlerted: (alerts.admins_alerted,),
+    events.Signed: (department.card_signed, department.signer_details, department.resident_told_signed),
+    events.Returned: (department.card_returned, department.staff_told_returned, department.resident_told_returned),
+    events.ExtensionAsked: (extensions.staff_asked,),
+    events.Extended: (extensions.granted, extensions.resident_told_new_date),
+    events.ExtensionRefused: (extensions.refused,),
 }

@@ -29,6 +29,9 @@ class Waiting(StrEnum):
     NEW_SESSION_TITLE = "new_session_title"
     NEW_SESSION_WHEN = "new_session_when"
     NEW_SESSION_PLACE = "new_session_place"
+    DEPT_FINISH = "dept_finish"  # a department's note or photo that it is done; data: order_id
+    RETURN_REASON = "return_reason"  # why a department returns an order (退单); data: order_id
+    REFUSE_REASON = "refuse_reason"  # why staff refuse a 延期; data: order_id
 
 
 # How long a question stays open. A rating waits as long as the order may stay unrated.

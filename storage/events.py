@@ -97,9 +97,24 @@ class Acknowledged(OrderMoved): ...
 class AdminsAlerted(OrderMoved): ...
 
 
+class Signed(OrderMoved): ...  # 签收: a department's contact has it
+
+
+class Returned(OrderMoved): ...  # 退单 by the department: back to staff triage, the reason in `note`
+
+
+class ExtensionAsked(OrderMoved): ...  # 延期 asked by the claimer or the signer
+
+
+class Extended(OrderMoved): ...  # 延期 granted: the deadline moved
+
+
+class ExtensionRefused(OrderMoved): ...  # 延期 refused, the reason in `note`
+
+
 @dataclass(frozen=True)
 class Urged:
-    """督办: late at `stage` (claim, finish). Keyed by the order's version: after a give-back and a
+    """督办: late at `stage` (sign, claim, finish). Keyed by the order's version: after a give-back and a
     new dispatch the order is late afresh."""
 
     order_id: int
@@ -107,6 +122,8 @@ class Urged:
     at: datetime
     actor: str
     stage: str
+    level: int = 1  # 1 the grid leader or the department contact, 2 the staff, 3 every admin
+    due: datetime | None = None  # the deadline that passed
 
 
 Event = OrderMoved | Urged
@@ -131,6 +148,11 @@ _BY_TRIGGER: dict[str, type[OrderMoved]] = {
     "not_urgent": NotUrgent,
     "acknowledge": Acknowledged,
     "alert_admins": AdminsAlerted,
+    "sign": Signed,
+    "return": Returned,
+    "ask_extension": ExtensionAsked,
+    "extend": Extended,
+    "refuse_extension": ExtensionRefused,
 }
 
 

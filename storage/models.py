@@ -30,9 +30,29 @@ class OrderStatus(StrEnum):
     DISPATCHED = "dispatched"
     CLAIMED = "claimed"
     ESCALATED = "escalated"
+    SIGNED = "signed"  # a department's contact pressed 签收: the department is doing it
     DONE = "done"
     CLOSED = "closed"
     CANCELLED = "cancelled"
+
+
+class Department(SQLModel, table=True):
+    """部门接单: a department (城管执法中队…) with its group (Telegram chat or WeCom robot)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True)
+    name: str
+    telegram_chat_id: str | None = Field(default=None, index=True)
+    wecom_webhook: str | None = None
+
+
+class DepartmentContact(SQLModel, table=True):
+    """A roster member who signs for the department's orders."""
+
+    __table_args__ = (UniqueConstraint("department_id", "member_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    department_id: int = Field(foreign_key="department.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
 
 
 class Grid(SQLModel, table=True):
@@ -138,6 +158,13 @@ class Order(SQLModel, table=True):
     claimed_at: datetime | None = _at()
     done_at: datetime | None = _at()
     closed_at: datetime | None = _at()
+    # 部门接单: the department it was handed to, who signed for it; 延期: the deadline moved, a request waiting
+    department_id: int | None = Field(default=None, foreign_key="department.id", index=True)
+    escalated_at: datetime | None = _at()
+    signer_id: int | None = Field(default=None, foreign_key="member.id")
+    signed_at: datetime | None = _at()
+    finish_by: datetime | None = _at()  # set by a granted 延期; else the deadline is the limit's
+    extension: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # asked: by, until, reason
 
 
 class OrderEvent(SQLModel, table=True):
@@ -161,6 +188,20 @@ class OrderFollower(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="work_order.id", index=True)
     resident_id: int = Field(foreign_key="resident.id", index=True)
+    at: datetime = _created()
+
+
+class OrderUrge(SQLModel, table=True):
+    """督办 sent: one row per order, stage, level, deadline and episode (the version of the order's newest
+    change of status: a give-back makes it late afresh, a 催办 does not), so each level fires once."""
+
+    __table_args__ = (UniqueConstraint("order_id", "stage", "level", "due_at", "episode"),)
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="work_order.id", index=True)
+    stage: str  # sign | claim | finish
+    level: int  # 1 grid leader / department contact, 2 staff, 3 every admin
+    due_at: datetime = _at(nullable=False)
+    episode: int = 0
     at: datetime = _created()
 
 

@@ -18,6 +18,7 @@ STATUS_NAMES = {
     S.DISPATCHED: "待领单",
     S.CLAIMED: "办理中",
     S.ESCALATED: "已转部门办理",
+    S.SIGNED: "部门办理中",
     S.DONE: "已办结，待评价",
     S.CLOSED: "已完成",
     S.CANCELLED: "已撤销",
@@ -218,7 +219,7 @@ def status_line(order: Order, policy: Policy, claimer_name: str | None = None) -
     line = f"#{order.id} {policy.category(order.category).name}：{status_name(order)}"
     if claimer_name and order.status in (S.CLAIMED, S.DONE, S.CLOSED):
         line += f"（{claimer_name}）"
-    if order.department and order.status == S.ESCALATED:
+    if order.department and order.status in (S.ESCALATED, S.SIGNED):
         line += f"（{order.department}）"
     if order.rating:
         line += f" {order.rating}⭐"

@@ -12,10 +12,11 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, select
+from sqlmodel import Session, col, func, select
 
 from storage import events
-from storage.models import Order, OrderEvent, Role
+from storage.db import insert_if_new
+from storage.models import Order, OrderEvent, OrderUrge, Role
 from storage.models import OrderStatus as S
 
 # (trigger, source) → target. The whole lifecycle of DESIGN.md on one screen.
@@ -42,11 +43,24 @@ LIFECYCLE: dict[tuple[str, S], S] = {
     ("cancel", S.CLAIMED): S.CANCELLED,
     ("cancel", S.ESCALATED): S.CANCELLED,
     ("reopen", S.DONE): S.DISPATCHED,  # 返工: not fixed after all — back to the grid, claimer cleared
+    # 部门接单: the department's contact signs for it, finishes it, or returns it to staff triage with a reason.
+    ("sign", S.ESCALATED): S.SIGNED,
+    ("finish", S.SIGNED): S.DONE,
+    ("return", S.ESCALATED): S.SUBMITTED,
+    ("return", S.SIGNED): S.SUBMITTED,
+    ("close", S.SIGNED): S.CLOSED,
+    ("cancel", S.SIGNED): S.CANCELLED,
+    # 延期: the claimer or the signer asks, staff grant (the deadline moves) or refuse. The status stays.
+    **{
+        (trigger, status): status
+        for trigger in ("ask_extension", "extend", "refuse_extension")
+        for status in (S.CLAIMED, S.SIGNED)
+    },
     # Follow-ups on an open order: recorded and audited, the status stays.
     **{
         (trigger, status): status
         for trigger in ("chase", "amend", "follow")
-        for status in (S.SUBMITTED, S.DISPATCHED, S.CLAIMED, S.ESCALATED)
+        for status in (S.SUBMITTED, S.DISPATCHED, S.CLAIMED, S.ESCALATED, S.SIGNED)
     },
     # Emergencies on an open order: marked urgent (the resident said 有危险, nobody answered the
     # question in time, or staff decided), not urgent after all (没有), `收到` pressed, the admins
@@ -54,11 +68,11 @@ LIFECYCLE: dict[tuple[str, S], S] = {
     **{
         (trigger, status): status
         for trigger in ("mark_urgent", "not_urgent", "acknowledge", "alert_admins")
-        for status in (S.SUBMITTED, S.DISPATCHED, S.CLAIMED, S.ESCALATED)
+        for status in (S.SUBMITTED, S.DISPATCHED, S.CLAIMED, S.ESCALATED, S.SIGNED)
     },
 }
 
-OPEN_STATUSES = (S.SUBMITTED, S.DISPATCHED, S.CLAIMED, S.ESCALATED)
+OPEN_STATUSES = (S.SUBMITTED, S.DISPATCHED, S.CLAIMED, S.ESCALATED, S.SIGNED)
 
 
 @dataclass(frozen=True)
@@ -69,6 +83,7 @@ class Actor:
     id: int | None = None
     role: str | None = None
     grid_id: int | None = None
+    department_ids: tuple[int, ...] = ()  # the departments a member signs for (only where it matters)
 
     @property
     def label(self) -> str:
@@ -83,6 +98,7 @@ SYSTEM = Actor("system")
 FOLLOWER = "follower"  # Actor.role of a resident who follows someone else's order
 RESIDENT_TRIGGERS = ("rate", "cancel", "follow", "chase", "amend")
 SYSTEM_TRIGGERS = ("alert_admins",)
+DEPARTMENT_TRIGGERS = ("sign", "return")  # a contact of the order's department, whatever the role
 
 
 class IllegalTransition(Exception):
@@ -116,12 +132,18 @@ def permitted(actor: Actor, trigger: str, order: Order) -> bool:
         return trigger in ("cancel", "retag") and mine  # retag: the resident confirms or picks the category
     if actor.kind != "member":
         return False
+    if trigger in DEPARTMENT_TRIGGERS:
+        return order.department_id is not None and order.department_id in actor.department_ids
+    if trigger == "ask_extension":
+        return actor.id in (order.claimer_id, order.signer_id)
     if actor.is_staff:
         return True
     if trigger == "claim":
         return actor.role in (Role.MEMBER, Role.GRID_LEADER) and actor.grid_id == order.grid_id
     if trigger == "acknowledge":  # the grid leader gets the alert too
         return actor.role == Role.GRID_LEADER and actor.grid_id == order.grid_id
+    if trigger == "finish" and order.status == S.SIGNED:
+        return actor.id == order.signer_id
     if trigger in ("finish", "give_back"):
         return actor.id == order.claimer_id
     return False
@@ -193,9 +215,26 @@ def mark_urgent(session: Session, order: Order, actor: Actor, now: datetime, not
     return apply(session, order, "mark_urgent", actor, now, note=note, via=via, urgent=True, alerted_at=now, danger_asked_at=None)
 
 
-def urge(session: Session, order: Order, stage: str, now: datetime) -> events.Urged:
-    """督办: the order is late at `stage` (claim, finish). No status change; once per version."""
-    return events.record(session, events.Urged(order.id, order.version, now, SYSTEM.label, stage))
+def urge(
+    session: Session, order: Order, stage: str, now: datetime, level: int = 1, due: datetime | None = None, episode: int = 0
+):
+    """督办: the order is late at `stage` (sign, claim, finish), told at `level`. No status change; each
+    level once per deadline and `episode` (its OrderUrge row is the record): again after a 延期 moves
+    the deadline or a give-back puts it up again, not after a 催办."""
+    row = OrderUrge(order_id=order.id, stage=stage, level=level, due_at=due or now, episode=episode, at=now)
+    if insert_if_new(session, row, "order_id", "stage", "level", "due_at", "episode") is None:
+        return None
+    return events.record(session, events.Urged(order.id, order.version, now, SYSTEM.label, stage, level, due or now))
+
+
+def episodes(session: Session, order_ids: list[int]) -> dict[int, int]:
+    """Per order, the version of its newest change of status (for `urge`)."""
+    changed = (
+        select(OrderEvent.order_id, func.max(OrderEvent.version))
+        .where(col(OrderEvent.order_id).in_(order_ids), OrderEvent.from_status != OrderEvent.to_status)
+        .group_by(OrderEvent.order_id)
+    )
+    return dict(session.exec(changed).all())
 
 
 def get(session: Session, order_id: int) -> Order | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_POLICY = Path(__file__).with_name("default_policy.toml")
+LIMIT_DEFAULTS = (("claim_within", "2h"), ("finish_within", "48h"), ("rate_within", "3d"), ("sign_within", "2h"))
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 
 
@@ -40,6 +41,7 @@ class Limits:
     claim_within: timedelta
     finish_within: timedelta
     rate_within: timedelta
+    sign_within: timedelta = timedelta(hours=2)  # 部门接单: a department signs for an order within this
 
 
 @dataclass(frozen=True)
@@ -119,10 +121,7 @@ def load_policy(path: str | Path | None = None) -> Policy:
     default_limits = raw.get("limits", {}).get("default", {})
     limits = {
         code: Limits(
-            **{
-                key: parse_duration(spec.get(key, default_limits.get(key, fallback)))
-                for key, fallback in (("claim_within", "2h"), ("finish_within", "48h"), ("rate_within", "3d"))
-            }
+            **{key: parse_duration(spec.get(key, default_limits.get(key, fallback))) for key, fallback in LIMIT_DEFAULTS}
         )
         for code, spec in {"default": default_limits, **raw.get("limits", {})}.items()
     }

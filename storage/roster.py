@@ -11,8 +11,8 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from storage import audit, calendar
-from storage.models import Building, Grid, Member, Shift, StudySession
+from storage import audit, calendar, departments
+from storage.models import Building, Department, DepartmentContact, Grid, Member, Shift, StudySession
 from storage.roster_file import Roster, RosterInvalid, normalise_phone, read_roster
 from storage.types import utcnow
 
@@ -22,18 +22,26 @@ Progress = Callable[[int, int], None]
 ADDED, UPDATED, SAME = "新增", "更新", "未变"
 
 
-def _problems(roster: Roster, grid_codes: set[str], phones: set[str]) -> list[str]:
+def _problems(roster: Roster, grid_codes: set[str], phones: set[str], contacts: set[str]) -> list[str]:
+    """`contacts`: phones already signing for a department; with the file's, the members who need no grid."""
     errors = []
+    contacts = contacts | {phone for row in roster.departments for phone in row.phones}
     for row in roster.buildings:
         if row.grid_code not in grid_codes:
             errors.append(f"buildings 第{row.line}行：网格「{row.grid_code}」不存在")
     for row in roster.members:
         if row.grid_code and row.grid_code not in grid_codes:
             errors.append(f"members 第{row.line}行：网格「{row.grid_code}」不存在")
+        if row.role == "member" and not row.grid_code and row.phone not in contacts:
+            errors.append(f"members 第{row.line}行：党员要填 grid_code（部门联系人请把手机号写进 departments 表的 phones）")
     for row in roster.shifts:
         unknown = [phone for phone in row.phones if phone not in phones]
         if unknown:
             errors.append(f"shifts 第{row.line}行：手机号「{'、'.join(unknown)}」不在党员名单里")
+    for row in roster.departments:
+        unknown = [phone for phone in row.phones if phone not in phones]
+        if unknown:
+            errors.append(f"departments 第{row.line}行：手机号「{'、'.join(unknown)}」不在 members 名单里")
     return errors
 
 
@@ -66,8 +74,13 @@ def apply_roster(
     members = {member.phone: member for member in session.exec(select(Member))}
     shift_keys = {(shift.start_at, shift.place) for shift in session.exec(select(Shift))}
     session_keys = {(study.title, study.start_at) for study in session.exec(select(StudySession))}
+    known_departments = {department.code: department for department in session.exec(select(Department))}
+    contact_phones = set(session.exec(select(Member.phone).join(DepartmentContact, DepartmentContact.member_id == Member.id)))
     errors = _problems(
-        roster, set(grids) | {row.code for row in roster.grids}, set(members) | {row.phone for row in roster.members}
+        roster,
+        set(grids) | {row.code for row in roster.grids},
+        set(members) | {row.phone for row in roster.members},
+        contact_phones,
     )
     if errors:
         raise RosterInvalid(errors)
@@ -126,6 +139,13 @@ def apply_roster(
     for row in roster.sessions:
         _, changed = calendar.upsert_session(session, row.title, row.kind, row.branch, row.start, row.end, row.place, now)
         tally("sessions", _outcome((row.title, row.start) in session_keys, changed))
+    for row in roster.departments:
+        fields = {name: getattr(row, name) for name in ("code", "name", "telegram_chat_id", "wecom_webhook")}
+        existed = row.code in known_departments
+        outcome = _upsert(session, known_departments, row.code, Department, fields)
+        session.flush()
+        moved = departments.set_contacts(session, known_departments[row.code], [members[phone].id for phone in row.phones])
+        tally("departments", _outcome(existed, outcome != SAME or moved))
     changes = {sheet: {k: n for k, n in figures.items() if k != SAME and n} for sheet, figures in counts.items()}
     if any(changes.values()):  # a re-import that changes nothing leaves no trace either
         audit.record(

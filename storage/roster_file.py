@@ -12,13 +12,14 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-SHEETS = ("grids", "buildings", "members", "shifts", "sessions")
+SHEETS = ("grids", "buildings", "members", "shifts", "sessions", "departments")
 COLUMNS = {
     "grids": ("code", "name", "leader_phone", "telegram_chat_id", "wecom_webhook"),
     "buildings": ("name", "grid_code"),
     "members": ("name", "phone", "role", "grid_code", "branch"),
     "shifts": ("date", "start", "end", "place", "phones"),
     "sessions": ("title", "kind", "branch", "start", "end", "place"),
+    "departments": ("code", "name", "telegram_chat_id", "wecom_webhook", "phones"),
 }
 REQUIRED = {
     "grids": ("code", "name"),
@@ -26,6 +27,7 @@ REQUIRED = {
     "members": ("name", "phone", "role"),
     "shifts": ("date", "start", "end", "place", "phones"),
     "sessions": ("title", "kind", "branch", "start", "end"),
+    "departments": ("code", "name"),
 }
 ROLES = ("member", "grid_leader", "staff", "admin")
 SESSION_KINDS = ("支部党员大会", "支委会", "党小组会", "党课", "主题党日")
@@ -87,6 +89,16 @@ class SessionRow:
     place: str
 
 
+@dataclass(frozen=True)
+class DepartmentRow:
+    line: int
+    code: str
+    name: str
+    telegram_chat_id: str | None
+    wecom_webhook: str | None
+    phones: tuple[str, ...]  # its contacts, on the members sheet (or already imported)
+
+
 @dataclass
 class Roster:
     grids: list[GridRow] = field(default_factory=list)
@@ -94,9 +106,11 @@ class Roster:
     members: list[MemberRow] = field(default_factory=list)
     shifts: list[ShiftRow] = field(default_factory=list)
     sessions: list[SessionRow] = field(default_factory=list)
+    departments: list[DepartmentRow] = field(default_factory=list)
 
     def size(self) -> int:
-        return sum(len(rows) for rows in (self.grids, self.buildings, self.members, self.shifts, self.sessions))
+        sheets = (self.grids, self.buildings, self.members, self.shifts, self.sessions, self.departments)
+        return sum(len(rows) for rows in sheets)
 
 
 def normalise_phone(raw: str | None) -> str | None:
@@ -211,9 +225,18 @@ def _member(line: int, v: dict, problems: list[str], tz: ZoneInfo) -> MemberRow 
     role = v["role"].lower()
     if role not in ROLES:
         problems.append(f"角色「{v['role']}」应为 {' | '.join(ROLES)} 之一")
-    if role in ("member", "grid_leader") and not v.get("grid_code"):
-        problems.append("党员和网格长要填 grid_code")
+    if role == "grid_leader" and not v.get("grid_code"):
+        problems.append("网格长要填 grid_code")  # a member without a grid must be a department's contact (storage/roster.py)
     return MemberRow(line, v["name"], phone or "", role, v.get("grid_code") or None, v.get("branch") or None)
+
+
+def _phones(text: str, problems: list[str]) -> tuple[str, ...]:
+    """`;`-separated phones (，、 too), each normalised; a bad one is reported."""
+    phones = tuple(normalise_phone(p) or p.strip() for p in re.split(r"[;；,，、]+", text) if p.strip())
+    bad_phones = [p for p in phones if not _PHONE.match(p)]
+    if bad_phones:
+        problems.append(f"手机号「{'、'.join(bad_phones)}」不是11位手机号")
+    return phones
 
 
 def _shift(line: int, v: dict, problems: list[str], tz: ZoneInfo) -> ShiftRow | None:
@@ -224,11 +247,7 @@ def _shift(line: int, v: dict, problems: list[str], tz: ZoneInfo) -> ShiftRow | 
         return None
     if end <= start:
         problems.append("结束时间要晚于开始时间")
-    phones = tuple(normalise_phone(p) or p.strip() for p in re.split(r"[;；,，、]+", v["phones"]) if p.strip())
-    bad_phones = [p for p in phones if not _PHONE.match(p)]
-    if bad_phones:
-        problems.append(f"手机号「{'、'.join(bad_phones)}」不是11位手机号")
-    return ShiftRow(line, start, end, v["place"], phones)
+    return ShiftRow(line, start, end, v["place"], _phones(v["phones"], problems))
 
 
 def _session(line: int, v: dict, problems: list[str], tz: ZoneInfo) -> SessionRow | None:
@@ -244,7 +263,12 @@ def _session(line: int, v: dict, problems: list[str], tz: ZoneInfo) -> SessionRo
     return SessionRow(line, v["title"], v["kind"], v["branch"], start, end, v.get("place", ""))
 
 
-_UNIQUE = {"grids": "code", "buildings": "name", "members": "phone"}
+def _department(line: int, v: dict, problems: list[str], tz: ZoneInfo) -> DepartmentRow | None:
+    phones = _phones(v.get("phones", ""), problems)
+    return DepartmentRow(line, v["code"], v["name"], v.get("telegram_chat_id") or None, v.get("wecom_webhook") or None, phones)
+
+
+_UNIQUE = {"grids": "code", "buildings": "name", "members": "phone", "departments": "code"}
 
 
 def read_roster(path: str | Path, tz: ZoneInfo | str = "Asia/Shanghai") -> Roster:
@@ -282,4 +306,11 @@ def read_roster(path: str | Path, tz: ZoneInfo | str = "Asia/Shanghai") -> Roste
     return roster
 
 
-_PARSERS = {"grids": _grid, "buildings": _building, "members": _member, "shifts": _shift, "sessions": _session}
+_PARSERS = {
+    "grids": _grid,
+    "buildings": _building,
+    "members": _member,
+    "shifts": _shift,
+    "sessions": _session,
+    "departments": _department,
+}

@@ -46,12 +46,13 @@ def test_unclaimed_unfinished_and_unrated_each_escalate_once(chat, services):
     services.clock.now = START + timedelta(hours=3)
     assert "领单成功" in chat.say(LIMING, group=G01_CHAT, callback=chat.button(G01_CHAT, "领单"))
     chat.tick(START + timedelta(hours=47, minutes=59))
-    assert not any("未办结" in text for text in chat.texts(STAFF))
+    assert not any("未办结" in text for text in chat.texts(WANGFANG))
     chat.tick(START + timedelta(hours=48))
     chat.tick(START + timedelta(hours=48, minutes=30))
-    assert [text for text in chat.texts(STAFF) if "未办结" in text] == [
+    assert [text for text in chat.texts(WANGFANG) if "未办结" in text] == [  # first level: the grid leader
         "🚨 督办：工单 #1 · 环境卫生（一网格 / 1号楼） 已超过 48小时 未办结，领单人 李明。"
     ]
+    assert not any("未办结" in text for text in chat.texts(STAFF))  # the staff one limit later
     assert sum("已超过办结时限" in text for text in chat.texts(LIMING)) == 1
 
     services.clock.now = START + timedelta(hours=50)

@@ -67,4 +67,6 @@ def _robot_hint(data: str) -> str:
         return ""
     if isinstance(callback, OrderCb) and callback.action == "claim":
         return f'> 领单：在公众号里回复 <font color="warning">领单 {callback.order_id}</font>'
+    if isinstance(callback, OrderCb) and callback.action == "sign":  # 部门接单: the contact answers on the Official Account
+        return f'> 签收：请部门联系人在公众号里回复 <font color="warning">签收 {callback.order_id}</font>'
     return ""

@@ -1,7 +1,7 @@
 """web workbench: one-time login links and browser sessions (hashes only)
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009_departments
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 import storage.types
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009_departments"
 branch_labels = None
 depends_on = None
 
