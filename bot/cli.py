@@ -20,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("path", type=Path)
     invite = commands.add_parser("invite", help="为花名册里的党员生成一次性绑定码")
     invite.add_argument("phone")
+    report = commands.add_parser("report", help="月报：导出 Excel 工作簿和统计图")
+    report.add_argument("--month", required=True, help="月份，例如 2025-05")
+    report.add_argument("--out", type=Path, default=None, help="工作簿文件（默认 报表-YYYY-MM.xlsx），图表 .png 放在旁边")
     commands.add_parser("migrate", help="升级数据库结构")
     commands.add_parser("classify", help="从标准输入逐行分类")
     args = parser.parse_args(argv)
@@ -95,6 +98,35 @@ def invite_command(settings: Settings, args) -> int:
     return 0
 
 
+def report_command(settings: Settings, args) -> int:
+    from zoneinfo import ZoneInfo
+
+    from storage import figures
+    from storage.db import make_engine, migrate, transaction
+    from storage.policy import load_policy
+    from storage.report import Month, build
+    from storage.report_chart import chart_png
+    from storage.report_workbook import workbook_bytes
+
+    try:
+        month = Month.parse(args.month, ZoneInfo(settings.timezone))
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    with transaction(engine) as session:
+        made = build(session, load_policy(settings.config), month, datetime.now(UTC))
+    book = args.out or Path(f"报表-{month.label}.xlsx")
+    chart = book.with_suffix(".png")
+    book.write_bytes(workbook_bytes(made))
+    chart.write_bytes(chart_png(made))
+    print(f"{made.community} {month.title}")
+    print("\n".join(figures.summary_lines(made.overall)))
+    print(f"工作簿：{book}\n图表：{chart}")
+    return 0
+
+
 def migrate_command(settings: Settings, _args) -> int:
     from storage.db import make_engine, migrate
 
@@ -129,6 +161,7 @@ COMMANDS = {
     "import": import_command,
     "invite": invite_command,
     "migrate": migrate_command,
+    "report": report_command,
     "classify": classify_command,
 }
 

@@ -4,7 +4,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
-from handlers import calendar, calendar_admin, common, followup, member, resident, staff, triage
+from handlers import calendar, calendar_admin, common, followup, member, resident, staff, stats, triage
 from handlers.context import Ctx, Refusal, Services, parse_order_number
 from handlers.messages import Inbound, Reply
 from storage import calendar_buttons, consequences, conversation, events, inbox, orders, outbox, people
@@ -33,6 +33,7 @@ COMMANDS: dict[str, Handler] = {
     "dispatch": staff.dispatch,
     "escalate": staff.escalate,
     "close": staff.close,
+    "stats": stats.stats,
     "bindgrid": staff.bind_grid,
     "bindstaff": lambda ctx, _: staff.bind_staff(ctx),
     "duty": calendar.duty,
@@ -53,6 +54,7 @@ WORDS = {
     "值班": "duty",
     "学习": "sessions",
     "签到": "checkin",
+    "统计": "stats",
 }
 
 # What the bot is waiting for → the function that takes the answer (None: that was no answer).
@@ -66,7 +68,7 @@ ANSWERS: dict[Waiting, Callable[[Ctx, conversation.State], list[Reply] | None]] 
 }
 CANCEL_WORDS = {"取消", "算了", "不用了", "退出"}
 # About the person alone: typed in a group, answered in their private chat.
-PERSONAL_COMMANDS = {"my", "mine", "points", "status", "duty", "sessions"}
+PERSONAL_COMMANDS = {"my", "mine", "points", "status", "duty", "sessions", "stats"}
 
 BUSY = Reply("系统繁忙，请稍后再试。")
 NOT_PERMITTED = "这个操作您没有权限。"

@@ -26,9 +26,12 @@ def _inbox(engine) -> int:
 
 def _held(engine, openid: str) -> bool:
     with Session(engine) as session:
-        return session.exec(
-            select(OutboxMessage).where(OutboxMessage.chat_id == openid, OutboxMessage.state == OutboxState.HELD)
-        ).first() is not None
+        return (
+            session.exec(
+                select(OutboxMessage).where(OutboxMessage.chat_id == openid, OutboxMessage.state == OutboxState.HELD)
+            ).first()
+            is not None
+        )
 
 
 async def test_10_two_menu_taps_in_one_second_are_both_answered(engine_wx, wx, database_url):  # noqa: F811
