@@ -151,11 +151,10 @@ def figures_of(rows: Iterable[OrderFacts]) -> Figures:
     done = [r for r in rows if r.done_at is not None]
     rated = [r for r in rows if r.rating is not None]
     claim_times = [r.responded_at - r.handed_over_at for r in handed if r.responded_at is not None]
+    in_time = sum(1 for r in handed if r.responded_at is not None and r.responded_at - r.handed_over_at <= r.claim_within)
     return Figures(
         intake=len(rows),
-        response=Ratio(
-            sum(1 for r in handed if r.responded_at and r.responded_at - r.handed_over_at <= r.claim_within), len(handed)
-        ),
+        response=Ratio(in_time, len(handed)),
         on_time=Ratio(sum(1 for r in done if r.done_at <= r.deadline), len(done)),
         solved=Ratio(sum(1 for r in done if r.reopens == 0), sum(1 for r in rows if r.accepted)),
         satisfied=Ratio(sum(1 for r in rated if r.rating >= SATISFIED_FROM), len(rated)),
