@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     report = commands.add_parser("report", help="月报：导出 Excel 工作簿和统计图")
     report.add_argument("--month", required=True, help="月份，例如 2025-05")
     report.add_argument("--out", type=Path, default=None, help="工作簿文件（默认 报表-YYYY-MM.xlsx），图表 .png 放在旁边")
+    robot = commands.add_parser("staffrobot", help="设置工作人员企业微信群机器人（接收月报）；留空则取消")
+    robot.add_argument("webhook", nargs="?", default="", help="机器人的 Webhook 地址")
     commands.add_parser("migrate", help="升级数据库结构")
     commands.add_parser("classify", help="从标准输入逐行分类")
     args = parser.parse_args(argv)
@@ -127,6 +129,21 @@ def report_command(settings: Settings, args) -> int:
     return 0
 
 
+def staffrobot_command(settings: Settings, args) -> int:
+    from storage.db import make_engine, migrate, transaction
+    from storage.report_delivery import set_staff_robot
+
+    if args.webhook and not args.webhook.startswith(("https://", "http://")):
+        print("Webhook 地址应以 https:// 开头。", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    with transaction(engine) as session:
+        set_staff_robot(session, args.webhook, datetime.now(UTC))
+    print("已设置：每月1日的月报会同时发到这个企业微信群。" if args.webhook else "已取消工作人员群机器人。")
+    return 0
+
+
 def migrate_command(settings: Settings, _args) -> int:
     from storage.db import make_engine, migrate
 
@@ -162,6 +179,7 @@ COMMANDS = {
     "invite": invite_command,
     "migrate": migrate_command,
     "report": report_command,
+    "staffrobot": staffrobot_command,
     "classify": classify_command,
 }
 

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from scheduler import calendar_ticks
 from scheduler.digest import digest_tick
+from scheduler.monthly import monthly_report_tick
 from scheduler.overdue import overdue_tick
 from scheduler.timing import Due, Timing
 from storage import consequences, people
@@ -37,6 +38,7 @@ JOBS: dict[str, Job] = {
     "session_report": lambda s, d, p: calendar_ticks.sessions_ended(s, d),
     "digest": digest_tick,
     "overdue": overdue_tick,
+    "monthly_report": monthly_report_tick,
 }
 
 
