@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     report = commands.add_parser("report", help="月报：导出 Excel 工作簿和统计图")
     report.add_argument("--month", required=True, help="月份，例如 2025-05")
     report.add_argument("--out", type=Path, default=None, help="工作簿文件（默认 报表-YYYY-MM.xlsx），图表 .png 放在旁边")
+    apikey = commands.add_parser("apikey", help="为 Open311 客户端生成 API 密钥（只显示一次）")
+    apikey.add_argument("name", help="客户端名称，例如 街道App")
     robot = commands.add_parser("staffrobot", help="设置工作人员企业微信群机器人（接收月报）；留空则取消")
     robot.add_argument("webhook", nargs="?", default="", help="机器人的 Webhook 地址")
     commands.add_parser("migrate", help="升级数据库结构")
@@ -129,6 +131,26 @@ def report_command(settings: Settings, args) -> int:
     return 0
 
 
+def apikey_command(settings: Settings, args) -> int:
+    from storage import api_keys
+    from storage.db import make_engine, migrate, transaction
+
+    name = args.name.strip()
+    if not name or len(name) > 60:
+        print("请给客户端起一个 1–60 字的名称。", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    try:
+        with transaction(engine) as session:
+            key = api_keys.create(session, name, datetime.now(UTC))
+    except api_keys.NameTaken:
+        print(f"「{name}」已经有密钥了，请换一个名称。", file=sys.stderr)
+        return 1
+    print(key)
+    return 0
+
+
 def staffrobot_command(settings: Settings, args) -> int:
     from storage.db import make_engine, migrate, transaction
     from storage.report_delivery import set_staff_robot
@@ -180,6 +202,7 @@ COMMANDS = {
     "migrate": migrate_command,
     "report": report_command,
     "staffrobot": staffrobot_command,
+    "apikey": apikey_command,
     "classify": classify_command,
 }
 
