@@ -26,8 +26,8 @@ from tests.test_e2e_telegram import (  # noqa: F401 (db_url is a fixture)
 PHONE = "13912345678"
 
 
-def _count(db_url: str, table) -> int:
-    with Session(make_engine(db_url)) as session:
+def _count(url: str, table) -> int:
+    with Session(make_engine(url)) as session:
         return session.exec(select(func.count()).select_from(table)).one()
 
 
