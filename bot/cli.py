@@ -20,6 +20,13 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("path", type=Path)
     invite = commands.add_parser("invite", help="为花名册里的党员生成一次性绑定码")
     invite.add_argument("phone")
+    report = commands.add_parser("report", help="月报：导出 Excel 工作簿和统计图")
+    report.add_argument("--month", required=True, help="月份，例如 2025-05")
+    report.add_argument("--out", type=Path, default=None, help="工作簿文件（默认 报表-YYYY-MM.xlsx），图表 .png 放在旁边")
+    apikey = commands.add_parser("apikey", help="为 Open311 客户端生成 API 密钥（只显示一次）")
+    apikey.add_argument("name", help="客户端名称，例如 街道App")
+    robot = commands.add_parser("staffrobot", help="设置工作人员企业微信群机器人（接收月报）；留空则取消")
+    robot.add_argument("webhook", nargs="?", default="", help="机器人的 Webhook 地址")
     commands.add_parser("migrate", help="升级数据库结构")
     commands.add_parser("classify", help="从标准输入逐行分类")
     commands.add_parser("doctor", help="检查配置、数据库、迁移和平台连通性")
@@ -96,6 +103,70 @@ def invite_command(settings: Settings, args) -> int:
     return 0
 
 
+def report_command(settings: Settings, args) -> int:
+    from zoneinfo import ZoneInfo
+
+    from storage import figures
+    from storage.db import make_engine, migrate, transaction
+    from storage.policy import load_policy
+    from storage.report import Month, build
+    from storage.report_chart import chart_png
+    from storage.report_workbook import workbook_bytes
+
+    try:
+        month = Month.parse(args.month, ZoneInfo(settings.timezone))
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    with transaction(engine) as session:
+        made = build(session, load_policy(settings.config), month, datetime.now(UTC))
+    book = args.out or Path(f"报表-{month.label}.xlsx")
+    chart = book.with_suffix(".png")
+    book.write_bytes(workbook_bytes(made))
+    chart.write_bytes(chart_png(made))
+    print(f"{made.community} {month.title}")
+    print("\n".join(figures.summary_lines(made.overall)))
+    print(f"工作簿：{book}\n图表：{chart}")
+    return 0
+
+
+def apikey_command(settings: Settings, args) -> int:
+    from storage import api_keys
+    from storage.db import make_engine, migrate, transaction
+
+    name = args.name.strip()
+    if not name or len(name) > 60:
+        print("请给客户端起一个 1–60 字的名称。", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    try:
+        with transaction(engine) as session:
+            key = api_keys.create(session, name, datetime.now(UTC))
+    except api_keys.NameTaken:
+        print(f"「{name}」已经有密钥了，请换一个名称。", file=sys.stderr)
+        return 1
+    print(key)
+    return 0
+
+
+def staffrobot_command(settings: Settings, args) -> int:
+    from storage.db import make_engine, migrate, transaction
+    from storage.report_delivery import set_staff_robot
+
+    if args.webhook and not args.webhook.startswith(("https://", "http://")):
+        print("Webhook 地址应以 https:// 开头。", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    with transaction(engine) as session:
+        set_staff_robot(session, args.webhook, datetime.now(UTC))
+    print("已设置：每月1日的月报会同时发到这个企业微信群。" if args.webhook else "已取消工作人员群机器人。")
+    return 0
+
+
 def migrate_command(settings: Settings, _args) -> int:
     from storage.db import make_engine, migrate
 
@@ -137,6 +208,9 @@ COMMANDS = {
     "import": import_command,
     "invite": invite_command,
     "migrate": migrate_command,
+    "report": report_command,
+    "staffrobot": staffrobot_command,
+    "apikey": apikey_command,
     "classify": classify_command,
     "doctor": lambda settings, args: _doctor(settings, args),
 }

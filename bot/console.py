@@ -178,7 +178,8 @@ def _console_transport(screen: Screen, names: dict[str, str], out):
         where = group_names.get(row.chat_id) or names.get(row.chat_id, row.chat_id)
         is_group = row.chat_id in group_names
         marker = "✏️ 卡片更新" if row.kind == "edit" else "📣" if is_group else "📩"
-        photo = "〔照片〕" if row.payload.get("photo") else ""
+        attached = row.payload.get("document") or row.payload.get("image")
+        photo = f"〔文件：{attached['name']}〕" if attached else "〔照片〕" if row.payload.get("photo") else ""
         screen.show(f"  {marker} [{where}] {photo}", Reply.from_payload(row.payload), row.chat_id, is_group, out)
         return Delivered(edit_target or str(next(ids)))
 

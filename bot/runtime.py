@@ -53,9 +53,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
         if settings.telegram_webhook_url:
             webhook = _telegram_webhook(app, secret)
 
+    from bot.open311 import routes as open311_routes
     from bot.wechat import setup as wechat
 
-    client, routes = wechat.http_client(), []
+    client, routes = wechat.http_client(), open311_routes(services)
     transports.update(wechat.wecom_parts(settings, client))
     # The models' first use takes seconds: WeChat's 5 s deadline cannot wait for it, so with WeChat the
     # process serves only once they are loaded; otherwise they load beside a start that stays quick.

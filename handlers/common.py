@@ -20,6 +20,7 @@ STAFF_HELP = """/pending 待分派工单
 /dispatch 工单号 网格编号　派到网格
 /escalate 工单号 部门编号　转部门办理（部门签收、办结或退单）
 /close 工单号 说明　办结并告知居民
+/stats 本月统计（响应率、办结率、满意率等）
 /newshift 安排值班　/newsession 新建学习活动（三会一课、主题党日）"""
 ADMIN_HELP = """在群里发 /bindgrid 网格编号 绑定网格群，/binddept 部门编号 绑定部门群，发 /bindstaff 设为工作人员群。
 命令行：gridbot import 花名册.xlsx　gridbot invite 手机号"""
@@ -42,6 +43,8 @@ def help_text(ctx: Ctx) -> str:
     if ctx.member is None:
         return RESIDENT_HELP + "\n党员绑定：分享手机号，或 /bind 邀请码"
     parts = [MEMBER_HELP]
+    if ctx.member.role == Role.GRID_LEADER:
+        parts.append("/stats 本网格本月统计")
     if ctx.member.role in STAFF_ROLES:
         parts.append(STAFF_HELP)
     if ctx.member.role == Role.ADMIN:

@@ -262,7 +262,7 @@ def rate(ctx: Ctx, order_id: int, stars: int) -> list[Reply]:
     """Closes a finished order with the resident's stars; the claimer's points follow from the move."""
     order = _own_order(ctx, order_id, followed=True)
     if stars <= REOPEN_AT_STARS and order.status == S.DONE:
-        return followup.reopen(ctx, order, f"评分 {stars}⭐")
+        return followup.reopen(ctx, order, orders.rating_note(stars))
     try:
         ctx.move(order, "rate", as_resident=True, rating=stars, closed_at=ctx.now)
     except orders.IllegalTransition:

@@ -15,6 +15,7 @@ from handlers import (
     member,
     resident,
     staff,
+    stats,
     triage,
     web,
 )
@@ -46,6 +47,7 @@ COMMANDS: dict[str, Handler] = {
     "dispatch": staff.dispatch,
     "escalate": staff.escalate,
     "close": staff.close,
+    "stats": stats.stats,
     "bindgrid": staff.bind_grid,
     "bindstaff": lambda ctx, _: staff.bind_staff(ctx),
     "duty": calendar.duty,
@@ -71,6 +73,7 @@ WORDS = {
     "签到": "checkin",
     **department.WORDS,
     **extension.WORDS,
+    "统计": "stats",
 }
 
 # What the bot is waiting for → the function that takes the answer (None: that was no answer).
@@ -87,7 +90,7 @@ ANSWERS: dict[Waiting, Callable[[Ctx, conversation.State], list[Reply] | None]] 
 }
 CANCEL_WORDS = {"取消", "算了", "不用了", "退出"}
 # About the person alone: typed in a group, answered in their private chat.
-PERSONAL_COMMANDS = {"my", "mine", "points", "status", "duty", "sessions", "web"}
+PERSONAL_COMMANDS = {"my", "mine", "points", "status", "duty", "sessions", "web", "stats"}
 
 BUSY = Reply("系统繁忙，请稍后再试。")
 NOT_PERMITTED = "这个操作您没有权限。"

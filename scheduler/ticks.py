@@ -19,6 +19,7 @@ from sqlmodel import Session
 from scheduler import calendar_ticks
 from scheduler.digest import digest_tick
 from scheduler.emergencies import emergency_tick
+from scheduler.monthly import monthly_report_tick
 from scheduler.overdue import overdue_tick
 from scheduler.timing import Due, Timing
 from storage import consequences, people
@@ -39,6 +40,7 @@ JOBS: dict[str, Job] = {
     "digest": digest_tick,
     "overdue": overdue_tick,
     "emergencies": emergency_tick,
+    "monthly_report": monthly_report_tick,
 }
 
 

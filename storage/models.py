@@ -368,3 +368,14 @@ class WebSession(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", index=True)
     expires_at: datetime = _at(nullable=False)
     ended_at: datetime | None = _at()
+
+
+class ApiKey(SQLModel, table=True):
+    """An Open311 client (`gridbot apikey NAME`). Only the key's SHA-256 is kept; its requests are
+    filed as the resident `resident_id`, who has no chat and no phone."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    key_hash: str = Field(unique=True)
+    resident_id: int = Field(foreign_key="resident.id")
+    created_at: datetime = _created()

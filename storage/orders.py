@@ -101,6 +101,21 @@ SYSTEM_TRIGGERS = ("alert_admins",)
 DEPARTMENT_TRIGGERS = ("sign", "return")  # a contact of the order's department, whatever the role
 
 
+RATING_NOTE = "评分 {stars}⭐"  # the note of a reopen caused by a 1–2 star rating (storage/figures.py reads it)
+
+
+def rating_note(stars: int) -> str:
+    return RATING_NOTE.format(stars=stars)
+
+
+def stars_of(note: str | None) -> int | None:
+    """The stars of a reopen caused by a rating; None for any other note."""
+    for stars in range(1, 6):
+        if note == rating_note(stars):
+            return stars
+    return None
+
+
 class IllegalTransition(Exception):
     """The order is not in a state that allows this move (or another writer got there first)."""
 

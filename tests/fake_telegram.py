@@ -89,6 +89,7 @@ class SentMessage:
     text: str | None
     buttons: list[list[tuple[str, str | None]]]  # inline keyboard: (label, callback_data)
     photo: str | None = None  # file_id of the photo, caption is in ``text``
+    document: str | None = None  # file_id of a document (its bytes in FakeTelegram.files), caption in ``text``
     edited_times: int = 0
     chat_id: int = 0
     keyboard: list[list[str]] = field(default_factory=list)  # reply keyboard labels
@@ -130,6 +131,8 @@ def _parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
         name = part.get_param("name", header="content-disposition")
         payload = part.get_payload(decode=True) or b""
         fields[name] = payload if part.get_filename() is not None else payload.decode()
+        if part.get_filename() is not None:
+            fields["_filename"] = part.get_filename()
     return fields
 
 
@@ -170,6 +173,7 @@ class FakeTelegram:
         self._update_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
         self._upload_ids = itertools.count(1)
+        self.file_names: dict[str, str] = {}  # file_id -> the name an upload came with
         self._failures: dict[int, list[ApiError]] = defaultdict(list)
         self.migrated: dict[int, int] = {}  # group → the supergroup it was upgraded to
         self._wakeup = asyncio.Event()
@@ -331,7 +335,7 @@ class FakeTelegram:
             )
         return chat_id
 
-    def _store(self, chat_id: int, msg: dict, photo: str | None = None) -> dict:
+    def _store(self, chat_id: int, msg: dict, photo: str | None = None, document: str | None = None) -> dict:
         markup = msg.get("reply_markup")
         if markup and "inline_keyboard" not in markup:
             # Telegram echoes only inline keyboards in Message.reply_markup; a reply keyboard
@@ -343,6 +347,7 @@ class FakeTelegram:
                 text=msg.get("text", msg.get("caption")),
                 buttons=_inline_buttons(markup),
                 photo=photo,
+                document=document,
                 chat_id=chat_id,
                 keyboard=_keyboard_labels(markup),
                 raw=msg,
@@ -381,6 +386,20 @@ class FakeTelegram:
         if p.get("reply_markup"):
             extra["reply_markup"] = p["reply_markup"]
         return self._store(chat_id, self._message(chat_id, BOT_USER, **extra), photo=file_id)
+
+    def _api_senddocument(self, p: dict) -> dict:
+        chat_id = self._target_chat(p)
+        content = p.get("document")
+        if not isinstance(content, bytes) or not content:
+            raise ApiError(400, "Bad Request: there is no document in the request")
+        file_id = f"uploaded-{next(self._upload_ids)}"
+        self.files[file_id] = content
+        self.file_names[file_id] = p.get("_filename", "")
+        extra: dict[str, Any] = {"document": {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": len(content)}}
+        extra["document"]["file_name"] = self.file_names[file_id]
+        if p.get("caption"):
+            extra["caption"] = p["caption"]
+        return self._store(chat_id, self._message(chat_id, BOT_USER, **extra), document=file_id)
 
     def _find(self, chat_id: int, message_id: Any) -> SentMessage | None:
         return next((m for m in self._chats.get(chat_id, ()) if m.message_id == int(message_id or 0)), None)

@@ -11,11 +11,15 @@ WeChat servers' pushes to our callback (signed and, in safe mode, AES-encrypted 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import itertools
 import json
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any, Self
 from xml.etree.ElementTree import fromstring
 
@@ -76,6 +80,9 @@ class FakeWeChat:
         self.out_of_window: set[str] = set()  # openids for whom custom send gives 45015
         self.robot_posts: dict[str, list[str]] = defaultdict(list)
         self.robot_errors: dict[str, list[int]] = defaultdict(list)  # errcodes to answer next, per robot
+        self.robot_files: dict[str, list[tuple[str, bytes]]] = defaultdict(list)  # file messages: (name, content)
+        self.robot_images: dict[str, list[bytes]] = defaultdict(list)
+        self._media: dict[str, tuple[str, str, bytes]] = {}  # media_id -> (robot key, name, content)
         self._server: uvicorn.Server | None = None
         self.app = Starlette(
             routes=[
@@ -83,6 +90,7 @@ class FakeWeChat:
                 Route("/cgi-bin/message/custom/send", self._custom_send, methods=["POST"]),
                 Route("/cgi-bin/message/template/send", self._template_send, methods=["POST"]),
                 Route("/cgi-bin/webhook/send", self._robot, methods=["POST"]),
+                Route("/cgi-bin/webhook/upload_media", self._robot_upload, methods=["POST"]),
             ]
         )
 
@@ -147,8 +155,33 @@ class FakeWeChat:
             code = self.robot_errors[key].pop(0)
             self.refused.append((f"robot:{key}", code))
             return JSONResponse({"errcode": code, "errmsg": "api freq out of limit"})
-        self.robot_posts[key].append(body["markdown"]["content"])
+        if body["msgtype"] == "file":  # as WeCom: a media_id uploaded with this robot's key
+            media = self._media.get(body["file"]["media_id"])
+            if media is None or media[0] != key:
+                return JSONResponse({"errcode": 40007, "errmsg": "invalid media_id"})
+            self.robot_files[key].append(media[1:])
+        elif body["msgtype"] == "image":
+            content = base64.b64decode(body["image"]["base64"])
+            if hashlib.md5(content).hexdigest() != body["image"]["md5"]:
+                return JSONResponse({"errcode": 301019, "errmsg": "media md5 not match"})
+            self.robot_images[key].append(content)
+        else:
+            self.robot_posts[key].append(body["markdown"]["content"])
         return JSONResponse({"errcode": 0, "errmsg": "ok"})
+
+    async def _robot_upload(self, request: Request) -> JSONResponse:
+        """upload_media?key=…&type=file, multipart with a `media` part, as WeCom's robots take files."""
+        key = request.query_params.get("key", "")
+        if request.query_params.get("type") != "file":
+            return JSONResponse({"errcode": 40004, "errmsg": "invalid media type"})
+        ctype = request.headers.get("content-type", "")
+        message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + await request.body())
+        part = next((p for p in message.iter_parts() if p.get_param("name", header="content-disposition") == "media"), None)
+        if part is None or not part.get_filename():
+            return JSONResponse({"errcode": 44001, "errmsg": "empty media data"})
+        media_id = f"media-{len(self._media) + 1}"
+        self._media[media_id] = (key, part.get_filename(), part.get_payload(decode=True))
+        return JSONResponse({"errcode": 0, "errmsg": "ok", "type": "file", "media_id": media_id})
 
     async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5) -> Any:
         deadline = time.monotonic() + timeout

@@ -1,4 +1,4 @@
-"""Outbox transport for Telegram: one row → sendMessage / sendPhoto / editMessageText."""
+"""Outbox transport for Telegram: one row → sendMessage / sendPhoto / sendDocument / editMessageText."""
 
 from contextlib import nullcontext
 from datetime import timedelta
@@ -16,6 +16,7 @@ from telegram.error import (
 
 from bot.sender import Delivered, GiveUp, Moved, Outcome, Retry
 from bot.telegram.render import inline_keyboard
+from storage.attachments import content_of
 from storage.models import OutboxMessage
 
 
@@ -53,7 +54,17 @@ async def _call(bot: Bot, row: OutboxMessage, payload: dict, markup, edit_target
     if row.kind == "edit":
         await bot.edit_message_text(payload["text"], chat_id=row.chat_id, message_id=int(edit_target), reply_markup=markup)
         return Delivered(edit_target)
-    if payload.get("photo"):
+    if payload.get("document"):  # a file carried in the row (the monthly workbook)
+        document = payload["document"]
+        message = await bot.send_document(
+            row.chat_id, content_of(document), filename=document["name"], caption=payload["text"][:1024], reply_markup=markup
+        )
+    elif payload.get("image"):  # an image carried in the row (the monthly chart)
+        image = payload["image"]
+        message = await bot.send_photo(
+            row.chat_id, content_of(image), filename=image["name"], caption=payload["text"][:1024], reply_markup=markup
+        )
+    elif payload.get("photo"):
         message = await bot.send_photo(row.chat_id, payload["photo"], caption=payload["text"][:1024], reply_markup=markup)
     else:
         message = await bot.send_message(row.chat_id, payload["text"], reply_markup=markup)

@@ -1,6 +1,8 @@
 """Outbox transports: "wechat" (customer-service message to an openid) and "wecom" (group robot)."""
 
 import asyncio
+import base64
+import hashlib
 import logging
 import time
 from collections import defaultdict, deque
@@ -15,6 +17,7 @@ from bot.sender import Delivered, GiveUp, Held, Outcome, Retry
 from bot.wechat import choices
 from bot.wechat.api import WeChatApi
 from bot.wechat.render import render, robot_markdown
+from storage.attachments import content_of
 from storage.db import transaction
 from storage.models import Identity, OutboxMessage
 
@@ -114,14 +117,43 @@ class RobotLimiter:
         return self.window
 
 
+class UploadFailed(Exception):
+    """The robot did not take the file: try the row again later."""
+
+
+async def _robot_message(client: httpx.AsyncClient, row: OutboxMessage) -> dict:
+    """Markdown for a notice; a file message for a workbook (uploaded first); an image inline."""
+    payload = row.payload
+    if payload.get("image"):
+        content = content_of(payload["image"])
+        image = {"base64": base64.b64encode(content).decode("ascii"), "md5": hashlib.md5(content).hexdigest()}
+        return {"msgtype": "image", "image": image}
+    if payload.get("document"):
+        return {"msgtype": "file", "file": {"media_id": await _upload(client, row.chat_id, payload["document"])}}
+    return {"msgtype": "markdown", "markdown": {"content": robot_markdown(payload)}}
+
+
+async def _upload(client: httpx.AsyncClient, webhook: str, document: dict) -> str:
+    """WeCom's upload_media beside the robot's send URL (same key): the file's media_id, valid 3 days."""
+    url = httpx.URL(webhook.replace("/webhook/send", "/webhook/upload_media"))
+    response = await client.post(
+        url.copy_merge_params({"type": "file"}), files={"media": (document["name"], content_of(document))}
+    )
+    body = response.json() if response.status_code < 500 else {}
+    if body.get("errcode", 0) != 0 or not body.get("media_id"):
+        raise UploadFailed(f"robot upload {response.status_code}: {body.get('errmsg', '')}")
+    return body["media_id"]
+
+
 def wecom_transport(client: httpx.AsyncClient, limiter: RobotLimiter):
     async def deliver(row: OutboxMessage, _edit_target: str | None) -> Outcome:
         wait = limiter.wait(row.chat_id)
         if wait > 0:
             return Retry("robot limit: 20 messages a minute", retry_after=wait)
-        response = await client.post(
-            row.chat_id, json={"msgtype": "markdown", "markdown": {"content": robot_markdown(row.payload)}}
-        )
+        try:
+            response = await client.post(row.chat_id, json=await _robot_message(client, row))
+        except UploadFailed as failed:
+            return Retry(str(failed))
         if response.status_code >= 500:
             return Retry(f"robot http {response.status_code}")
         body = response.json()
