@@ -25,6 +25,8 @@ from tests.conftest import ROSTER
 from tests.fake_telegram import FakeTelegram, User
 from tests.running import bot_settings, running
 
+from bench import cost
+
 TEXTS = [
     "楼道里堆满了垃圾好几天没人清理",
     "小区门口路灯坏了",
@@ -81,9 +83,11 @@ async def gridbot_run(messages: int, residents: int, offered: float | None = Non
         # The send limiter is lifted so the figure is gridbot's own capacity, not Telegram's 30/s.
         unlimited = {"telegram_rate": 100_000.0, "telegram_group_rate": 100_000}
         async with FakeTelegram() as tg, running(bot_settings(tg.root, url, **unlimited)):
-            rate, latencies = await drive(tg, messages, residents, offered)
+            with cost.counting() as tally:
+                rate, latencies = await drive(tg, messages, residents, offered)
         label = f"gridbot, paced {offered:.0f}/s" if offered else "gridbot (SQLite, full path)"
         report(label, rate, latencies)
+        print(tally.line(messages, "whole process (sender and fake API too)"))
 
 
 async def echo_run(messages: int, residents: int) -> None:
@@ -110,6 +114,7 @@ def main() -> None:
     asyncio.run(echo_run(messages, residents))
     asyncio.run(gridbot_run(messages, residents))
     asyncio.run(gridbot_run(min(messages, 600), residents, offered=30.0))  # Telegram's own send ceiling
+    print("\n".join(cost.handler_lines()))
 
 
 if __name__ == "__main__":
