@@ -18,14 +18,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlmodel import select
 from telegram.ext import Application, MessageHandler, filters
 
+from bench import cost
 from storage.db import make_engine, migrate, transaction
 from storage.models import Building, Identity, Resident
 from storage.roster import apply_roster, read_roster
 from tests.conftest import ROSTER
 from tests.fake_telegram import FakeTelegram, User
 from tests.running import bot_settings, running
-
-from bench import cost
 
 TEXTS = [
     "楼道里堆满了垃圾好几天没人清理",
