@@ -5,15 +5,14 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from storage.db import insert_if_new
+from storage.db import insert_values_if_new
 from storage.models import InboxEntry
 
 
 def first_sight(session: Session, platform: str, message_key: str, now: datetime) -> int | None:
     """Record the update in the caller's transaction: its inbox id, or None if it was seen before."""
-    return insert_if_new(
-        session, InboxEntry(platform=platform, message_key=message_key, received_at=now), "platform", "message_key"
-    )
+    values = {"platform": platform, "message_key": message_key, "replies": [], "received_at": now}
+    return insert_values_if_new(session, InboxEntry.__table__, values, "platform", "message_key")
 
 
 def record_replies(session: Session, entry_id: int, payloads: list[dict]) -> None:
