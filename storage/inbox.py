@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
 from storage.db import insert_values_if_new
@@ -15,9 +15,14 @@ def first_sight(session: Session, platform: str, message_key: str, now: datetime
     return insert_values_if_new(session, InboxEntry.__table__, values, "platform", "message_key")
 
 
+# Core, built once: no InboxEntry object is ever loaded in the transaction to keep in step.
+_INBOX = InboxEntry.__table__
+_REPLIES = update(_INBOX).where(_INBOX.c.id == bindparam("entry")).values(replies=bindparam("payloads"))
+
+
 def record_replies(session: Session, entry_id: int, payloads: list[dict]) -> None:
     """The answer given, for a retry of the same update to get it again."""
-    session.execute(update(InboxEntry).where(InboxEntry.id == entry_id).values(replies=payloads))
+    session.execute(_REPLIES, {"entry": entry_id, "payloads": payloads})
 
 
 def earlier_replies(session: Session, platform: str, message_key: str) -> list[dict]:
