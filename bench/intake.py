@@ -26,6 +26,7 @@ from sqlalchemy import insert
 from sqlmodel import select
 from telegram.ext import Application, MessageHandler, filters
 
+from bench import cost
 from bench.replies import tally
 from storage.db import make_engine, migrate, transaction
 from storage.models import Building, Grid, Identity, Resident
@@ -236,6 +237,7 @@ def main() -> None:
     asyncio.run(echo_run(messages, residents))
     asyncio.run(gridbot_run(messages, residents))
     asyncio.run(paced_run(min(messages, 600), pace))
+    print("\n".join(cost.handler_lines()))
 
 
 if __name__ == "__main__":

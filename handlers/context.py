@@ -1,13 +1,14 @@
 """What every use case gets: the open transaction, the policy, the clock and who is asking."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from handlers.classifier import Verdict, classify
 from handlers.messages import Inbound
 from storage import orders
 from storage.conversation import State
@@ -54,6 +55,16 @@ class Ctx:
     member: Member | None = None
     resident: Resident | None = None
     answering: State | None = None  # the question this message answers, if any
+    verdicts: dict[str, Verdict] = field(default_factory=dict)  # the category model's, by text: once per message
+    around: tuple | None = None  # handlers.followup's read of the open orders near the resident, until a move
+
+    def classify(self, text: str) -> Verdict:
+        """The category model's verdict on `text`, worked out once per message (for the words of a
+        report, before the transaction began: see handlers.router.read_ahead)."""
+        verdict = self.verdicts.get(text)
+        if verdict is None:
+            verdict = self.verdicts[text] = classify(text, self.policy)
+        return verdict
 
     @property
     def policy(self) -> Policy:
@@ -85,6 +96,7 @@ class Ctx:
     def move(self, order: Order, trigger: str, note: str | None = None, as_resident: bool = False, **changes) -> OrderMoved:
         """Ask storage/orders.py for a move; its consequences follow from the event it queues."""
         actor = self.resident_actor if as_resident else self.actor
+        self.around = None  # what the resident's orders were is read afresh after a move
         if as_resident and order.resident_id != actor.id and trigger != "follow" and self.follows(order):
             actor = Actor("resident", actor.id, orders.FOLLOWER)
         return orders.apply(self.session, order, trigger, actor, self.now, note=note, via=self.inbound.platform, **changes)

@@ -8,9 +8,9 @@ marks, who is told) is storage/consequences.py's. Small talk is answered here to
 import re
 from datetime import timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
-from handlers.classifier import classify
 from handlers.context import Ctx, Refusal
 from handlers.intent import Kind
 from handlers.messages import Reply, buttons
@@ -73,7 +73,7 @@ def about_something_else(ctx: Ctx, order: Order) -> bool:
     text = ctx.inbound.text.strip()
     if len(text) < DESCRIBES_A_PROBLEM:  # the category model is sure of anything on a few words
         return False
-    verdict = classify(text, ctx.policy)
+    verdict = ctx.classify(text)
     return verdict.confidence >= ctx.policy.confidence_threshold and verdict.category not in (order.category, "other")
 
 
@@ -171,22 +171,43 @@ def same_open_order(ctx: Ctx, category: str) -> Order | None:
     """A neighbour's open order of this category in the resident's building, not yet followed."""
     if ctx.resident is None or ctx.resident.building_id is None:
         return None
-    followed = select(OrderFollower.order_id).where(OrderFollower.resident_id == ctx.resident.id)
-    return ctx.session.exec(
-        select(Order)
-        .where(
-            Order.building_id == ctx.resident.building_id,
-            Order.category == category,
-            col(Order.status).in_(OPEN),
-            Order.resident_id != ctx.resident.id,
-            col(Order.id).not_in(followed),
-            Order.urgent.is_(False),
-        )
-        .order_by(col(Order.id).desc())
-    ).first()
+    return next(
+        (
+            order
+            for order, followed in _orders_around(ctx)
+            if order.building_id == ctx.resident.building_id
+            and order.category == category
+            and order.resident_id != ctx.resident.id
+            and not followed
+            and not order.urgent
+        ),
+        None,
+    )
 
 
 # ---- reading ------------------------------------------------------------------------------------
+
+_FOLLOWED = col(Order.id).in_(select(OrderFollower.order_id).where(OrderFollower.resident_id == bindparam("resident")))
+# The open orders a resident's message may be about, newest first: their own, those they follow, and
+# their building's (a neighbour may have reported the same thing) — with whether they follow it.
+_AROUND = (
+    select(Order, _FOLLOWED.label("followed"))
+    .where(
+        col(Order.status).in_(OPEN),
+        (Order.resident_id == bindparam("resident")) | (Order.building_id == bindparam("building")) | _FOLLOWED,
+    )
+    .order_by(col(Order.id).desc())
+)
+
+
+def _orders_around(ctx: Ctx) -> list[tuple[Order, bool]]:
+    """Read once per message (a report asks "recent?" and "a neighbour's?" of the same rows), again
+    after a move (Ctx.move, submit_order) or when the resident's building changed; open ones only."""
+    key = (ctx.resident.id, ctx.resident.building_id)
+    if ctx.around is None or ctx.around[0] != key:
+        rows = ctx.session.exec(_AROUND, params={"resident": key[0], "building": key[1]})
+        ctx.around = (key, [(order, bool(followed)) for order, followed in rows])
+    return [(order, followed) for order, followed in ctx.around[1] if order.status in OPEN]
 
 
 def newest_open(ctx: Ctx) -> Order | None:
@@ -197,17 +218,7 @@ def newest_open(ctx: Ctx) -> Order | None:
 
 def _open_orders(ctx: Ctx) -> list[Order]:
     """The resident's open orders, reported or followed, newest first."""
-    followed = select(OrderFollower.order_id).where(OrderFollower.resident_id == ctx.resident.id)
-    return list(
-        ctx.session.exec(
-            select(Order)
-            .where(
-                (Order.resident_id == ctx.resident.id) | col(Order.id).in_(followed),
-                col(Order.status).in_(OPEN),
-            )
-            .order_by(col(Order.id).desc())
-        )
-    )
+    return [order for order, followed in _orders_around(ctx) if order.resident_id == ctx.resident.id or followed]
 
 
 def _recently_done(ctx: Ctx) -> Order | None:

@@ -6,7 +6,7 @@ import unicodedata
 from sqlmodel import col, select
 
 from handlers import emergency, followup, triage
-from handlers.classifier import UNSURE, URGENT, Verdict, classify, keyword_hits
+from handlers.classifier import UNSURE, URGENT, Verdict, keyword_hits
 from handlers.context import Ctx, Refusal, parse_order_number
 from handlers.intent import Kind, kind_of, letters_and_digits
 from handlers.messages import Reply, buttons
@@ -122,7 +122,7 @@ def _says_too_little(ctx: Ctx, text: str) -> bool:
     inbound = ctx.inbound
     if not text or inbound.photo or inbound.location or inbound.voice or len(letters_and_digits(text)) > SAYS_TOO_LITTLE:
         return False
-    verdict = classify(text, ctx.policy)
+    verdict = ctx.classify(text)
     return verdict.category == OTHER and not verdict.urgent and not keyword_hits(text, ctx.policy)
 
 
@@ -136,7 +136,7 @@ def _belongs_to_recent(ctx: Ctx, kind: Kind, text: str) -> bool:
     recent = followup.newest_open(ctx)
     if recent is None:
         return False
-    verdict = classify(text, ctx.policy)
+    verdict = ctx.classify(text)
     return verdict.category == recent.category or verdict.confidence < ctx.policy.confidence_threshold
 
 
@@ -163,11 +163,12 @@ def submit_order(ctx: Ctx, check_same: bool = True) -> Reply:
     order of the same category in the building is offered first ("同一件事？")."""
     draft = ctx.identity.draft or {}
     resident = ctx.resident
-    verdict = classify(draft["text"], ctx.policy) if draft.get("text") else UNHEARD
+    verdict = ctx.classify(draft["text"]) if draft.get("text") else UNHEARD
     earlier = followup.same_open_order(ctx, verdict.category) if check_same and not verdict.urgent else None
     if earlier is not None and verdict.category != "other":
         return followup.offer_same(ctx, earlier)
     ctx.identity.draft = None
+    ctx.around = None  # a new open order of theirs
     location = draft.get("location") or [None, None]
     building = ctx.session.get(Building, resident.building_id)
     grid = people.grid_of_building(ctx.session, building)

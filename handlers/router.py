@@ -19,7 +19,9 @@ from handlers import (
     triage,
     web,
 )
+from handlers.classifier import Verdict, classify
 from handlers.context import Ctx, Refusal, Services, parse_order_number
+from handlers.intent import kind_of
 from handlers.messages import Inbound, Reply
 from storage import calendar_buttons, consequences, conversation, events, inbox, orders, outbox, people
 from storage.conversation import Waiting
@@ -105,6 +107,7 @@ def handle(services: Services, inbound: Inbound, deliver_held: bool = False) -> 
     was not delivered the first time (inbox.mark_replied).
     """
     now = services.clock()
+    verdicts = read_ahead(services, inbound)
     with transaction(services.engine) as session:
         entry_id = inbox.first_sight(session, inbound.platform, inbound.message_key, now)
         if entry_id is None:
@@ -122,6 +125,7 @@ def handle(services: Services, inbound: Inbound, deliver_held: bool = False) -> 
             now,
             member=session.get(Member, identity.member_id) if identity.member_id else None,
             resident=session.get(Resident, identity.resident_id) if identity.resident_id else None,
+            verdicts=verdicts,
         )
         mark = events.mark(session)
         try:
@@ -140,6 +144,17 @@ def handle(services: Services, inbound: Inbound, deliver_held: bool = False) -> 
             replies = [Reply.from_payload(p) for p in outbox.take_held(session, inbound.platform, inbound.chat_id, now)] + replies
         inbox.record_replies(session, entry_id, [reply.to_payload() for reply in replies])
     return replies
+
+
+def read_ahead(services: Services, inbound: Inbound) -> dict[str, Verdict]:
+    """Words that may be a report, classified before the transaction: the model's work (the costliest
+    step of a report) then holds no write lock. Small talk, commands and buttons are not classified."""
+    text = inbound.text.strip()
+    if inbound.is_group or inbound.callback is not None or not text or inbound.command or text in CANCEL_WORDS:
+        return {}
+    if _worded_command(text) is not None or kind_of(text) in followup.SMALL_TALK:
+        return {}
+    return {text: classify(text, services.policy)}
 
 
 def route(ctx: Ctx) -> list[Reply]:

@@ -10,21 +10,22 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from storage import outbox
+from storage.db import insert_many_if_new
 from storage.models import (
     Attendance,
     CalendarEvent,
     Identity,
     Member,
     OutboxMessage,
+    OutboxState,
     Shift,
     ShiftMember,
     ShiftSwap,
     StudySession,
 )
+from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -382,32 +383,29 @@ def reachable_many(session: Session, member_ids: Iterable[int]) -> dict[int, Ide
 
 
 def enqueue_many(session: Session, rows: list[tuple[str, str, str, dict]], now: datetime) -> int:
-    """(key, platform, chat id, payload) rows, each queued once by key. Returns how many are new.
-
-    Keys already queued are filtered in bulk; the rest go in one savepoint, and only when a racing
-    writer took some key meanwhile does it fall back to one savepoint per row.
-    """
-    keys = [key for key, *_ in rows]
-    seen: set[str] = set()
-    for start in range(0, len(keys), 500):
-        seen.update(session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).in_(keys[start : start + 500]))))
-    fresh = {key: (platform, chat_id, payload) for key, platform, chat_id, payload in rows if key not in seen}
-    if not fresh:
-        return 0
-    try:
-        with session.begin_nested():
-            session.add_all(
-                [
-                    OutboxMessage(key=key, platform=platform, chat_id=chat_id, payload=payload, not_before=now)
-                    for key, (platform, chat_id, payload) in fresh.items()
-                ]
-            )
-        return len(fresh)
-    except IntegrityError:
-        return sum(
-            outbox.enqueue(session, key, platform, chat_id, payload, not_before=now)
-            for key, (platform, chat_id, payload) in fresh.items()
-        )
+    """(key, platform, chat id, payload) rows, each queued once by key: one INSERT … ON CONFLICT DO
+    NOTHING, so a key queued before, or by a racing writer meanwhile, is skipped. Returns how many are new."""
+    created = utcnow()
+    fresh = {
+        key: {
+            "key": key,
+            "platform": platform,
+            "chat_id": chat_id,
+            "kind": "send",
+            "edit_key": None,
+            "payload": payload,
+            "state": OutboxState.PENDING,
+            "not_before": now,
+            "attempts": 0,
+            "lease_until": None,
+            "sent_at": None,
+            "sent_message_id": None,
+            "error": None,
+            "created_at": created,
+        }
+        for key, platform, chat_id, payload in rows
+    }
+    return insert_many_if_new(session, OutboxMessage.__table__, list(fresh.values()), "key")
 
 
 def member_names(session: Session, member_ids: Iterable[int]) -> dict[int, str]:

@@ -48,10 +48,24 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+class HeldSession(Session):
+    """A Session that holds every row it read or wrote until it closes. The identity map itself is
+    weak: a row one step read (the resident's grid) and the next step needs (the group card) would
+    be read again once the first step's variables were gone."""
+
+
+def _hold(session: Session, instance: object) -> None:
+    session.info.setdefault("held", []).append(instance)
+
+
+for _becomes_persistent in ("loaded_as_persistent", "pending_to_persistent", "detached_to_persistent"):
+    event.listen(HeldSession, _becomes_persistent, _hold)
+
+
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any exception."""
-    with _writer_turn(engine), Session(engine, expire_on_commit=False) as session:
+    with _writer_turn(engine), HeldSession(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
@@ -73,8 +87,22 @@ def insert_if_new(session: Session, row: SQLModel, *unique: str) -> int | None:
     every inbound message and every queued notice)."""
     table = type(row).__table__
     values = {column.key: getattr(row, column.key) for column in table.columns if column.key != "id"}
+    return insert_values_if_new(session, table, values, *unique)
+
+
+def insert_values_if_new(session: Session, table: Table, values: dict, *unique: str) -> int | None:
+    """insert_if_new from the column values alone: no model object to build and validate."""
     statement = _insert_if_new_statement(session.get_bind().dialect.name, table, unique)
     return session.execute(statement, values).scalar_one_or_none()
+
+
+def insert_many_if_new(session: Session, table: Table, rows: list[dict], *unique: str) -> int:
+    """Each row once by its `unique` columns, all in one INSERT … ON CONFLICT DO NOTHING (SQLAlchemy
+    sends an executemany with RETURNING as one multi-row statement). Returns how many were new."""
+    if not rows:
+        return 0
+    statement = _insert_if_new_statement(session.get_bind().dialect.name, table, unique)
+    return len(session.execute(statement, rows).all())
 
 
 @lru_cache(maxsize=32)

@@ -2,23 +2,27 @@
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
-from storage.db import insert_if_new
+from storage.db import insert_values_if_new
 from storage.models import InboxEntry
 
 
 def first_sight(session: Session, platform: str, message_key: str, now: datetime) -> int | None:
     """Record the update in the caller's transaction: its inbox id, or None if it was seen before."""
-    return insert_if_new(
-        session, InboxEntry(platform=platform, message_key=message_key, received_at=now), "platform", "message_key"
-    )
+    values = {"platform": platform, "message_key": message_key, "replies": [], "received_at": now}
+    return insert_values_if_new(session, InboxEntry.__table__, values, "platform", "message_key")
+
+
+# Core, built once: no InboxEntry object is ever loaded in the transaction to keep in step.
+_INBOX = InboxEntry.__table__
+_REPLIES = update(_INBOX).where(_INBOX.c.id == bindparam("entry")).values(replies=bindparam("payloads"))
 
 
 def record_replies(session: Session, entry_id: int, payloads: list[dict]) -> None:
     """The answer given, for a retry of the same update to get it again."""
-    session.execute(update(InboxEntry).where(InboxEntry.id == entry_id).values(replies=payloads))
+    session.execute(_REPLIES, {"entry": entry_id, "payloads": payloads})
 
 
 def earlier_replies(session: Session, platform: str, message_key: str, unless_delivered: bool = False) -> list[dict]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, func, select
 
@@ -192,18 +192,7 @@ def apply(
     )
     if result.rowcount != 1:
         raise IllegalTransition(f"order {order.id} left {source} (version {order.version}) meanwhile")
-    session.add(
-        OrderEvent(
-            order_id=order.id,
-            actor=actor.label,
-            trigger=trigger,
-            from_status=source,
-            to_status=target,
-            version=version,
-            note=note,
-            at=now,
-        )
-    )
+    _audit(session, order.id, actor, trigger, source, target, version, note, now)
     for name, value in {"status": target, "version": version, **changes}.items():
         set_committed_value(order, name, value)  # what the UPDATE wrote, without reading it back
     return events.record(session, events.of_trigger(trigger)(order.id, version, now, actor.label, was, note, via))
@@ -216,13 +205,32 @@ def submit(session: Session, order: Order, actor: Actor, now: datetime, via: str
     order.version = 1
     session.add(order)
     session.flush()
-    session.add(
-        OrderEvent(
-            order_id=order.id, actor=actor.label, trigger="submit", from_status="", to_status=S.SUBMITTED, version=1, at=now
-        )
-    )
+    _audit(session, order.id, actor, "submit", "", S.SUBMITTED, 1, None, now)
     events.record(session, events.Submitted(order.id, 1, now, actor.label, events.Was(None, None, None, False), None, via))
     return order
+
+
+# The audit row of a move: written at once with Core (nothing reads it back as an object in the
+# transaction, and the ORM would build, validate and flush one for each move).
+_AUDIT = insert(OrderEvent.__table__)
+
+
+def _audit(
+    session: Session, order_id: int, actor: Actor, trigger: str, source: str, target: str, version: int, note, now: datetime
+) -> None:
+    session.execute(
+        _AUDIT,
+        {
+            "order_id": order_id,
+            "actor": actor.label,
+            "trigger": trigger,
+            "from_status": source,
+            "to_status": target,
+            "version": version,
+            "note": note,
+            "at": now,
+        },
+    )
 
 
 def mark_urgent(session: Session, order: Order, actor: Actor, now: datetime, note: str | None = None, via: str | None = None):

@@ -2,16 +2,29 @@
 
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
-from storage.models import Building, Grid, Identity, Member, Role, Setting
+from storage.models import Building, Grid, Identity, Member, Resident, Role, Setting
+
+# Who is writing, with what the handlers ask about them next (the member, the resident, their building
+# and its grid), in one query; the session holds the rows, so later gets of them cost nothing.
+_WHO = (
+    select(Identity, Member, Resident, Building, Grid)
+    .outerjoin(Member, Member.id == Identity.member_id)
+    .outerjoin(Resident, Resident.id == Identity.resident_id)
+    .outerjoin(Building, Building.id == Resident.building_id)
+    .outerjoin(Grid, Grid.id == Building.grid_id)
+    .where(Identity.platform == bindparam("platform"), Identity.user_id == bindparam("user_id"))
+)
 
 
 def identity_for(
     session: Session, platform: str, user_id: str, chat_id: str, name: str, now: datetime, private: bool
 ) -> Identity:
     """The identity behind a platform user, created on first contact."""
-    identity = session.exec(select(Identity).where(Identity.platform == platform, Identity.user_id == user_id)).first()
+    found = session.exec(_WHO, params={"platform": platform, "user_id": user_id}).first()
+    identity = found[0] if found else None
     if identity is None:
         # Telegram's private chat id equals the user id; a first contact from a group knows no better.
         identity = Identity(platform=platform, user_id=user_id, chat_id=chat_id if private else user_id, display_name=name)
@@ -20,7 +33,8 @@ def identity_for(
     identity.display_name = name or identity.display_name
     identity.last_seen_at = now
     session.add(identity)
-    session.flush()
+    if identity.id is None:
+        session.flush()
     return identity
 
 
