@@ -30,7 +30,7 @@ def ask(ctx: Ctx, args: list[str]) -> list[Reply]:
         raise Refusal(f"时长「{args[1][:10]}」看不懂，请写成 3d（3天）、12h（12小时）。\n{USAGE}") from None
     if not timedelta(hours=1) <= more <= LONGEST:
         raise Refusal("延期时长应在 1 小时到 30 天之间。")
-    if order.extension:
+    if order.extension and order.extension.get("by") in (order.claimer_id, order.signer_id):  # else: asked by an earlier claimer
         raise Refusal(f"工单 #{order.id} 已有一个延期申请在等工作人员答复。")
     reason = " ".join(args[2:])[:200]
     until = deadlines.finish_due(order, ctx.policy.limits_for(order.category)) + more
@@ -89,6 +89,8 @@ def _waiting(ctx: Ctx, order_id: int) -> Order:
     order = _order(ctx, order_id)
     if not order.extension:
         raise Refusal(f"工单 #{order.id} 的延期申请已经答复过了。", alert=True)
+    if order.extension.get("by") not in (order.claimer_id, order.signer_id):
+        raise Refusal(f"工单 #{order.id} 已换人办理，这个延期申请已作废。", alert=True)
     return order
 
 
