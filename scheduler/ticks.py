@@ -75,4 +75,6 @@ def _leader(session: Session) -> bool:
     """PostgreSQL: only the process holding the lock ticks (for this transaction). SQLite: one writer anyway."""
     if session.get_bind().dialect.name != "postgresql":
         return True
-    return bool(session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK}).scalar())
+    # Keyed by the schema too: two deployments (or test runs) in one database do not block each other.
+    held = session.execute(text("SELECT pg_try_advisory_xact_lock(:k, hashtext(current_schema()))"), {"k": ADVISORY_LOCK})
+    return bool(held.scalar())

@@ -70,7 +70,7 @@ def due_batches(
     if session.get_bind().dialect.name == "postgresql":
         # One leasing pass at a time across processes: another pass's leases are not committed yet, so
         # `held_back` could not see them and would hand a chat's later row to a second process.
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LEASING_LOCK})
+        session.execute(text("SELECT pg_advisory_xact_lock(:k, hashtext(current_schema()))"), {"k": LEASING_LOCK})
         query = query.with_for_update(skip_locked=True, of=OutboxMessage)
     batches: dict[str, list[OutboxMessage]] = defaultdict(list)
     for row in session.exec(query):  # urgent first, within a chat too; then the order written
