@@ -5,12 +5,12 @@ count as of when the figures are made, so last month's report made on the 1st se
 to last month's orders until then. Small talk never makes an order, so it is never counted.
 
 Terms, per order (`facts`):
-- handed over: the first `dispatch` (to a grid). Issue 13's 签收 adds `escalate` (to a department)
-  answered by `sign`: one more entry in RESPONSES and nothing else changes.
-- responded: the first answer to the handover (`claim`; with issue 13 also `sign`).
+- handed over: the first `dispatch` (to a grid). A department's `escalate` answered by `sign` (签收) is one
+  more entry in RESPONSES, once an escalation to a free-text department (no 签收 possible) is told apart.
+- responded: the first answer to the handover (`claim`).
 - done: the order has a `finish` event; when it was done is its last `finish`.
-- deadline: the first dispatch or escalation (else creation) + the category's `finish_within`. A granted 延期
-  (issue 13) replaces it with the new deadline: `finish_deadline` is the one place to change.
+- deadline: the first dispatch or escalation (else creation) + the category's `finish_within`; a granted 延期
+  replaces it with the new deadline (`order.finish_by`).
 - rating: the resident's last rating: the `rate` move's stars, or a 1–2 star rating, which is a
   `reopen` whose note is `orders.rating_note(stars)` (返工 instead of closing).
 - reopened: at least one `reopen` event (没解决 / 又坏了 / a 1–2 star rating).
@@ -132,7 +132,8 @@ def facts(order: Order, trail: Iterable[OrderEvent], limits: Limits) -> OrderFac
         responded_at=min(answers) if answers else None,
         claim_within=limits.claim_within,
         done_at=finishes[-1] if finishes else None,
-        deadline=finish_deadline(next((e.at for e in trail if e.trigger in ACCEPTING), None), order.created_at, limits),
+        deadline=order.finish_by
+        or finish_deadline(next((e.at for e in trail if e.trigger in ACCEPTING), None), order.created_at, limits),
         rating=_last_rating(order, trail),
         reopens=sum(1 for event in trail if event.trigger == "reopen"),
     )
