@@ -188,14 +188,18 @@ async def until_outbox_settled(url: str, deadline: float) -> dict[str, int]:
     engine = make_engine(url)
     try:
         while True:
-            with engine.connect() as connection:
-                query = select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
-                states = dict(connection.execute(query).all())
+            # In a thread: this loop also serves the fake Bot API, whose clock stamps every send.
+            states = await asyncio.to_thread(outbox_states, engine)
             if not states.get(OutboxState.PENDING) or time.monotonic() >= deadline:
                 return states
             await asyncio.sleep(1)
     finally:
         engine.dispose()
+
+
+def outbox_states(engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        return dict(connection.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
 
 
 def print_deliveries(tg: FakeTelegram, chats: list[int], left: dict[str, int], first: float | None, downtime: float) -> None:
