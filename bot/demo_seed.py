@@ -97,26 +97,27 @@ def seed(services: Services) -> list[DemoPerson]:
     return [*residents, *members, DemoPerson("新邻居", "u-新邻居", "guest")]
 
 
-def _seed_open_order(session, services: Services, now: datetime) -> None:
-    """王大爷 reported a broken street lamp an hour ago: an open order to chase, add to, reopen."""
+def _reported_by_owner(session, category: str, tier: str, text: str, reported: datetime) -> tuple[Order, Building]:
+    """An order 王大爷 reported at `reported`, as the chat would have filed it."""
     resident = session.exec(select(Resident).where(Resident.name == OPEN_ORDER_OWNER)).one()
     building = session.get(Building, resident.building_id)
-    reported = now - timedelta(hours=1)
-    order = orders.submit(
-        session,
-        Order(
-            resident_id=resident.id,
-            building_id=building.id,
-            grid_id=building.grid_id,
-            category="property",
-            tier="小事",
-            confidence=0.9,
-            text="3号楼门口的路灯不亮了，晚上看不见路",
-            origin_platform="console",
-        ),
-        orders.Actor("resident", resident.id),
-        reported,
+    order = Order(
+        resident_id=resident.id,
+        building_id=building.id,
+        grid_id=building.grid_id,
+        category=category,
+        tier=tier,
+        confidence=0.9,
+        text=text,
+        origin_platform="console",
     )
+    return orders.submit(session, order, orders.Actor("resident", resident.id), reported), building
+
+
+def _seed_open_order(session, services: Services, now: datetime) -> None:
+    """王大爷 reported a broken street lamp an hour ago: an open order to chase, add to, reopen."""
+    reported = now - timedelta(hours=1)
+    order, building = _reported_by_owner(session, "property", "小事", "3号楼门口的路灯不亮了，晚上看不见路", reported)
     orders.apply(session, order, "dispatch", orders.SYSTEM, reported, dispatched_at=reported, grid_id=building.grid_id)
     consequences.publish(session, services.policy, services.timezone)  # its card in 二网格群
 
@@ -130,24 +131,9 @@ def _seed_department_order(session, services: Services, now: datetime) -> None:
     contact = session.exec(select(Member).where(Member.name == DEPARTMENT_CONTACT)).one()
     session.add(DepartmentContact(department_id=department.id, member_id=contact.id))
     departments.bind_group(session, department, "console", GROUPS["城管中队群"])
-    resident = session.exec(select(Resident).where(Resident.name == OPEN_ORDER_OWNER)).one()
-    building = session.get(Building, resident.building_id)
     reported, staff = now - timedelta(minutes=40), session.exec(select(Member).where(Member.role == Role.STAFF)).first()
-    order = orders.submit(
-        session,
-        Order(
-            resident_id=resident.id,
-            building_id=building.id,
-            grid_id=building.grid_id,
-            category="facilities",
-            tier="大事",
-            confidence=0.9,
-            text="3号楼东边人行道上的井盖缺了一块，晚上走路很危险",
-            origin_platform="console",
-        ),
-        orders.Actor("resident", resident.id),
-        reported,
-    )
+    manhole = "3号楼东边人行道上的井盖缺了一块，晚上走路很危险"
+    order, _building = _reported_by_owner(session, "facilities", "大事", manhole, reported)
     escalated = now - timedelta(minutes=30)
     changes = {"department": department.name, "department_id": department.id, "escalated_at": escalated}
     orders.apply(session, order, "escalate", orders.Actor("member", staff.id, Role.STAFF), escalated, **changes)
