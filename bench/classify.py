@@ -9,8 +9,8 @@
 - emergency recall and false alarms: bench/emergencies.txt + the emergency samples against the other
   samples, the holdout's own `urgent` column, bench/urgency_holdout.tsv (since tuned on) and
   bench/urgency_holdout_3.tsv (frozen before the last change of the rules; seen while the urgency model was
-  chosen), bench/urgency_holdout_4.tsv to _6.tsv (each written blind and run once, then read: optimistic now)
-  and bench/urgency_holdout_7.tsv (written blind, committed before anything ran on it: the honest figure).
+  chosen), bench/urgency_holdout_4.tsv to _7.tsv (each written blind and run once, then read: optimistic now)
+  and bench/urgency_holdout_8.tsv (written blind, committed before anything ran on it: the honest figure).
 
     .venv/bin/python bench/classify.py [SAMPLES.tsv]
 """
@@ -40,6 +40,7 @@ URGENCY_HOLDOUT_4 = Path(__file__).with_name("urgency_holdout_4.tsv")  # urgent<
 URGENCY_HOLDOUT_5 = Path(__file__).with_name("urgency_holdout_5.tsv")  # urgent<TAB>kind<TAB>text, written blind
 URGENCY_HOLDOUT_6 = Path(__file__).with_name("urgency_holdout_6.tsv")  # the same, written blind after set 5 ran
 URGENCY_HOLDOUT_7 = Path(__file__).with_name("urgency_holdout_7.tsv")  # the same, written blind after set 6 was read
+URGENCY_HOLDOUT_8 = Path(__file__).with_name("urgency_holdout_8.tsv")  # the same, written blind after set 7 was read
 HERE = Path(__file__).parent
 # The shared samples that describe an emergency happening now (the file has no urgency column).
 EMERGENCY_SAMPLES = ("救命！5号楼2单元电梯卡在6楼", "楼道里好大一股煤气味儿", "5栋601的张奶奶今天早上在家摔倒了")
@@ -258,6 +259,12 @@ def main() -> None:
         "were read before the rules of the next commit: optimistic)",
         policy,
         *read_kinded_holdout(URGENCY_HOLDOUT_7),
+    )
+    print_urgency(
+        "URGENCY HOLDOUT 8 (by kind, written blind, committed in 538b413 after the rules of the commit before and before "
+        "anything ran on it: the honest figure)",
+        policy,
+        *read_kinded_holdout(URGENCY_HOLDOUT_8),
     )
     near_duplicates.report(
         {path.name: path for path in sorted(HERE.glob("*holdout*.tsv"))}
