@@ -215,6 +215,12 @@ def main() -> None:
         [code for code, _, _ in holdout],
         [classify(text, policy) for _, text, _ in holdout],
     )
+    repeated = near_duplicates.repeated_in_training([text for _, text, _ in holdout])
+    kept = [(code, text) for code, text, _ in holdout if text not in repeated]
+    print(
+        f"  without the {len(repeated)} line(s) that a training line nearly repeats: "
+        f"{accuracy([code for code, _ in kept], [classify(text, policy).category for _, text in kept]):.1%} of {len(kept)}"
+    )
 
     print_urgency(
         "shared samples + bench/emergencies.txt (patterns were written with these in view: optimistic)",
