@@ -2,6 +2,7 @@
 browser session. Only hashes of the tokens are stored, so a copy of the database opens nothing."""
 
 import hashlib
+import hmac
 import secrets
 from datetime import datetime, timedelta
 
@@ -67,3 +68,13 @@ def end_session(session: Session, token: str, now: datetime) -> None:
         row.ended_at = now
         session.add(row)
         audit.record(session, "web", row.member_id, f"member:{row.member_id}", "signed out", now)
+
+
+def csrf_token(session_token: str) -> str:
+    """The token every form of this browser session carries: derived from the session's own secret
+    (which only the HttpOnly cookie holds), so another site can neither read nor guess it."""
+    return hashlib.sha256(f"csrf:{session_token}".encode()).hexdigest()[:40]
+
+
+def csrf_ok(session_token: str | None, given: str | None) -> bool:
+    return bool(session_token and given) and hmac.compare_digest(csrf_token(session_token), given)

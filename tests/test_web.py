@@ -36,6 +36,14 @@ async def _signed_in(link: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=link.split("/web/")[0], cookies={"gridbot_web": cookie})
 
 
+CSRF = re.compile(r'name="csrf-token" content="([0-9a-f]+)"')
+
+
+async def _csrf(web: httpx.AsyncClient, page: str = "/web/orders/1") -> str:
+    """The session's CSRF token, as a form on `page` carries it."""
+    return CSRF.search((await web.get(page)).text).group(1)
+
+
 async def test_staff_sign_in_by_link_see_the_report_dispatch_and_close_it(db_url):
     async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url, http_port=free_port())):
         await bind_members(tg, (STAFF, "13800000031"), (LEADER, "13800000013"))
@@ -51,15 +59,18 @@ async def test_staff_sign_in_by_link_see_the_report_dispatch_and_close_it(db_url
             assert "待分派（2）" in board and 'href="/web/orders/1"' in board and 'href="/web/orders/2"' in board
             page = (await web.get("/web/orders/1")).text
             assert "整栋楼停电了" in page and "13800000001" in page  # staff see the resident's phone
-            done = await web.post("/web/orders/1/dispatch", data={"grid": "G01"})
+            csrf = await _csrf(web)
+            done = await web.post("/web/orders/1/dispatch", data={"grid": "G01", "csrf": csrf})
             assert done.status_code == 303 and "已派给一网格" in (await web.get(done.headers["location"])).text
             await tg.wait_for(lambda: any("工单 #1" in (m.text or "") and "领单" in str(m.buttons) for m in tg.chat(G01)))
-            assert (await web.post("/web/orders/2/close", data={"note": ""})).status_code == 409  # a note is required
-            closed = await web.post("/web/orders/2/close", data={"note": "已联系路灯所维修"})
+            assert (
+                await web.post("/web/orders/2/close", data={"note": "", "csrf": csrf})
+            ).status_code == 409  # a note is required
+            closed = await web.post("/web/orders/2/close", data={"note": "已联系路灯所维修", "csrf": csrf})
             assert closed.status_code == 303
             await tg.wait_for(lambda: "已联系路灯所维修" in last_text(tg, RESIDENT.id))
             timeline = (await web.get("/web/orders/2")).text
-            assert "close" in timeline and "已联系路灯所维修" in timeline
+            assert "关闭" in timeline and "已联系路灯所维修" in timeline
         assert (await httpx.AsyncClient().get(link)).status_code == 403  # a link opens once
 
         tg.push_text(RESIDENT, "楼上装修太吵了，电钻从早响到晚")
@@ -70,7 +81,8 @@ async def test_staff_sign_in_by_link_see_the_report_dispatch_and_close_it(db_url
             assert (await leader.get("/web/orders/3")).status_code == 403  # another grid's order
             assert (await leader.get("/web/orders/1")).status_code == 200
             assert "13800000001" not in (await leader.get("/web/orders/1")).text  # the contact only to staff
-            assert (await leader.post("/web/orders/1/close", data={"note": "x"})).status_code == 403
+            leader_csrf = await _csrf(leader, "/web/")
+            assert (await leader.post("/web/orders/1/close", data={"note": "x", "csrf": leader_csrf})).status_code == 403
             assert (await leader.get("/web/logout")).status_code == 200
             assert (await leader.get("/web/")).status_code == 401  # the session is over
     engine = make_engine(db_url)
