@@ -36,6 +36,8 @@ def dispatch(ctx: Ctx, args: list[str]) -> list[Reply]:
     grid = people.grid_by_code(ctx.session, args[1])
     if grid is None:
         raise Refusal(f"没有网格编号 {args[1][:20]}，请核对。")
+    if not grid.active:
+        raise Refusal(f"{grid.name}已停用，请派给其他网格。")
     if order.status == S.DISPATCHED and order.grid_id == grid.id:
         raise Refusal(f"工单 #{order.id} 已经在{grid.name}等待领单了。")
     if not people.grid_has_group(ctx.session, grid):
@@ -52,6 +54,8 @@ def escalate(ctx: Ctx, args: list[str]) -> list[Reply]:
         raise Refusal("用法：/escalate 工单号 部门编号，例如 /escalate 128 CG")
     order = _order(ctx, args[0])
     found = departments.find(ctx.session, " ".join(args[1:]))
+    if found is not None and not found.active:
+        raise Refusal(f"{found.name}已停用，请转交其他部门。")
     if found is not None:
         return departments_chat.escalate_to(ctx, order, found)
     department = " ".join(args[1:])[:40]

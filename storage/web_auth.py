@@ -59,7 +59,7 @@ def member_of(session: Session, token: str | None, now: datetime) -> Member | No
     if row is None or row.ended_at is not None or row.expires_at <= now:
         return None
     member = session.get(Member, row.member_id)
-    return member if member is not None and member.role in WEB_ROLES else None
+    return member if member is not None and member.active and member.role in WEB_ROLES else None
 
 
 def end_session(session: Session, token: str, now: datetime) -> None:
