@@ -13,6 +13,7 @@ from storage import audit
 from storage.models import Member, Role, WebLink, WebSession
 
 LINK_LIFETIME = timedelta(minutes=10)
+LINKS_PER_WINDOW = 5
 SESSION_LIFETIME = timedelta(hours=12)
 WEB_ROLES = (Role.STAFF, Role.ADMIN, Role.GRID_LEADER)
 
@@ -26,7 +27,19 @@ def _hash(token: str) -> str:
 
 
 def issue_link(session: Session, member: Member, now: datetime) -> str:
-    """A new one-time link token for `member` (valid LINK_LIFETIME)."""
+    """A new one-time link token for `member` (valid LINK_LIFETIME). LinkRefused past LINKS_PER_WINDOW
+    links in LINK_LIFETIME: a link sent by mistake to a group, or a leaked chat, yields few tries."""
+    issued = list(
+        session.exec(
+            select(WebLink.expires_at)
+            .where(WebLink.member_id == member.id, WebLink.expires_at > now)
+            .order_by(WebLink.expires_at)
+        )
+    )  # a link's window is its lifetime: those still valid were issued in the last LINK_LIFETIME
+    if len(issued) >= LINKS_PER_WINDOW:
+        wait = issued[len(issued) - LINKS_PER_WINDOW] - now
+        minutes = max(1, -(-int(wait.total_seconds()) // 60))
+        raise LinkRefused(f"登录链接申请太频繁（10 分钟内最多 {LINKS_PER_WINDOW} 次），请 {minutes} 分钟后再试。")
     token = secrets.token_urlsafe(24)
     session.add(WebLink(token_hash=_hash(token), member_id=member.id, expires_at=now + LINK_LIFETIME))
     audit.record(session, "web", member.id, f"member:{member.id}", "link issued", now)

@@ -24,6 +24,14 @@ async def _link(tg: FakeTelegram, user: User) -> str:
     return await tg.wait_for(lambda: (found := LINK.search(last_text(tg, user.id))) and found.group(0))
 
 
+async def _next_link(tg: FakeTelegram, user: User) -> str:
+    """Send /web and wait for the answer to this one (not an earlier link)."""
+    answered = len(tg.chat(user.id))
+    tg.push_text(user, "/web")
+    await tg.wait_for(lambda: len(tg.chat(user.id)) > answered)
+    return LINK.search(last_text(tg, user.id)).group(0)
+
+
 async def _signed_in(link: str) -> httpx.AsyncClient:
     opened = await httpx.AsyncClient().get(link)
     assert opened.status_code == 303 and opened.headers["location"] == "/web/"
@@ -107,3 +115,19 @@ def test_a_link_expires_after_ten_minutes_and_a_member_cannot_have_one(db_url, c
         session_token = web_auth.redeem_link(session, web_auth.issue_link(session, staff, now), now + timedelta(minutes=9))
         assert web_auth.member_of(session, session_token, now + timedelta(hours=1)).id == staff.id
         assert web_auth.member_of(session, session_token, now + timedelta(hours=13)) is None  # sessions expire
+
+
+async def test_login_links_are_rate_limited_per_person(db_url, clock):
+    async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url), clock=clock):
+        await bind_members(tg, (STAFF, "13800000031"), (LEADER, "13800000013"))
+        links = [await _next_link(tg, STAFF) for _ in range(5)]
+        assert len(set(links)) == 5
+        tg.push_text(STAFF, "/web")
+        await tg.wait_for(lambda: "太频繁" in last_text(tg, STAFF.id))
+        assert "10 分钟后再试" in last_text(tg, STAFF.id) and not LINK.search(last_text(tg, STAFF.id))
+        assert await _next_link(tg, LEADER)  # another person is not held back
+        clock.advance(minutes=10, seconds=1)
+        fresh = await _next_link(tg, STAFF)
+        assert fresh not in links
+        async with await _signed_in(fresh) as web:
+            assert (await web.get("/web/")).status_code == 200
