@@ -21,7 +21,7 @@ def workbook_bytes(rows: list[Row], policy: Policy, tz: ZoneInfo, title: str) ->
     sheet = book.active
     sheet.title = SHEET
     _header(sheet, HEADERS)
-    for row in rows:
+    for number, row in enumerate(rows, start=2):
         sheet.append(
             (
                 row.id,
@@ -36,7 +36,7 @@ def workbook_bytes(rows: list[Row], policy: Policy, tz: ZoneInfo, title: str) ->
                 order_cards.summary(row.text),
             )
         )
-        sheet.cell(sheet.max_row, 2).number_format = WHEN
+        sheet.cell(number, 2).number_format = WHEN  # by number: max_row counts every cell each time
     _fit(sheet)
     book.properties.title = title
     out = io.BytesIO()
