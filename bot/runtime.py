@@ -38,13 +38,14 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
 
-    transports, jobs, webhook = {}, [], None
+    transports, jobs, webhook, photos = {}, [], None, {}
     sender, sender_stopped = OutboxSender(services.engine, transports, services.clock), asyncio.Event()
     if settings.telegram_enabled:
         from bot.telegram.app import build_application, run_telegram
-        from bot.telegram.delivery import transport
+        from bot.telegram.delivery import photo_fetcher, transport
 
         app = build_application(settings, services, sender.wake)
+        photos["telegram"] = photo_fetcher(app.bot)
         transports["telegram"] = transport(app.bot, pace=settings.telegram_rate * NOTICE_SHARE)
         # Webhook mode always has a secret: with none configured, one is made for this run and
         # handed to Telegram, so a request without it is refused either way.
@@ -67,7 +68,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
         routes += wechat_routes
         transports.update(wechat_transports)
 
-    routes += web_routes(services)
+    routes += web_routes(services, photos)
     web = http_app(services.engine, telegram_webhook=webhook, extra_routes=routes)
     jobs += [
         serve_http(web, settings.http_host, settings.http_port, stop),
