@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from bot.config import Settings
 from bot.http import http_app, serve_http
+from bot.metrics import LEADS_SCHEDULER
 from bot.sender import OutboxSender
 from bot.services import build_services
 from bot.web.routes import web_routes
@@ -73,7 +74,14 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
         serve_http(web, settings.http_host, settings.http_port, stop),
         sender.run(stop),
         run_scheduler(
-            services.engine, services.policy, services.timezone, services.clock, sender.wake, settings.tick_seconds, stop
+            services.engine,
+            services.policy,
+            services.timezone,
+            services.clock,
+            sender.wake,
+            settings.tick_seconds,
+            stop,
+            on_leading=lambda leads: LEADS_SCHEDULER.set(int(leads)),
         ),
     ]
     logger.info("gridbot running: http://%s:%s", settings.http_host, settings.http_port)

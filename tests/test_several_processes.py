@@ -22,6 +22,7 @@ from tests.workers import (
     MEMBER_IDS,
     RESIDENT_IDS,
     Balancer,
+    leaders,
     member,
     resident,
     seed,
@@ -63,7 +64,7 @@ async def test_three_workers_lose_nothing_double_nothing_and_one_may_die(postgre
 
             sending = asyncio.gather(*(send(n) for n in range(REPORTS)))
             await half.wait()
-            victim = ports[0]
+            victim = (await leaders(client, ports))[0]  # the scheduler's leader: another one sends the reminder
             workers[victim].send_signal(signal.SIGKILL)  # midway, updates in flight, without a goodbye
             balancer.alive.discard(victim)
             in_flight = _leased_now(postgres_url)  # notices a process was sending (or about to) when it died

@@ -77,6 +77,7 @@ def start_worker(url: str, api_root: str, port: int, **extra: str) -> subprocess
     """One `gridbot run`, Telegram in webhook mode at http://127.0.0.1:{port}/telegram."""
     env = dict(
         os.environ,
+        GRIDBOT_TICK_SECONDS="1",
         PYTHONPATH=str(ROOT),
         GRIDBOT_DATABASE_URL=url,
         GRIDBOT_TELEGRAM_TOKEN="123456:TEST",
@@ -84,9 +85,8 @@ def start_worker(url: str, api_root: str, port: int, **extra: str) -> subprocess
         GRIDBOT_TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
         GRIDBOT_TELEGRAM_WEBHOOK_SECRET=SECRET,
         GRIDBOT_HTTP_PORT=str(port),
-        GRIDBOT_TICK_SECONDS="1",
-        **extra,
     )
+    env.update(extra)
     return subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "run"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -116,6 +116,19 @@ async def wait_healthy(client: httpx.AsyncClient, ports: list[int], timeout: flo
         while not await healthy(client, port):
             assert asyncio.get_running_loop().time() < deadline, f"worker on {port} never became healthy"
             await asyncio.sleep(0.1)
+
+
+async def leaders(client: httpx.AsyncClient, ports: list[int]) -> list[int]:
+    """The workers whose /metrics say they run the scheduler now."""
+    leading = []
+    for port in ports:
+        try:
+            page = (await client.get(f"http://127.0.0.1:{port}/metrics", timeout=5)).text
+        except httpx.TransportError:
+            continue
+        if "\ngridbot_scheduler_leader 1.0" in page:
+            leading.append(port)
+    return leading
 
 
 class Balancer:
