@@ -17,6 +17,7 @@ from bot.sender import OutboxSender
 from bot.services import build_services
 from bot.web.routes import web_routes
 from scheduler.runner import run_scheduler
+from storage import arrivals
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
         secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
         jobs.append(run_telegram(app, settings, stop, webhook_secret=secret))
         if settings.telegram_webhook_url:
-            webhook = _telegram_webhook(app, secret)
+            webhook = _telegram_webhook(app, secret, services.engine)
 
     from bot.open311 import routes as open311_routes
     from bot.wechat import setup as wechat
@@ -105,10 +106,11 @@ async def _stop_all_if_fails(job, stop: asyncio.Event) -> None:
 WEBHOOK_ANSWER_WITHIN = 50.0  # seconds; Telegram waits about a minute for a webhook's answer
 
 
-def _telegram_webhook(app, secret: str):
+def _telegram_webhook(app, secret: str, engine):
     from telegram import Update
 
     from bot.telegram.app import committed
+    from bot.telegram.normalise import to_inbound
 
     async def receive(request: Request) -> Response:
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
@@ -120,6 +122,9 @@ def _telegram_webhook(app, secret: str):
         except (ValueError, TypeError, KeyError) as error:
             logger.warning("telegram webhook body refused: %s", error)
             return Response("bad request", status_code=400)
+        inbound = to_inbound(update)
+        if inbound is not None:  # announced: the person's later updates, on any process, wait for this one
+            await asyncio.to_thread(arrivals.announce, engine, inbound.platform, inbound.user_id, update.update_id)
         done = committed(app, update.update_id)
         await app.update_queue.put(update)
         try:  # answered only once its transaction has committed: a crash before that, and Telegram sends it again

@@ -1,6 +1,7 @@
 """One inbound in, replies out: inbox check, who is asking, which conversation — one transaction."""
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -23,7 +24,7 @@ from handlers.classifier import Verdict, classify
 from handlers.context import Ctx, Refusal, Services, parse_order_number
 from handlers.intent import kind_of
 from handlers.messages import Inbound, Reply
-from storage import calendar_buttons, consequences, conversation, events, inbox, orders, outbox, people
+from storage import arrivals, calendar_buttons, consequences, conversation, events, inbox, orders, outbox, people
 from storage.conversation import Waiting
 from storage.db import transaction
 from storage.models import Member, Resident
@@ -105,10 +106,24 @@ def handle(services: Services, inbound: Inbound, deliver_held: bool = False) -> 
     held back for this chat go in front of the answer, in the same transaction. Such a platform's
     retry always gets the answer again (it is the HTTP response); elsewhere a retry gets it only if it
     was not delivered the first time (inbox.mark_replied).
+
+    The person's earlier update, still being handled by another process, goes first (storage/arrivals).
     """
-    now = services.clock()
     verdicts = read_ahead(services, inbound)
+    stop_waiting_at = time.monotonic() + arrivals.HOLD
+    while True:
+        try:
+            return _handle_in_turn(services, inbound, verdicts, deliver_held, wait=time.monotonic() < stop_waiting_at)
+        except arrivals.NotYourTurn:
+            time.sleep(arrivals.POLL)
+
+
+def _handle_in_turn(
+    services: Services, inbound: Inbound, verdicts: dict[str, Verdict], deliver_held: bool, wait: bool
+) -> list[Reply]:
+    now = services.clock()
     with transaction(services.engine) as session:
+        arrivals.take_turn(session, inbound.platform, inbound.user_id, inbound.seq, wait)
         entry_id = inbox.first_sight(session, inbound.platform, inbound.message_key, now)
         if entry_id is None:
             logger.info("duplicate %s update %s dropped", inbound.platform, inbound.message_key)
