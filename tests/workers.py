@@ -73,23 +73,24 @@ def shift_due_in(url: str, seconds: float, members: list[int]) -> int:
     return shift_id
 
 
+def start_process(url: str, port: int, **env: str) -> subprocess.Popen:
+    """One `gridbot run` on `url`, its HTTP server on `port`, configured by `env` (GRIDBOT_* variables)."""
+    variables = dict(os.environ, GRIDBOT_TICK_SECONDS="1", PYTHONPATH=str(ROOT), GRIDBOT_DATABASE_URL=url)
+    variables.update(GRIDBOT_HTTP_PORT=str(port), **env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run"], env=variables, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
 def start_worker(url: str, api_root: str, port: int, **extra: str) -> subprocess.Popen:
     """One `gridbot run`, Telegram in webhook mode at http://127.0.0.1:{port}/telegram."""
-    env = dict(
-        os.environ,
-        GRIDBOT_TICK_SECONDS="1",
-        PYTHONPATH=str(ROOT),
-        GRIDBOT_DATABASE_URL=url,
-        GRIDBOT_TELEGRAM_TOKEN="123456:TEST",
-        GRIDBOT_TELEGRAM_API_URL=api_root,
-        GRIDBOT_TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
-        GRIDBOT_TELEGRAM_WEBHOOK_SECRET=SECRET,
-        GRIDBOT_HTTP_PORT=str(port),
-    )
-    env.update(extra)
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    telegram = {
+        "GRIDBOT_TELEGRAM_TOKEN": "123456:TEST",
+        "GRIDBOT_TELEGRAM_API_URL": api_root,
+        "GRIDBOT_TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+        "GRIDBOT_TELEGRAM_WEBHOOK_SECRET": SECRET,
+    }
+    return start_process(url, port, **(telegram | extra))
 
 
 def stop_workers(workers: dict[int, subprocess.Popen]) -> None:
