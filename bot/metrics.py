@@ -1,6 +1,6 @@
 """Prometheus figures: orders by status and outbox backlog read at scrape time; send counters."""
 
-from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
@@ -17,6 +17,7 @@ REPLIES_LOST = Counter(
     ["platform", "reason"],
     registry=REGISTRY,
 )
+LEADS_SCHEDULER = Gauge("gridbot_scheduler_leader", "1 while this process runs the scheduler", registry=REGISTRY)
 
 
 class StorageCollector:

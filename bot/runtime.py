@@ -12,10 +12,12 @@ from starlette.responses import Response
 
 from bot.config import Settings
 from bot.http import http_app, serve_http
+from bot.metrics import LEADS_SCHEDULER
 from bot.sender import OutboxSender
 from bot.services import build_services
 from bot.web.routes import web_routes
 from scheduler.runner import run_scheduler
+from storage import arrivals
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
         secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
         jobs.append(run_telegram(app, settings, stop, webhook_secret=secret, sender_stopped=sender_stopped))
         if settings.telegram_webhook_url:
-            webhook = _telegram_webhook(app, secret)
+            webhook = _telegram_webhook(app, secret, services.engine)
 
     from bot.open311 import routes as open311_routes
     from bot.wechat import setup as wechat
@@ -74,7 +76,14 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
         serve_http(web, settings.http_host, settings.http_port, stop),
         _then_set(sender.run(stop), sender_stopped),
         run_scheduler(
-            services.engine, services.policy, services.timezone, services.clock, sender.wake, settings.tick_seconds, stop
+            services.engine,
+            services.policy,
+            services.timezone,
+            services.clock,
+            sender.wake,
+            settings.tick_seconds,
+            stop,
+            on_leading=lambda leads: LEADS_SCHEDULER.set(int(leads)),
         ),
     ]
     logger.info("gridbot running: http://%s:%s", settings.http_host, settings.http_port)
@@ -105,10 +114,11 @@ async def _stop_all_if_fails(job, stop: asyncio.Event) -> None:
 WEBHOOK_ANSWER_WITHIN = 50.0  # seconds; Telegram waits about a minute for a webhook's answer
 
 
-def _telegram_webhook(app, secret: str):
+def _telegram_webhook(app, secret: str, engine):
     from telegram import Update
 
     from bot.telegram.app import committed
+    from bot.telegram.normalise import to_inbound
 
     async def receive(request: Request) -> Response:
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
@@ -120,6 +130,9 @@ def _telegram_webhook(app, secret: str):
         except (ValueError, TypeError, KeyError) as error:
             logger.warning("telegram webhook body refused: %s", error)
             return Response("bad request", status_code=400)
+        inbound = to_inbound(update)
+        if inbound is not None:  # announced: the person's later updates, on any process, wait for this one
+            await asyncio.to_thread(arrivals.announce, engine, inbound.platform, inbound.user_id, update.update_id)
         done = committed(app, update.update_id)
         await app.update_queue.put(update)
         try:  # answered only once its transaction has committed: a crash before that, and Telegram sends it again

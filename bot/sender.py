@@ -21,7 +21,10 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = 300.0
-LEASE = timedelta(seconds=60)
+# A row leased by a process that died waits this long for another process (its chat's later rows with
+# it); a live sender renews its leases every RENEW_EVERY, so only a stall that long lets a row go twice.
+LEASE = timedelta(seconds=20)
+RENEW_EVERY = 5.0
 PASS_AFTER = 0.1  # seconds: chats finishing within this share the next pass
 
 
@@ -86,7 +89,7 @@ class OutboxSender:
         clock: Callable[[], datetime],
         idle_poll: float = 1.0,
         max_chats: int = 64,
-        renew_every: float = LEASE.total_seconds() / 3,
+        renew_every: float = RENEW_EVERY,
     ):
         self.engine = engine
         self.transports = transports

@@ -55,6 +55,7 @@ class Inbound:
     callback: str | None = None  # packed callback data of a pressed button
     voice: str | None = None  # platform file reference of a voice message nobody transcribed
     sticker: bool = False  # a sticker: small talk
+    seq: int | None = None  # the platform's running number (Telegram's update_id): a person's updates go in its order
 
     @property
     def command(self) -> tuple[str, list[str]] | None:

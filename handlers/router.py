@@ -1,8 +1,11 @@
 """One inbound in, replies out: inbox check, who is asking, which conversation — one transaction."""
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
+
+from sqlmodel import Session
 
 from handlers import (
     calendar,
@@ -23,7 +26,7 @@ from handlers.classifier import Verdict, classify
 from handlers.context import Ctx, Refusal, Services, parse_order_number
 from handlers.intent import kind_of
 from handlers.messages import Inbound, Reply
-from storage import calendar_buttons, consequences, conversation, events, inbox, orders, outbox, people
+from storage import arrivals, calendar_buttons, consequences, conversation, events, inbox, orders, outbox, people
 from storage.conversation import Waiting
 from storage.db import transaction
 from storage.models import Member, Resident
@@ -98,21 +101,46 @@ BUSY = Reply("系统繁忙，请稍后再试。")
 NOT_PERMITTED = "这个操作您没有权限。"
 
 
-def handle(services: Services, inbound: Inbound, deliver_held: bool = False) -> list[Reply]:
-    """Process one update exactly once. A platform retry of it gets the answer given before.
+# Called with the replies just before the transaction commits (an adapter's last word in it).
+BeforeCommit = Callable[[Session, list[Reply]], None]
+
+
+def handle(
+    services: Services, inbound: Inbound, deliver_held: bool = False, before_commit: BeforeCommit | None = None
+) -> list[Reply]:
+    """Process one update exactly once. A platform retry of it gets the answer given before, unless
+    that answer was delivered already (inbox.mark_replied).
 
     `deliver_held`: the platform refuses some pushes (WeChat outside its 48 h window); notices it
-    held back for this chat go in front of the answer, in the same transaction. Such a platform's
-    retry always gets the answer again (it is the HTTP response); elsewhere a retry gets it only if it
-    was not delivered the first time (inbox.mark_replied).
+    held back for this chat go in front of the answer, in the same transaction.
+
+    The person's earlier update, still being handled by another process, goes first (storage/arrivals).
     """
-    now = services.clock()
     verdicts = read_ahead(services, inbound)
+    stop_waiting_at = time.monotonic() + arrivals.HOLD
+    while True:
+        try:
+            wait = time.monotonic() < stop_waiting_at
+            return _handle_in_turn(services, inbound, verdicts, wait, deliver_held, before_commit)
+        except arrivals.NotYourTurn:
+            time.sleep(arrivals.POLL)
+
+
+def _handle_in_turn(
+    services: Services,
+    inbound: Inbound,
+    verdicts: dict[str, Verdict],
+    wait: bool,
+    deliver_held: bool,
+    before_commit: BeforeCommit | None,
+) -> list[Reply]:
+    now = services.clock()
     with transaction(services.engine) as session:
+        arrivals.take_turn(session, inbound.platform, inbound.user_id, inbound.seq, wait)
         entry_id = inbox.first_sight(session, inbound.platform, inbound.message_key, now)
         if entry_id is None:
             logger.info("duplicate %s update %s dropped", inbound.platform, inbound.message_key)
-            earlier = inbox.earlier_replies(session, inbound.platform, inbound.message_key, unless_delivered=not deliver_held)
+            earlier = inbox.earlier_replies(session, inbound.platform, inbound.message_key, unless_delivered=True)
             return [Reply.from_payload(p) for p in earlier]
         identity = people.identity_for(
             session, inbound.platform, inbound.user_id, inbound.chat_id, inbound.display_name, now, private=not inbound.is_group
@@ -143,6 +171,8 @@ def handle(services: Services, inbound: Inbound, deliver_held: bool = False) -> 
         if deliver_held:
             replies = [Reply.from_payload(p) for p in outbox.take_held(session, inbound.platform, inbound.chat_id, now)] + replies
         inbox.record_replies(session, entry_id, [reply.to_payload() for reply in replies])
+        if before_commit is not None:
+            before_commit(session, replies)
     return replies
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATING_LOCK = 0x6D6967  # "mig"
 
 # SQLite takes one writer at a time, and a thread waiting for its lock sleep-polls (1, 2, 5, 10… ms).
 # Our transactions all write (BEGIN IMMEDIATE), so threads of one process queue on a Python lock
@@ -120,6 +121,8 @@ def migrate(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":  # workers starting together: one migrates, the others then find it done
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k, hashtext(current_schema()))"), {"k": MIGRATING_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -229,6 +229,18 @@ class InboxEntry(SQLModel, table=True):
     replies: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     received_at: datetime = _created()
     replied_at: datetime | None = _at()  # the replies reached the person: a retry sends them no second time
+
+
+class Arrival(SQLModel, table=True):
+    """An update that has reached a process and is not handled yet (storage/arrivals.py): a later
+    update of the same person waits for it."""
+
+    __table_args__ = (UniqueConstraint("platform", "seq"), Index("ix_arrival_person", "platform", "user_id", "seq"))
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    user_id: str
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))  # the platform's number (Telegram's update_id)
+    arrived_at: datetime = _created()
 
 
 class OutboxState(StrEnum):

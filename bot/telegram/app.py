@@ -3,6 +3,7 @@
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +31,9 @@ from storage.order_buttons import BadCallback, BuildingCb, RateCb, unpack
 logger = logging.getLogger(__name__)
 
 REPLY_ATTEMPTS = 6
+# Replies sent but not yet marked are sent again if the process dies: the mark gets threads of its
+# own, never queued behind other people's handlers in the default pool.
+MARKING = ThreadPoolExecutor(2, thread_name_prefix="replied")
 MAX_REPLY_WAIT = 60.0  # seconds; a longer flood wait is still honoured, in steps
 
 
@@ -106,7 +110,7 @@ def build_application(settings: Settings, services: Services, after_update: Call
             return
         after_update()
         if await answer(update, inbound, replies) and replies:
-            await asyncio.to_thread(_mark_replied, services, inbound)
+            await asyncio.get_running_loop().run_in_executor(MARKING, _mark_replied, services, inbound)
         _settle(app, update.update_id)  # the webhook answers 200 now: committed, and the replies sent
 
     app.add_handler(TypeHandler(Update, on_update))

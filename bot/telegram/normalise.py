@@ -14,6 +14,7 @@ def to_inbound(update: Update) -> Inbound | None:
     common = {
         "platform": "telegram",
         "message_key": str(update.update_id),
+        "seq": update.update_id,
         "user_id": str(user.id),
         "chat_id": str(chat.id),
         "is_group": chat.type != chat.PRIVATE,

@@ -25,7 +25,7 @@ from bot.wechat.normalise import to_inbound
 from bot.wechat.render import render
 from handlers.context import Services
 from handlers.router import BUSY, handle
-from storage import outbox
+from storage import inbox, outbox
 from storage.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,6 @@ class WeChatCallback:
         self.token = token
         self.crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
         self.wake = wake
-        self._late: set[asyncio.Future] = set()  # keeps late-answer tasks referenced until done
         self._wake_pending = False
         self.workers = ThreadPoolExecutor(_workers(services.engine), thread_name_prefix="wechat")
 
@@ -95,32 +94,16 @@ class WeChatCallback:
         return Response(reply, media_type="application/xml")
 
     async def _answer_in_time(self, inbound) -> str:
-        """The answer, or '' when it is not ready in time: it then follows as a customer-service
-        message, and `success` now keeps WeChat from retrying a push we are still working on."""
-        work = asyncio.get_running_loop().run_in_executor(self.workers, answer, self.services, inbound)
+        """The answer, once its transaction has committed: a process dying before that gives WeChat no
+        answer, so it pushes again, and the inbox makes that harmless. An answer not ready within
+        ANSWER_WITHIN goes as a customer-service message instead, queued in the same transaction, and
+        the push is answered `success`, before WeChat's 5 s are up."""
+        answer_by = time.monotonic() + ANSWER_WITHIN
         try:
-            return await asyncio.wait_for(asyncio.shield(work), timeout=ANSWER_WITHIN)
-        except TimeoutError:
-            logger.warning("answer to %s not ready in %.1f s; it follows as a message", inbound.message_key, ANSWER_WITHIN)
-            work.add_done_callback(lambda done: self._send_late(inbound, done))
-            return ""
+            return await asyncio.get_running_loop().run_in_executor(self.workers, answer, self.services, inbound, answer_by)
         except Exception:
             logger.exception("wechat push %s failed", inbound.message_key)
             return BUSY.text
-
-    def _send_late(self, inbound, done: asyncio.Future) -> None:
-        if done.cancelled() or done.exception() is not None or not done.result():
-            return
-        try:
-            late = asyncio.get_running_loop().run_in_executor(
-                self.workers, queue_late_answer, self.services, inbound, done.result()
-            )
-        except RuntimeError:  # shutting down: the answer stays in the inbox, a retry would get it
-            logger.warning("late answer to %s not queued: shutting down", inbound.message_key)
-            return
-        late.add_done_callback(lambda _: self._wake_soon())
-        self._late.add(late)
-        late.add_done_callback(self._late.discard)
 
     def _wake_soon(self) -> None:
         """One sender pass for a burst of pushes, not one each: every pass re-reads the pending rows."""
@@ -224,28 +207,40 @@ def _message(xml: str):
         raise BadRequest(f"not a WeChat message: {type(error).__name__}: {error}") from None
 
 
-def answer(services: Services, inbound) -> str:
-    """Run the handlers; return the passive reply: held notices first, then the answer itself.
-    The numbered choices it shows are remembered, so a digit next time presses one."""
+def answer(services: Services, inbound, answer_by: float = float("inf")) -> str:
+    """Run the handlers; return the passive reply: held notices first, then the answer itself ('' when
+    it went as a customer-service message, `answer_by` having passed). The numbered choices it shows
+    are remembered, so a digit next time presses one."""
     picked = None
     if choices.may_be_choice(inbound.text):
         with transaction(services.engine) as session:
             picked = choices.take(session, inbound.user_id, inbound.text)
     if picked is not None:
         inbound = _pressed(inbound, picked)
-    replies = [reply.to_payload() | _extras(reply) for reply in handle(services, inbound, deliver_held=True)]
-    shown = render(replies)
-    if shown.choices:
-        with transaction(services.engine) as session:
+    late: list[str] = []
+
+    def settle(session, replies) -> None:
+        shown = _shown(replies)
+        if shown.choices:
             choices.remember(session, inbound.user_id, shown.choices)
-    return shown.text
+        if shown.text and time.monotonic() > answer_by:
+            logger.warning("answer to %s not ready in %.1f s; it follows as a message", inbound.message_key, ANSWER_WITHIN)
+            queue_late_answer(session, services, inbound, shown.text)
+            late.append(shown.text)
+
+    replies = handle(services, inbound, deliver_held=True, before_commit=settle)
+    return "" if late else _shown(replies).text
 
 
-def queue_late_answer(services: Services, inbound, text: str) -> None:
-    with transaction(services.engine) as session:
-        outbox.enqueue(
-            session, f"late:{inbound.message_key}", "wechat", inbound.chat_id, {"text": text}, not_before=services.clock()
-        )
+def _shown(replies):
+    return render([reply.to_payload() | _extras(reply) for reply in replies])
+
+
+def queue_late_answer(session, services: Services, inbound, text: str) -> None:
+    """The answer as a message, and the push marked answered: WeChat's retry of it gets `success`."""
+    now = services.clock()
+    outbox.enqueue(session, f"late:{inbound.message_key}", "wechat", inbound.chat_id, {"text": text}, not_before=now)
+    inbox.mark_replied(session, inbound.platform, inbound.message_key, now)
 
 
 def _pressed(inbound, data: str):
