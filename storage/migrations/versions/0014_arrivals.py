@@ -1,7 +1,7 @@
 """arrival: updates announced on arrival, so a person's updates are handled in order across processes
 
 Revision ID: 0013_arrivals
-Revises: 0008_figures
+Revises: 0013_web_pages
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 import storage.types
 
 revision = "0013_arrivals"
-down_revision = "0008_figures"
+down_revision = "0013_web_pages"
 branch_labels = None
 depends_on = None
 
