@@ -18,6 +18,7 @@ from tests.test_e2e_telegram import G01, RESIDENT, STAFF, bind_members, db_url, 
 __all__ = ["db_url"]
 LEADER = User(513, "王芳")
 LINK = re.compile(r"http://\S+/web/login/\S+")
+WAYBILL = "SF1234567890123456789012345678"
 
 
 async def link_for(tg: FakeTelegram, user: User) -> str:
@@ -49,16 +50,18 @@ async def test_staff_in_the_browser_sign_in_dispatch_and_close(db_url, tmp_path)
         await register_resident(tg)
         await report(tg, "整栋楼停电了，一直没来电", 1)  # 大事: waits for staff triage
         await report(tg, "楼下的路灯不亮了，晚上黑漆漆的", 2)
+        await report(tg, f"快递单号{WAYBILL}的包裹放错楼了，麻烦问一下", 3)  # one long unbroken run
         page = await browser.new_page()
 
         link = await link_for(tg, STAFF)
         opened = await page.goto(link)
         assert opened.ok and page.url.endswith("/web/")
         board = page.locator("section", has_text="待分派")
-        assert "待分派（2）" in await board.inner_text() and "整栋楼停电了" in await board.inner_text()
-        await shoot(page, "board")
+        assert "整栋楼停电了" in await board.inner_text() and "路灯不亮了" in await board.inner_text()
+        assert WAYBILL[:20] in await page.inner_text("main")
+        await shoot(page, "board")  # the waybill number does not push the page wider than a phone
 
-        await board.get_by_role("link", name="#1").click()
+        await board.get_by_role("link", name="#1", exact=True).click()
         await page.wait_for_url("**/web/orders/1")
         assert "13800000001" in await page.inner_text("main")  # staff see the resident's phone
         await shoot(page, "order")
@@ -72,7 +75,7 @@ async def test_staff_in_the_browser_sign_in_dispatch_and_close(db_url, tmp_path)
         assert "停电" in card.text and "13800000001" not in card.text  # the group card keeps the phone private
 
         await page.get_by_role("link", name="工作台").click()
-        await page.locator("section", has_text="待分派").get_by_role("link", name="#2").click()
+        await board.get_by_role("link", name="#2", exact=True).click()
         await page.get_by_label("办结说明").fill("已联系路灯所维修，今晚修好")
         await page.get_by_role("button", name="关闭工单").click()
         await page.wait_for_url("**/web/orders/2?*")
@@ -80,7 +83,11 @@ async def test_staff_in_the_browser_sign_in_dispatch_and_close(db_url, tmp_path)
         assert "已联系路灯所维修" in await page.inner_text("main")  # the timeline shows the note
         await tg.wait_for(lambda: "已联系路灯所维修" in last_text(tg, RESIDENT.id))
         await page.get_by_role("link", name="工作台").click()
-        assert "待分派（0）" in await page.inner_text("main")
+        assert await board.get_by_role("link", name="#1", exact=True).count() == 0  # dispatched: waits for a claim now
+        assert await page.get_by_role("link", name="#2", exact=True).count() == 0  # closed: off the board
+        await page.get_by_role("link", name="#3", exact=True).first.click()
+        await page.wait_for_url("**/web/orders/3")
+        await shoot(page, "order-long-text")
 
         second = await browser.new_page()  # the same link again, in a tab that is not signed in
         await browser.clear_cookies()
