@@ -9,7 +9,8 @@
 - emergency recall and false alarms: bench/emergencies.txt + the emergency samples against the other
   samples, the holdout's own `urgent` column, bench/urgency_holdout.tsv (since tuned on) and
   bench/urgency_holdout_3.tsv (frozen before the last change of the rules; seen while the urgency model was
-  chosen) and bench/urgency_holdout_4.tsv (written blind, run once: the honest figure).
+  chosen), bench/urgency_holdout_4.tsv to _7.tsv (each written blind and run once, then read: optimistic now)
+  and bench/urgency_holdout_8.tsv (written blind, committed before anything ran on it: the honest figure).
 
     .venv/bin/python bench/classify.py [SAMPLES.tsv]
 """
@@ -38,6 +39,8 @@ URGENCY_HOLDOUT_3 = Path(__file__).with_name("urgency_holdout_3.tsv")  # urgent<
 URGENCY_HOLDOUT_4 = Path(__file__).with_name("urgency_holdout_4.tsv")  # urgent<TAB>text, written blind
 URGENCY_HOLDOUT_5 = Path(__file__).with_name("urgency_holdout_5.tsv")  # urgent<TAB>kind<TAB>text, written blind
 URGENCY_HOLDOUT_6 = Path(__file__).with_name("urgency_holdout_6.tsv")  # the same, written blind after set 5 ran
+URGENCY_HOLDOUT_7 = Path(__file__).with_name("urgency_holdout_7.tsv")  # the same, written blind after set 6 was read
+URGENCY_HOLDOUT_8 = Path(__file__).with_name("urgency_holdout_8.tsv")  # the same, written blind after set 7 was read
 HERE = Path(__file__).parent
 # The shared samples that describe an emergency happening now (the file has no urgency column).
 EMERGENCY_SAMPLES = ("救命！5号楼2单元电梯卡在6楼", "楼道里好大一股煤气味儿", "5栋601的张奶奶今天早上在家摔倒了")
@@ -149,6 +152,17 @@ def print_urgency(title: str, policy, emergencies: list[str], ordinary: list[str
         f"residents asked needlessly {len(questions)}/{len(ordinary)}"
         f"   [patterns alone: {caught}/{len(emergencies)}, false {false}/{len(ordinary)}]"
     )
+    repeated = near_duplicates.repeated_in_training(emergencies + ordinary)
+    if repeated:
+        kept_missed = [text for text in missed if text not in repeated]
+        kept_alarms = [text for text in alarms if text not in repeated]
+        kept_emergencies = [text for text in emergencies if text not in repeated]
+        kept_ordinary = [text for text in ordinary if text not in repeated]
+        print(
+            f"  without the {len(repeated)} line(s) that a training line nearly repeats: recall "
+            f"{len(kept_emergencies) - len(kept_missed)}/{len(kept_emergencies)}, "
+            f"false alarms {len(kept_alarms)}/{len(kept_ordinary)}"
+        )
     if kinds:
         print_per_kind(kinds, emergency_verdicts)
     for text in missed:
@@ -201,6 +215,12 @@ def main() -> None:
         [code for code, _, _ in holdout],
         [classify(text, policy) for _, text, _ in holdout],
     )
+    repeated = near_duplicates.repeated_in_training([text for _, text, _ in holdout])
+    kept = [(code, text) for code, text, _ in holdout if text not in repeated]
+    print(
+        f"  without the {len(repeated)} line(s) that a training line nearly repeats: "
+        f"{accuracy([code for code, _ in kept], [classify(text, policy).category for _, text in kept]):.1%} of {len(kept)}"
+    )
 
     print_urgency(
         "shared samples + bench/emergencies.txt (patterns were written with these in view: optimistic)",
@@ -235,10 +255,22 @@ def main() -> None:
         *read_kinded_holdout(URGENCY_HOLDOUT_5),
     )
     print_urgency(
-        "URGENCY HOLDOUT 6 (by kind, written blind, committed before the model trained on urgency_training_2.tsv ran on "
-        "it: the honest figure)",
+        "urgency holdout 6 (by kind, written blind, run once on ce96ec2: 79/81, 8/75 false alarms; its false alarms were "
+        "read before the whole-message reading of 7fa8d85: optimistic)",
         policy,
         *read_kinded_holdout(URGENCY_HOLDOUT_6),
+    )
+    print_urgency(
+        "urgency holdout 7 (by kind, written blind, run once on 7fa8d85: 78/81, 5/80 false alarms, 7/80 asked; its errors "
+        "were read before the rules of the next commit: optimistic)",
+        policy,
+        *read_kinded_holdout(URGENCY_HOLDOUT_7),
+    )
+    print_urgency(
+        "URGENCY HOLDOUT 8 (by kind, written blind, committed in 538b413 after the rules of the commit before and before "
+        "anything ran on it: the honest figure)",
+        policy,
+        *read_kinded_holdout(URGENCY_HOLDOUT_8),
     )
     near_duplicates.report(
         {path.name: path for path in sorted(HERE.glob("*holdout*.tsv"))}

@@ -19,6 +19,7 @@ TRAINING = [
     ROOT / "handlers" / "classifier" / "training.tsv",
     ROOT / "handlers" / "classifier" / "urgency_training.tsv",
     ROOT / "handlers" / "classifier" / "urgency_training_2.tsv",
+    ROOT / "handlers" / "classifier" / "urgency_training_3.tsv",
     ROOT / "handlers" / "classifier" / "intent_training.tsv",
 ]
 
@@ -84,6 +85,12 @@ def near_pairs(evaluated: list[str], trained: list[str], threshold: float = THRE
             if overlap >= threshold and longest_run(text, trained[i]) >= MIN_RUN:
                 found.append((overlap, text, trained[i]))
     return sorted(found, reverse=True)
+
+
+def repeated_in_training(evaluated: list[str]) -> set[str]:
+    """The lines of a set that some training line nearly repeats."""
+    trained = [text for path in TRAINING if path.exists() for text in texts_of(path)]
+    return {text for _, text, _ in near_pairs(evaluated, trained)}
 
 
 def report(sets: dict[str, Path]) -> int:

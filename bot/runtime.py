@@ -38,18 +38,19 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
 
-    transports, jobs, webhook = {}, [], None
-    sender = OutboxSender(services.engine, transports, services.clock)
+    transports, jobs, webhook, photos = {}, [], None, {}
+    sender, sender_stopped = OutboxSender(services.engine, transports, services.clock), asyncio.Event()
     if settings.telegram_enabled:
         from bot.telegram.app import build_application, run_telegram
-        from bot.telegram.delivery import transport
+        from bot.telegram.delivery import photo_fetcher, transport
 
         app = build_application(settings, services, sender.wake)
+        photos["telegram"] = photo_fetcher(app.bot)
         transports["telegram"] = transport(app.bot, pace=settings.telegram_rate * NOTICE_SHARE)
         # Webhook mode always has a secret: with none configured, one is made for this run and
         # handed to Telegram, so a request without it is refused either way.
         secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
-        jobs.append(run_telegram(app, settings, stop, webhook_secret=secret))
+        jobs.append(run_telegram(app, settings, stop, webhook_secret=secret, sender_stopped=sender_stopped))
         if settings.telegram_webhook_url:
             webhook = _telegram_webhook(app, secret)
 
@@ -67,11 +68,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
         routes += wechat_routes
         transports.update(wechat_transports)
 
-    routes += web_routes(services)
+    routes += web_routes(services, photos)
     web = http_app(services.engine, telegram_webhook=webhook, extra_routes=routes)
     jobs += [
         serve_http(web, settings.http_host, settings.http_port, stop),
-        sender.run(stop),
+        _then_set(sender.run(stop), sender_stopped),
         run_scheduler(
             services.engine, services.policy, services.timezone, services.clock, sender.wake, settings.tick_seconds, stop
         ),
@@ -84,6 +85,13 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
             raise result
     services.engine.dispose()
     logger.info("gridbot stopped")
+
+
+async def _then_set(job, done: asyncio.Event) -> None:
+    try:
+        await job
+    finally:
+        done.set()
 
 
 async def _stop_all_if_fails(job, stop: asyncio.Event) -> None:

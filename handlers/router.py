@@ -123,7 +123,7 @@ def handle(services: Services, inbound: Inbound, deliver_held: bool = False) -> 
             inbound,
             identity,
             now,
-            member=session.get(Member, identity.member_id) if identity.member_id else None,
+            member=_active(session.get(Member, identity.member_id)) if identity.member_id else None,
             resident=session.get(Resident, identity.resident_id) if identity.resident_id else None,
             verdicts=verdicts,
         )
@@ -250,6 +250,11 @@ def _worded_command(text: str) -> tuple[str, list[str]] | None:
         name = "status" if words[0] == "进度" and words[1:] else WORDS[words[0]]
         return name, words[1:]
     return None
+
+
+def _active(member: Member | None) -> Member | None:
+    """A member deactivated in the roster is no member any more: their words count as anyone's."""
+    return member if member is not None and member.active else None
 
 
 def _first_number(args: list[str]) -> int:

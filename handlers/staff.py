@@ -1,4 +1,4 @@
-"""Community staff (社区派单): triage list, dispatch to a grid, escalate to a department, close.
+"""Community staff (社区派单): triage list, dispatch to a grid, escalate to a department, close, reopen.
 
 Admins bind group chats here too.
 """
@@ -9,7 +9,7 @@ from handlers import department as departments_chat
 from handlers.context import Ctx, Refusal, parse_order_number
 from handlers.messages import Reply
 from storage import audit, departments, order_cards, orders, people
-from storage.models import Order
+from storage.models import Grid, Order
 from storage.models import OrderStatus as S
 
 
@@ -36,6 +36,8 @@ def dispatch(ctx: Ctx, args: list[str]) -> list[Reply]:
     grid = people.grid_by_code(ctx.session, args[1])
     if grid is None:
         raise Refusal(f"没有网格编号 {args[1][:20]}，请核对。")
+    if not grid.active:
+        raise Refusal(f"{grid.name}已停用，请派给其他网格。")
     if order.status == S.DISPATCHED and order.grid_id == grid.id:
         raise Refusal(f"工单 #{order.id} 已经在{grid.name}等待领单了。")
     if not people.grid_has_group(ctx.session, grid):
@@ -52,6 +54,8 @@ def escalate(ctx: Ctx, args: list[str]) -> list[Reply]:
         raise Refusal("用法：/escalate 工单号 部门编号，例如 /escalate 128 CG")
     order = _order(ctx, args[0])
     found = departments.find(ctx.session, " ".join(args[1:]))
+    if found is not None and not found.active:
+        raise Refusal(f"{found.name}已停用，请转交其他部门。")
     if found is not None:
         return departments_chat.escalate_to(ctx, order, found)
     department = " ".join(args[1:])[:40]
@@ -68,6 +72,26 @@ def close(ctx: Ctx, args: list[str]) -> list[Reply]:
     note = " ".join(args[1:])[:500]
     _move(ctx, order, "close", note=note, closed_at=ctx.now)
     return [Reply(f"工单 #{order.id} 已关闭。")]
+
+
+def reopen(ctx: Ctx, args: list[str]) -> list[Reply]:
+    """Staff send a done or closed order back to its grid (返工), with a note: a fresh card marked 返工,
+    the grid leaders and the earlier claimer told, as when the resident says 没修好."""
+    ctx.require_staff()
+    if not args:
+        raise Refusal("用法：/reopen 工单号 说明，例如 /reopen 128 居民反映仍未修好")
+    order = _order(ctx, args[0])
+    if order.grid_id is None:
+        raise Refusal(f"工单 #{order.id} 没有派到网格，不能退回重办；请重新派单或转交部门。")
+    why = " ".join(args[1:])[:60] or "工作人员退回重办"
+    changes = {"claimer_id": None, "claimed_at": None, "done_at": None, "closed_at": None}
+    _move(ctx, order, "reopen", note=why, dispatched_at=ctx.now, reopens=order.reopens + 1, **changes)
+    return [Reply(f"工单 #{order.id} 已退回{_grid_name(ctx, order)}重新办理（返工）。")]
+
+
+def _grid_name(ctx: Ctx, order: Order) -> str:
+    grid = ctx.session.get(Grid, order.grid_id) if order.grid_id else None
+    return grid.name if grid else "网格"
 
 
 def bind_grid(ctx: Ctx, args: list[str]) -> list[Reply]:

@@ -9,7 +9,10 @@ def web_link(ctx: Ctx, _args: list[str]) -> list[Reply]:
     member = ctx.member
     if member is None or member.role not in web_auth.WEB_ROLES:
         raise Refusal("网页工作台只对社区工作人员、管理员和网格长开放。")
-    token = web_auth.issue_link(ctx.session, member, ctx.now)
+    try:
+        token = web_auth.issue_link(ctx.session, member, ctx.now)
+    except web_auth.LinkRefused as refused:
+        raise Refusal(str(refused)) from None
     return [
         Reply(
             f"网页工作台登录链接（10 分钟内有效，只能用一次，请勿转发）：\n{ctx.services.public_url}/web/login/{token}",

@@ -95,7 +95,10 @@ def sessions_opening(session: Session, due: Due) -> int:
     queued = 0
     rows = session.exec(
         select(StudySession).where(
-            StudySession.start_at <= due.now, StudySession.end_at > due.now, StudySession.start_at >= due.now - LOOKBACK
+            StudySession.start_at <= due.now,
+            StudySession.end_at > due.now,
+            StudySession.start_at >= due.now - LOOKBACK,
+            col(StudySession.active).is_(True),
         )
     )
     for study in rows:
@@ -116,6 +119,7 @@ def sessions_ended(session: Session, due: Due) -> int:
             col(StudySession.reported_at).is_(None),
             StudySession.end_at >= due.now - LOOKBACK,
             StudySession.created_at < StudySession.end_at,
+            col(StudySession.active).is_(True),
         )
     )
     for study in list(rows):

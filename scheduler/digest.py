@@ -56,7 +56,12 @@ def digest_text(session: Session, grid: Grid, policy: Policy, tz: ZoneInfo, now:
     studies = (
         session.exec(
             select(StudySession)
-            .where(StudySession.start_at >= day_start, StudySession.start_at < day_end, col(StudySession.branch).in_(branches))
+            .where(
+                StudySession.start_at >= day_start,
+                StudySession.start_at < day_end,
+                col(StudySession.branch).in_(branches),
+                col(StudySession.active).is_(True),
+            )
             .order_by(StudySession.start_at)
         )
         if branches
@@ -73,7 +78,12 @@ def _duty_lines(session: Session, members: dict[int, Member], lo: datetime, hi: 
         session.exec(
             select(Shift, ShiftMember)
             .join(ShiftMember, ShiftMember.shift_id == Shift.id)
-            .where(Shift.start_at >= lo, Shift.start_at < hi, col(ShiftMember.member_id).in_(list(members)))
+            .where(
+                Shift.start_at >= lo,
+                Shift.start_at < hi,
+                col(ShiftMember.member_id).in_(list(members)),
+                col(Shift.active).is_(True),
+            )
             .order_by(Shift.start_at, ShiftMember.id)
         )
         if members

@@ -116,7 +116,7 @@ def next_shifts(session: Session, member_id: int, now: datetime, limit: int = 5)
     rows = session.exec(
         select(Shift, ShiftMember)
         .join(ShiftMember, ShiftMember.shift_id == Shift.id)
-        .where(ShiftMember.member_id == member_id, Shift.end_at > now)
+        .where(ShiftMember.member_id == member_id, Shift.end_at > now, col(Shift.active).is_(True))
         .order_by(Shift.start_at)
         .limit(limit)
     )
@@ -124,7 +124,11 @@ def next_shifts(session: Session, member_id: int, now: datetime, limit: int = 5)
 
 
 def shifts_between(session: Session, lo: datetime, hi: datetime) -> list[Shift]:
-    return list(session.exec(select(Shift).where(Shift.start_at >= lo, Shift.start_at <= hi).order_by(Shift.start_at)))
+    return list(
+        session.exec(
+            select(Shift).where(Shift.start_at >= lo, Shift.start_at <= hi, col(Shift.active).is_(True)).order_by(Shift.start_at)
+        )
+    )
 
 
 def ack_shift(session: Session, shift_id: int, member_id: int, now: datetime) -> bool:
@@ -225,6 +229,7 @@ def unacked(session: Session, now: datetime, ack_after: timedelta) -> list[tuple
                 col(ShiftMember.reminded_at).is_not(None),
                 ShiftMember.reminded_at <= now - ack_after,
                 Shift.end_at > now,
+                col(Shift.active).is_(True),
             )
             .order_by(Shift.start_at, ShiftMember.id)
         )
@@ -281,7 +286,12 @@ def branch_members(session: Session, branch: str) -> list[Member]:
 
 
 def upcoming_sessions(session: Session, now: datetime, branch: str | None = None, limit: int = 5) -> list[StudySession]:
-    query = select(StudySession).where(StudySession.end_at > now).order_by(StudySession.start_at).limit(limit)
+    query = (
+        select(StudySession)
+        .where(StudySession.end_at > now, col(StudySession.active).is_(True))
+        .order_by(StudySession.start_at)
+        .limit(limit)
+    )
     if branch is not None:
         query = query.where(StudySession.branch == branch)
     return list(session.exec(query))
@@ -290,7 +300,9 @@ def upcoming_sessions(session: Session, now: datetime, branch: str | None = None
 def sessions_between(session: Session, lo: datetime, hi: datetime) -> list[StudySession]:
     return list(
         session.exec(
-            select(StudySession).where(StudySession.start_at >= lo, StudySession.start_at <= hi).order_by(StudySession.start_at)
+            select(StudySession)
+            .where(StudySession.start_at >= lo, StudySession.start_at <= hi, col(StudySession.active).is_(True))
+            .order_by(StudySession.start_at)
         )
     )
 

@@ -44,6 +44,7 @@ class Department(SQLModel, table=True):
     name: str
     telegram_chat_id: str | None = Field(default=None, index=True)
     wecom_webhook: str | None = None
+    active: bool = True  # deactivated on the web (花名册) instead of deleted: its history stays
 
 
 class DepartmentContact(SQLModel, table=True):
@@ -62,12 +63,14 @@ class Grid(SQLModel, table=True):
     leader_phone: str | None = None
     telegram_chat_id: str | None = Field(default=None, index=True)
     wecom_webhook: str | None = None
+    active: bool = True  # deactivated on the web (花名册) instead of deleted: its history stays
 
 
 class Building(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True, index=True)
     grid_id: int = Field(foreign_key="grid.id", index=True)
+    active: bool = True  # deactivated on the web (花名册) instead of deleted: its history stays
 
 
 class Member(SQLModel, table=True):
@@ -77,6 +80,7 @@ class Member(SQLModel, table=True):
     role: str = Field(default=Role.MEMBER)
     grid_id: int | None = Field(default=None, foreign_key="grid.id", index=True)
     branch: str | None = None
+    active: bool = True  # deactivated on the web (花名册) instead of deleted: its history stays
 
 
 class Resident(SQLModel, table=True):
@@ -128,7 +132,7 @@ class Order(SQLModel, table=True):
     resident_id: int = Field(foreign_key="resident.id", index=True)
     building_id: int | None = Field(default=None, foreign_key="building.id")
     grid_id: int | None = Field(default=None, foreign_key="grid.id", index=True)
-    category: str = "other"
+    category: str = Field(default="other", index=True)
     tier: str = "小事"
     confidence: float = 0.0
     urgent: bool = False
@@ -153,7 +157,7 @@ class Order(SQLModel, table=True):
     acked_by: int | None = Field(default=None, foreign_key="member.id")  # who pressed `收到`
     acked_at: datetime | None = _at()
     alert_rounds: int = 0  # times every admin was told nobody had pressed `收到`
-    created_at: datetime = _created()
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True))
     dispatched_at: datetime | None = _at()
     claimed_at: datetime | None = _at()
     done_at: datetime | None = _at()
@@ -271,6 +275,7 @@ class Shift(SQLModel, table=True):
     place: str
     created_by: int | None = Field(default=None, foreign_key="member.id")
     created_at: datetime = _created()  # a reminder whose moment came before this is folded into one
+    active: bool = True  # deactivated on the web (花名册) instead of deleted: its history stays
 
 
 class ShiftMember(SQLModel, table=True):
@@ -311,6 +316,7 @@ class StudySession(SQLModel, table=True):
     created_by: int | None = Field(default=None, foreign_key="member.id")
     created_at: datetime = _created()
     reported_at: datetime | None = _at()
+    active: bool = True  # deactivated on the web (花名册) instead of deleted: its history stays
 
 
 class Attendance(SQLModel, table=True):

@@ -43,6 +43,7 @@ LIFECYCLE: dict[tuple[str, S], S] = {
     ("cancel", S.CLAIMED): S.CANCELLED,
     ("cancel", S.ESCALATED): S.CANCELLED,
     ("reopen", S.DONE): S.DISPATCHED,  # 返工: not fixed after all — back to the grid, claimer cleared
+    ("reopen", S.CLOSED): S.DISPATCHED,  # staff reopen a closed order (the web's 重新办理): the same 返工
     # 部门接单: the department's contact signs for it, finishes it, or returns it to staff triage with a reason.
     ("sign", S.ESCALATED): S.SIGNED,
     ("finish", S.SIGNED): S.DONE,

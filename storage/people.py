@@ -73,19 +73,23 @@ def grid_has_group(session: Session, grid: Grid) -> bool:
 
 
 def grid_leaders(session: Session, grid_id: int) -> list[Member]:
-    return list(session.exec(select(Member).where(Member.grid_id == grid_id, Member.role == Role.GRID_LEADER)))
+    return list(
+        session.exec(
+            select(Member).where(Member.grid_id == grid_id, Member.role == Role.GRID_LEADER, col(Member.active).is_(True))
+        )
+    )
 
 
 def admins(session: Session) -> list[Member]:
-    return list(session.exec(select(Member).where(Member.role == Role.ADMIN).order_by(Member.id)))
+    return list(session.exec(select(Member).where(Member.role == Role.ADMIN, col(Member.active).is_(True)).order_by(Member.id)))
 
 
 def staff_members(session: Session) -> list[Member]:
-    return list(session.exec(select(Member).where(col(Member.role).in_((Role.STAFF, Role.ADMIN)))))
+    return list(session.exec(select(Member).where(col(Member.role).in_((Role.STAFF, Role.ADMIN)), col(Member.active).is_(True))))
 
 
 def buildings(session: Session) -> list[Building]:
-    return list(session.exec(select(Building).order_by(Building.id)))
+    return list(session.exec(select(Building).where(col(Building.active).is_(True)).order_by(Building.id)))
 
 
 def get_settings(session: Session, keys: list[str]) -> dict[str, str]:

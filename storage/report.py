@@ -106,10 +106,11 @@ def month_facts(session: Session, policy: Policy, start: datetime, end: datetime
     return [figures.facts(order, trails[order.id], policy.limits_for(order.category)) for order in month_orders]
 
 
-def build(session: Session, policy: Policy, month: Month, now: datetime) -> Report:
-    rows = month_facts(session, policy, month.start, month.end)
-    grids = {grid.id: grid for grid in session.exec(select(Grid).order_by(Grid.code))}
-    members = {member.id: member for member in session.exec(select(Member))}
+def build(session: Session, policy: Policy, month: Month, now: datetime, grid_id: int | None = None) -> Report:
+    """The month's report; of one grid (its orders and its members) when `grid_id` is given."""
+    rows = month_facts(session, policy, month.start, month.end, grid_id=grid_id)
+    grids = {grid.id: grid for grid in session.exec(select(Grid).order_by(Grid.code)) if grid_id in (None, grid.id)}
+    members = {member.id: member for member in session.exec(select(Member)) if grid_id in (None, member.grid_id)}
     grid_name = lambda grid_id: grids[grid_id].name if grid_id in grids else UNASSIGNED
     by_grid: dict[str, list[OrderFacts]] = {grid.name: [] for grid in grids.values()}
     by_category: dict[str, list[OrderFacts]] = {category.name: [] for category in policy.categories.values()}
@@ -127,7 +128,7 @@ def build(session: Session, policy: Policy, month: Month, now: datetime) -> Repo
         for row in rows
     ]
     return Report(
-        community=policy.community_name,
+        community=policy.community_name + (f" {grids[grid_id].name}" if grid_id in grids else ""),
         month=month,
         made_at=now,
         overall=figures.figures_of(rows),

@@ -65,9 +65,10 @@ def _outcome(existed: bool, changed: bool) -> str:
 
 
 def apply_roster(
-    session: Session, roster: Roster, progress: Progress | None = None, now: datetime | None = None
+    session: Session, roster: Roster, progress: Progress | None = None, now: datetime | None = None, actor: str = "cli"
 ) -> dict[str, dict[str, int]]:
-    """Write the roster; returns, per sheet present, how many rows were added, updated or unchanged."""
+    """Write the roster; returns, per sheet present, how many rows were added, updated or unchanged.
+    `actor`: who imported it (the audit row's), `cli` or a member on the web (`member:5`)."""
     now = now or utcnow()
     grids = {grid.code: grid for grid in session.exec(select(Grid))}
     buildings = {building.name: building for building in session.exec(select(Building))}
@@ -152,7 +153,7 @@ def apply_roster(
             session,
             "roster",
             "import",
-            "cli",
+            actor,
             "imported",
             now,
             note=json.dumps({sheet: c for sheet, c in changes.items() if c}, ensure_ascii=False),

@@ -283,6 +283,13 @@ def read_roster(path: str | Path, tz: ZoneInfo | str = "Asia/Shanghai") -> Roste
         raise ValueError("花名册应是 .xlsx 文件或放着 CSV 的文件夹")
     if not raw and not errors:
         raise ValueError(f"没有找到 {'、'.join(SHEETS)} 中的任何一张表")
+    return roster_of(raw, tz, errors)
+
+
+def roster_of(raw: dict[str, list[tuple[int, dict]]], tz: ZoneInfo, errors: list[str] | None = None) -> Roster:
+    """Rows as a sheet's cells (`{sheet: [(line, {column: text})]}`) checked and typed, as from a file;
+    RosterInvalid listing every bad row (with `errors` found before) otherwise."""
+    errors = list(errors or [])
     roster = Roster()
     for sheet, rows in raw.items():
         seen: dict[str, int] = {}

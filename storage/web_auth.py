@@ -2,6 +2,7 @@
 browser session. Only hashes of the tokens are stored, so a copy of the database opens nothing."""
 
 import hashlib
+import hmac
 import secrets
 from datetime import datetime, timedelta
 
@@ -12,6 +13,7 @@ from storage import audit
 from storage.models import Member, Role, WebLink, WebSession
 
 LINK_LIFETIME = timedelta(minutes=10)
+LINKS_PER_WINDOW = 5
 SESSION_LIFETIME = timedelta(hours=12)
 WEB_ROLES = (Role.STAFF, Role.ADMIN, Role.GRID_LEADER)
 
@@ -25,7 +27,19 @@ def _hash(token: str) -> str:
 
 
 def issue_link(session: Session, member: Member, now: datetime) -> str:
-    """A new one-time link token for `member` (valid LINK_LIFETIME)."""
+    """A new one-time link token for `member` (valid LINK_LIFETIME). LinkRefused past LINKS_PER_WINDOW
+    links in LINK_LIFETIME: a link sent by mistake to a group, or a leaked chat, yields few tries."""
+    issued = list(
+        session.exec(
+            select(WebLink.expires_at)
+            .where(WebLink.member_id == member.id, WebLink.expires_at > now)
+            .order_by(WebLink.expires_at)
+        )
+    )  # a link's window is its lifetime: those still valid were issued in the last LINK_LIFETIME
+    if len(issued) >= LINKS_PER_WINDOW:
+        wait = issued[len(issued) - LINKS_PER_WINDOW] - now
+        minutes = max(1, -(-int(wait.total_seconds()) // 60))
+        raise LinkRefused(f"登录链接申请太频繁（10 分钟内最多 {LINKS_PER_WINDOW} 次），请 {minutes} 分钟后再试。")
     token = secrets.token_urlsafe(24)
     session.add(WebLink(token_hash=_hash(token), member_id=member.id, expires_at=now + LINK_LIFETIME))
     audit.record(session, "web", member.id, f"member:{member.id}", "link issued", now)
@@ -58,7 +72,7 @@ def member_of(session: Session, token: str | None, now: datetime) -> Member | No
     if row is None or row.ended_at is not None or row.expires_at <= now:
         return None
     member = session.get(Member, row.member_id)
-    return member if member is not None and member.role in WEB_ROLES else None
+    return member if member is not None and member.active and member.role in WEB_ROLES else None
 
 
 def end_session(session: Session, token: str, now: datetime) -> None:
@@ -67,3 +81,13 @@ def end_session(session: Session, token: str, now: datetime) -> None:
         row.ended_at = now
         session.add(row)
         audit.record(session, "web", row.member_id, f"member:{row.member_id}", "signed out", now)
+
+
+def csrf_token(session_token: str) -> str:
+    """The token every form of this browser session carries: derived from the session's own secret
+    (which only the HttpOnly cookie holds), so another site can neither read nor guess it."""
+    return hashlib.sha256(f"csrf:{session_token}".encode()).hexdigest()[:40]
+
+
+def csrf_ok(session_token: str | None, given: str | None) -> bool:
+    return bool(session_token and given) and hmac.compare_digest(csrf_token(session_token), given)

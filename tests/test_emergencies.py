@@ -128,3 +128,38 @@ def test_staff_mark_an_order_urgent_from_triage(alarm):
     assert "已标为紧急" in reply and _order(alarm.services).urgent
     assert any(row.key.startswith(outbox.URGENT_PREFIX) for row in alarm.outbox(WANGFANG))
     assert "权限" in alarm.say("511", callback=OrderCb("urgent", 1).pack())  # a member may not
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "上个月楼下电动车着火 早就扑灭了 现在想问问楼道啥时候刷墙",  # over
+        "我烫了一下手 起了个泡 已经不流水了 没事",  # over
+        "燃气灶旁边的管子有点旧 没漏气 想换根新的",  # the danger denied
+    ],
+)
+def test_a_danger_that_is_over_or_denied_alerts_nobody_and_asks_nothing(alarm, text):
+    reply = alarm.say(RESIDENT, text)
+    assert "工单 #1" in reply and "有危险" not in reply
+    order = _order(alarm.services)
+    assert not order.urgent and order.danger_asked_at is None
+    assert not any(row.key.startswith(outbox.URGENT_PREFIX) for row in alarm.outbox(STAFF))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "老人一氧化碳中毒的话 第一步该干啥",
+        "请问小区里哪里有灭火器 着火的话去哪拿",
+    ],
+)
+def test_a_question_about_danger_is_asked_back_not_alarmed(alarm, text):
+    reply = alarm.say(RESIDENT, text)
+    assert "现在有人受伤或有危险吗" in reply
+    assert alarm.outbox(STAFF) == [] and not _order(alarm.services).urgent
+
+
+def test_a_question_in_a_report_of_danger_now_still_alarms_at_once(alarm):
+    reply = alarm.say(RESIDENT, "楼道里着火了 烟还在往上冒 要是打119的话说哪个地址")
+    assert "119" in reply.splitlines()[0] and _order(alarm.services).urgent
+    assert any(row.key.startswith(outbox.URGENT_PREFIX) for row in alarm.outbox(STAFF))

@@ -24,6 +24,14 @@ async def _link(tg: FakeTelegram, user: User) -> str:
     return await tg.wait_for(lambda: (found := LINK.search(last_text(tg, user.id))) and found.group(0))
 
 
+async def _next_link(tg: FakeTelegram, user: User) -> str:
+    """Send /web and wait for the answer to this one (not an earlier link)."""
+    answered = len(tg.chat(user.id))
+    tg.push_text(user, "/web")
+    await tg.wait_for(lambda: len(tg.chat(user.id)) > answered)
+    return LINK.search(last_text(tg, user.id)).group(0)
+
+
 async def _signed_in(link: str) -> httpx.AsyncClient:
     opened = await httpx.AsyncClient().get(link)
     assert opened.status_code == 303 and opened.headers["location"] == "/web/"
@@ -34,6 +42,14 @@ async def _signed_in(link: str) -> httpx.AsyncClient:
         and "samesite=strict" in opened.headers["set-cookie"].lower()
     )
     return httpx.AsyncClient(base_url=link.split("/web/")[0], cookies={"gridbot_web": cookie})
+
+
+CSRF = re.compile(r'name="csrf-token" content="([0-9a-f]+)"')
+
+
+async def _csrf(web: httpx.AsyncClient, page: str = "/web/orders/1") -> str:
+    """The session's CSRF token, as a form on `page` carries it."""
+    return CSRF.search((await web.get(page)).text).group(1)
 
 
 async def test_staff_sign_in_by_link_see_the_report_dispatch_and_close_it(db_url):
@@ -51,15 +67,18 @@ async def test_staff_sign_in_by_link_see_the_report_dispatch_and_close_it(db_url
             assert "待分派（2）" in board and 'href="/web/orders/1"' in board and 'href="/web/orders/2"' in board
             page = (await web.get("/web/orders/1")).text
             assert "整栋楼停电了" in page and "13800000001" in page  # staff see the resident's phone
-            done = await web.post("/web/orders/1/dispatch", data={"grid": "G01"})
+            csrf = await _csrf(web)
+            done = await web.post("/web/orders/1/dispatch", data={"grid": "G01", "csrf": csrf})
             assert done.status_code == 303 and "已派给一网格" in (await web.get(done.headers["location"])).text
             await tg.wait_for(lambda: any("工单 #1" in (m.text or "") and "领单" in str(m.buttons) for m in tg.chat(G01)))
-            assert (await web.post("/web/orders/2/close", data={"note": ""})).status_code == 409  # a note is required
-            closed = await web.post("/web/orders/2/close", data={"note": "已联系路灯所维修"})
+            assert (
+                await web.post("/web/orders/2/close", data={"note": "", "csrf": csrf})
+            ).status_code == 409  # a note is required
+            closed = await web.post("/web/orders/2/close", data={"note": "已联系路灯所维修", "csrf": csrf})
             assert closed.status_code == 303
             await tg.wait_for(lambda: "已联系路灯所维修" in last_text(tg, RESIDENT.id))
             timeline = (await web.get("/web/orders/2")).text
-            assert "close" in timeline and "已联系路灯所维修" in timeline
+            assert "关闭" in timeline and "已联系路灯所维修" in timeline
         assert (await httpx.AsyncClient().get(link)).status_code == 403  # a link opens once
 
         tg.push_text(RESIDENT, "楼上装修太吵了，电钻从早响到晚")
@@ -70,7 +89,8 @@ async def test_staff_sign_in_by_link_see_the_report_dispatch_and_close_it(db_url
             assert (await leader.get("/web/orders/3")).status_code == 403  # another grid's order
             assert (await leader.get("/web/orders/1")).status_code == 200
             assert "13800000001" not in (await leader.get("/web/orders/1")).text  # the contact only to staff
-            assert (await leader.post("/web/orders/1/close", data={"note": "x"})).status_code == 403
+            leader_csrf = await _csrf(leader, "/web/")
+            assert (await leader.post("/web/orders/1/close", data={"note": "x", "csrf": leader_csrf})).status_code == 403
             assert (await leader.get("/web/logout")).status_code == 200
             assert (await leader.get("/web/")).status_code == 401  # the session is over
     engine = make_engine(db_url)
@@ -95,3 +115,19 @@ def test_a_link_expires_after_ten_minutes_and_a_member_cannot_have_one(db_url, c
         session_token = web_auth.redeem_link(session, web_auth.issue_link(session, staff, now), now + timedelta(minutes=9))
         assert web_auth.member_of(session, session_token, now + timedelta(hours=1)).id == staff.id
         assert web_auth.member_of(session, session_token, now + timedelta(hours=13)) is None  # sessions expire
+
+
+async def test_login_links_are_rate_limited_per_person(db_url, clock):
+    async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url), clock=clock):
+        await bind_members(tg, (STAFF, "13800000031"), (LEADER, "13800000013"))
+        links = [await _next_link(tg, STAFF) for _ in range(5)]
+        assert len(set(links)) == 5
+        tg.push_text(STAFF, "/web")
+        await tg.wait_for(lambda: "太频繁" in last_text(tg, STAFF.id))
+        assert "10 分钟后再试" in last_text(tg, STAFF.id) and not LINK.search(last_text(tg, STAFF.id))
+        assert await _next_link(tg, LEADER)  # another person is not held back
+        clock.advance(minutes=10, seconds=1)
+        fresh = await _next_link(tg, STAFF)
+        assert fresh not in links
+        async with await _signed_in(fresh) as web:
+            assert (await web.get("/web/")).status_code == 200

@@ -191,9 +191,17 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     logger.error("telegram error on %s", update, exc_info=context.error)
 
 
-async def run_telegram(app: Application, settings: Settings, stop: asyncio.Event, webhook_secret: str | None = None) -> None:
+async def run_telegram(
+    app: Application,
+    settings: Settings,
+    stop: asyncio.Event,
+    webhook_secret: str | None = None,
+    sender_stopped: asyncio.Event | None = None,
+) -> None:
     """Polling by default; webhook when GRIDBOT_TELEGRAM_WEBHOOK_URL is set (Telegram sends
-    `webhook_secret` with every update; bot.runtime refuses a request without it)."""
+    `webhook_secret` with every update; bot.runtime refuses a request without it). On stop, the bot's
+    HTTP client stays open until the outbox sender has finished its sends in flight: closed under
+    a send that Telegram already took, it would look failed and go out again after a restart."""
     async with app:
         await app.start()
         if settings.telegram_webhook_url:
@@ -207,3 +215,5 @@ async def run_telegram(app: Application, settings: Settings, stop: asyncio.Event
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         await app.stop()
+        if sender_stopped is not None:
+            await sender_stopped.wait()

@@ -73,3 +73,16 @@ async def _call(bot: Bot, row: OutboxMessage, payload: dict, markup, edit_target
 
 def _seconds(retry_after: float | timedelta) -> float:
     return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
+
+
+def photo_fetcher(bot: Bot):
+    """A resident's photo (its file id) as bytes, for the web workbench's order page. None when
+    Telegram no longer has it."""
+
+    async def fetch(file_id: str) -> bytes | None:
+        try:
+            return bytes(await (await bot.get_file(file_id)).download_as_bytearray())
+        except TelegramError:
+            return None
+
+    return fetch

@@ -1,57 +1,89 @@
-"""What a staff member may do to an order from the browser: the same moves as in the chat, through
-storage/orders.py, with their consequences (cards, notices) queued in the same transaction."""
+"""What staff may do to an order from the browser: the chat's own use cases (handlers/staff.py,
+handlers/emergency.py), run as the signed-in member, so the lifecycle, the consequences (cards,
+notices, queued in the same transaction) and the audit are the chat's. A refusal writes nothing."""
 
+import secrets
+from collections.abc import Callable
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from storage import consequences, orders, people
-from storage.models import Member, Order, Role
-from storage.models import OrderStatus as S
-from storage.policy import Policy
+from bot.web.pages import Refused, require_staff
+from handlers import emergency, staff
+from handlers.context import Ctx, Refusal, Services
+from handlers.messages import Inbound, Reply
+from storage import consequences, events, orders
+from storage.models import Identity, Member, Order
+
+PLATFORM = "web"  # the moves' `via`, and the Inbound's platform: the web has no chat of its own
 
 
-class ActionRefused(Exception):
-    """Shown to the person as it is: a short Chinese reason."""
+def _form_text(form: dict, name: str, limit: int) -> str:
+    return " ".join(str(form.get(name) or "").split())[:limit]
 
 
-def act(
-    session: Session, member: Member, order: Order, action: str, form: dict, policy: Policy, tz: ZoneInfo, now: datetime
-) -> str:
-    """Do `action` on `order`; returns what to tell the person. Nothing is written on a refusal."""
-    if member.role not in (Role.STAFF, Role.ADMIN):
-        raise ActionRefused("这个操作需要社区工作人员权限。")
-    actor = orders.Actor("member", member.id, member.role, member.grid_id)
+def _dispatch(ctx: Ctx, order: Order, form: dict) -> list[Reply]:
+    grid = _form_text(form, "grid", 20)
+    if not grid:
+        raise Refusal("请选择要派往的网格。")
+    return staff.dispatch(ctx, [str(order.id), grid])
+
+
+def _escalate(ctx: Ctx, order: Order, form: dict) -> list[Reply]:
+    department = _form_text(form, "department", 40)
+    if not department:
+        raise Refusal("请选择或填写承办部门。")
+    return staff.escalate(ctx, [str(order.id), department])
+
+
+def _close(ctx: Ctx, order: Order, form: dict) -> list[Reply]:
+    note = _form_text(form, "note", 500)
+    if not note:
+        raise Refusal("关闭工单请写一句说明，居民会看到。")
+    return staff.close(ctx, [str(order.id), note])
+
+
+def _reopen(ctx: Ctx, order: Order, form: dict) -> list[Reply]:
+    return staff.reopen(ctx, [str(order.id), _form_text(form, "note", 60)])
+
+
+def _urgent(ctx: Ctx, order: Order, form: dict) -> list[Reply]:
+    return emergency.mark_urgent(ctx, order.id)
+
+
+ACTIONS: dict[str, Callable[[Ctx, Order, dict], list[Reply]]] = {
+    "dispatch": _dispatch,
+    "escalate": _escalate,
+    "close": _close,
+    "reopen": _reopen,
+    "urgent": _urgent,
+}
+
+
+def web_ctx(session: Session, services: Services, member: Member, now: datetime) -> Ctx:
+    """A use case's context for a member acting in the browser. The identity is a stand-in, never
+    saved: the web asks no questions, so no conversation state is kept for it."""
+    inbound = Inbound(PLATFORM, f"web:{secrets.token_hex(8)}", f"member:{member.id}", "", display_name=member.name)
+    identity = Identity(platform=PLATFORM, user_id=inbound.user_id, chat_id="", member_id=member.id)
+    return Ctx(session, services, inbound, identity, now, member=member)
+
+
+def act(session: Session, services: Services, member: Member, order: Order, action: str, form: dict) -> str:
+    """Do `action` on `order`; returns what to tell the person. Refused (nothing written) otherwise."""
+    use_case = ACTIONS.get(action)
+    if use_case is None:
+        raise Refused("没有这个操作。", 404)
+    require_staff(member)
+    ctx = web_ctx(session, services, member, services.clock())
+    mark = events.mark(session)
     try:
         with session.begin_nested():
-            told = _move(session, actor, order, action, form, now)
-            consequences.publish(session, policy, tz)
-    except orders.IllegalTransition:
-        raise ActionRefused(f"工单 #{order.id} 现在的状态不能这样操作，请刷新页面看看。") from None
-    return told
-
-
-def _move(session: Session, actor: orders.Actor, order: Order, action: str, form: dict, now: datetime) -> str:
-    if action == "dispatch":
-        grid = people.grid_by_code(session, (form.get("grid") or "").strip())
-        if grid is None:
-            raise ActionRefused("请选择要派往的网格。")
-        if order.status == S.DISPATCHED and order.grid_id == grid.id:
-            raise ActionRefused(f"工单 #{order.id} 已经在{grid.name}等待领单了。")
-        if not people.grid_has_group(session, grid):
-            raise ActionRefused(f"{grid.name} 还没有绑定群聊，请管理员在网格群里发送 /bindgrid {grid.code}")
-        orders.apply(session, order, "dispatch", actor, now, via="web", grid_id=grid.id, dispatched_at=now)
-        return f"工单 #{order.id} 已派给{grid.name}。"
-    if action == "close":
-        note = (form.get("note") or "").strip()[:500]
-        if not note:
-            raise ActionRefused("关闭工单请写一句说明，居民会看到。")
-        orders.apply(session, order, "close", actor, now, note=note, via="web", closed_at=now)
-        return f"工单 #{order.id} 已关闭。"
-    if action == "urgent":
-        if order.urgent:
-            raise ActionRefused(f"工单 #{order.id} 已经是紧急工单。")
-        orders.mark_urgent(session, order, actor, now, note="工作人员在网页上标为紧急", via="web")
-        return f"工单 #{order.id} 已标为紧急，已通知值班人员和网格长。"
-    raise ActionRefused("没有这个操作。")
+            replies = use_case(ctx, order, form)
+            consequences.publish(session, services.policy, services.timezone)
+    except Refusal as refused:
+        events.forget_since(session, mark)
+        raise Refused(refused.text) from None
+    except orders.NotPermitted:
+        events.forget_since(session, mark)
+        raise Refused("这个操作您没有权限。", 403) from None
+    return " ".join(reply.text for reply in replies)
