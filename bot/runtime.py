@@ -19,8 +19,6 @@ from scheduler.runner import run_scheduler
 
 logger = logging.getLogger(__name__)
 
-NOTICE_SHARE = 0.9  # of the send limit for queued notices; the rest keeps replies to people prompt
-
 
 class NothingConfigured(Exception):
     pass
@@ -45,7 +43,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
         from bot.telegram.delivery import transport
 
         app = build_application(settings, services, sender.wake)
-        transports["telegram"] = transport(app.bot, pace=settings.telegram_rate * NOTICE_SHARE)
+        transports["telegram"] = transport(app.bot)
         # Webhook mode always has a secret: with none configured, one is made for this run and
         # handed to Telegram, so a request without it is refused either way.
         secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)

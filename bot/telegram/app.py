@@ -9,7 +9,6 @@ from typing import Any
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     BaseUpdateProcessor,
     ContextTypes,
@@ -18,6 +17,7 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.metrics import REPLIES_LOST
+from bot.telegram.limiter import SendLimiter
 from bot.telegram.normalise import to_inbound
 from bot.telegram.render import reply_markup
 from handlers.context import Services
@@ -75,17 +75,7 @@ def build_application(settings: Settings, services: Services, after_update: Call
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
         .concurrent_updates(PerUserOrder())
-        # One send every 1/rate s rather than `rate` per second: a bucket of `rate` would let a
-        # burst of twice the limit through in the first second (after a start or a lull).
-        .rate_limiter(
-            AIORateLimiter(
-                overall_max_rate=1,
-                overall_time_period=1 / settings.telegram_rate,
-                group_max_rate=settings.telegram_group_rate,
-                group_time_period=60,
-                max_retries=0,
-            )
-        )
+        .rate_limiter(SendLimiter(settings.telegram_rate, settings.telegram_group_rate))
     )
     if settings.telegram_webhook_url:
         builder = builder.updater(None)
