@@ -50,6 +50,7 @@ GRID_TEXTS = [  # 小事 the classifier is sure of: each goes straight to its gr
     "电梯坏了好几天了",
     "邻居家漏水到我家",
 ]
+WARM_UP = User(9_999, "预热")  # answered before any clock starts: neither a resident of a run nor a group
 PACED_GRIDS = 30  # 600 reports → 20 cards a group: within its 20/min, so the 30 msg/s limit is what binds
 FIRST_PACED_USER, FIRST_PACED_GROUP = 50_000, -5_000
 CARD = re.compile(r"^🆕 工单 #(\d+) ·")
@@ -106,6 +107,15 @@ def prepare_reporters(path: Path, reports: int) -> str:
     return url
 
 
+async def ready(tg: FakeTelegram) -> float:
+    """Seconds from here until a first message is answered: startup (migrations, the models' training)
+    is printed on its own, and the runs below measure a bot that is up."""
+    start = time.monotonic()
+    tg.push_text(WARM_UP, TEXTS[0])
+    await tg.wait_for(lambda: tg.chat(WARM_UP.id), timeout=120, interval=0.005)
+    return time.monotonic() - start
+
+
 async def drive(tg: FakeTelegram, messages: int, residents: int) -> tuple[float, list[float]]:
     """Push all messages at once; latency = push → the reply in that resident's chat."""
     users = [User(10_000 + n, f"居民{n}") for n in range(residents)]
@@ -144,9 +154,11 @@ async def gridbot_run(messages: int, residents: int) -> None:
         # The send limiter is lifted so the figure is gridbot's own capacity, not Telegram's 30/s.
         unlimited = {"telegram_rate": 100_000.0, "telegram_group_rate": 100_000}
         async with FakeTelegram() as tg, running(bot_settings(tg.root, url, **unlimited)):
+            startup = await ready(tg)
             rate, latencies = await drive(tg, messages, residents)
             became = outcomes(tg, residents)
         report("gridbot at once, limiter lifted", rate, latencies)
+        print(f"  gridbot answered its first message {startup:.1f} s after start (migrations, models); the clock started then")
         print(f"  of these {messages} messages (all residents in one building): {became}")
 
 
@@ -156,6 +168,7 @@ async def paced_run(reports: int, pace: float) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = prepare_reporters(Path(tmp) / "bench.db", reports)
         async with FakeTelegram() as tg, running(bot_settings(tg.root, url)):  # 30 msg/s, 20/min per group
+            await ready(tg)
             users = [User(FIRST_PACED_USER + n, f"居民{n}") for n in range(reports)]
             pushed: list[float] = []
             start = time.monotonic()
@@ -223,6 +236,7 @@ async def echo_run(messages: int, residents: int) -> None:
         async with app:
             await app.start()
             await app.updater.start_polling(poll_interval=0.0, timeout=10)
+            await ready(tg)
             rate, latencies = await drive(tg, messages, residents)
             await app.updater.stop()
             await app.stop()
