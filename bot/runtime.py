@@ -42,7 +42,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
         from bot.telegram.app import build_application, run_telegram
         from bot.telegram.delivery import transport
 
-        app = build_application(settings, services, sender.wake)
+        app = build_application(settings, services, sender.wake_soon)
         transports["telegram"] = transport(app.bot)
         # Webhook mode always has a secret: with none configured, one is made for this run and
         # handed to Telegram, so a request without it is refused either way.
@@ -61,7 +61,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
     warming = asyncio.create_task(asyncio.to_thread(wechat.warm_up, services))
     if settings.wechat_enabled:
         await warming
-        wechat_routes, wechat_transports = wechat.wechat_parts(settings, services, client, sender.wake)
+        wechat_routes, wechat_transports = wechat.wechat_parts(settings, services, client, sender.wake_soon)
         routes += wechat_routes
         transports.update(wechat_transports)
 

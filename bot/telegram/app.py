@@ -20,11 +20,11 @@ from bot.metrics import REPLIES_LOST
 from bot.telegram.limiter import SendLimiter
 from bot.telegram.normalise import to_inbound
 from bot.telegram.render import reply_markup
+from bot.telegram.replied import RepliedMarks
+from bot.workers import handler_pool
 from handlers.context import Services
 from handlers.messages import Inbound, Reply
 from handlers.router import BUSY, handle
-from storage import inbox
-from storage.db import transaction
 from storage.order_buttons import BadCallback, BuildingCb, RateCb, unpack
 
 logger = logging.getLogger(__name__)
@@ -80,6 +80,7 @@ def build_application(settings: Settings, services: Services, after_update: Call
     if settings.telegram_webhook_url:
         builder = builder.updater(None)
     app = builder.build()
+    workers, replied = handler_pool(services.engine, "telegram"), RepliedMarks(services.engine, services.clock)
 
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Any update: normalise, let handlers/ decide in a worker thread, answer the sender."""
@@ -88,7 +89,7 @@ def build_application(settings: Settings, services: Services, after_update: Call
             _settle(app, update.update_id)
             return
         try:
-            replies = await asyncio.to_thread(handle, services, inbound)
+            replies = await asyncio.get_running_loop().run_in_executor(workers, handle, services, inbound)
         except Exception as error:
             logger.exception("update %s failed", update.update_id)
             _settle(app, update.update_id, error)
@@ -96,7 +97,7 @@ def build_application(settings: Settings, services: Services, after_update: Call
             return
         after_update()
         if await answer(update, inbound, replies) and replies:
-            await asyncio.to_thread(_mark_replied, services, inbound)
+            await replied.mark(inbound.message_key)
         _settle(app, update.update_id)  # the webhook answers 200 now: committed, and the replies sent
 
     app.add_handler(TypeHandler(Update, on_update))
@@ -115,11 +116,6 @@ def _settle(app: Application, update_id: int, error: BaseException | None = None
     future = app.bot_data.get(COMMITTED, {}).pop(update_id, None)
     if future is not None and not future.done():
         future.set_exception(error) if error is not None else future.set_result(None)
-
-
-def _mark_replied(services: Services, inbound: Inbound) -> None:
-    with transaction(services.engine) as session:
-        inbox.mark_replied(session, inbound.platform, inbound.message_key, services.clock())
 
 
 async def answer(update: Update, inbound: Inbound, replies: list[Reply]) -> bool:
