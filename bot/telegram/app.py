@@ -30,6 +30,8 @@ from storage.order_buttons import BadCallback, BuildingCb, RateCb, unpack
 logger = logging.getLogger(__name__)
 
 REPLY_ATTEMPTS = 6
+HTTP_CONNECTIONS = 8
+POOL_WAIT = 10.0  # seconds
 MAX_REPLY_WAIT = 60.0  # seconds; a longer flood wait is still honoured, in steps
 
 
@@ -76,6 +78,10 @@ def build_application(settings: Settings, services: Services, after_update: Call
         .base_file_url(f"{root}/file/bot")
         .concurrent_updates(PerUserOrder())
         .rate_limiter(SendLimiter(settings.telegram_rate, settings.telegram_group_rate))
+        # httpcore checks every pooled connection on every request: PTB's 256 cost a burst more than
+        # its handlers. 30 sends a second need a few; a send waits its turn rather than failing.
+        .connection_pool_size(HTTP_CONNECTIONS)
+        .pool_timeout(POOL_WAIT)
     )
     if settings.telegram_webhook_url:
         builder = builder.updater(None)
