@@ -9,11 +9,13 @@ from sqlalchemy import Engine
 from storage import inbox
 from storage.db import transaction
 
+MARK_AFTER = 0.05  # seconds: marks of the updates answered within this share one transaction
+
 
 class RepliedMarks:
-    """While one write runs, the marks of the updates answered meanwhile gather for the next one:
-    a burst costs a transaction per batch, not one per update. `mark` returns once its own mark
-    has committed, as a write of its own would."""
+    """A mark waits up to MARK_AFTER for the marks of the updates answered after it, and all are
+    written in one transaction: a burst costs one a batch, not one an update. `mark` returns once
+    its own mark has committed, as a write of its own would."""
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime], platform: str = "telegram"):
         self.engine, self.clock, self.platform = engine, clock, platform
@@ -24,12 +26,13 @@ class RepliedMarks:
         written = asyncio.get_running_loop().create_future()
         self._gathering.append((message_key, written))
         if self._writer is None:
-            self._writer = asyncio.create_task(self._write_while_gathered())
+            self._writer = asyncio.create_task(self._write_gathered())
         await written
 
-    async def _write_while_gathered(self) -> None:
+    async def _write_gathered(self) -> None:
         try:
             while self._gathering:
+                await asyncio.sleep(MARK_AFTER)
                 batch, self._gathering = self._gathering, []
                 try:
                     await asyncio.to_thread(self._write, [key for key, _ in batch])
