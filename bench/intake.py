@@ -8,6 +8,9 @@ Three runs, each printed with what it measured:
   group): each message is a first report from its own resident, so each gets a reply and queues a
   grid card, and both share the 30 msg/s. The clock stops at the reply and again at the card.
 
+Each run starts its clock once the bot has answered a first message (of its own user): gridbot's
+startup (migrations, training the models) is printed on a line of its own, not folded into a rate.
+
     .venv/bin/python bench/intake.py [N] [RESIDENTS] [PACE]
 """
 
