@@ -9,7 +9,7 @@ from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.telegram.delivery import transport
-from bot.telegram.limiter import NOTICE, SendLimiter
+from bot.telegram.limiter import NOTICE, REPLY_RESERVE, SendLimiter
 from storage.models import OutboxMessage
 from tests.fake_telegram import FakeTelegram
 
@@ -45,13 +45,25 @@ async def _until_sent(tg: FakeTelegram, count: int) -> None:
     await tg.wait_for(lambda: len(_sent_texts(tg)) >= count, timeout=10, interval=0.002)
 
 
-async def test_no_second_holds_more_than_the_rate_and_one(limited):
+async def test_no_second_holds_more_than_the_rate_and_the_replies_reserve(limited):
     tg, bot = limited
-    await asyncio.gather(*(bot.send_message(100 + n, f"第{n}条") for n in range(25)))
-    stamps = sorted(t for chat in range(100, 125) for t in tg.sent_at[chat])
+    await asyncio.gather(*(bot.send_message(100 + n, f"第{n}条") for n in range(40)))
+    stamps = sorted(t for chat in range(100, 140) for t in tg.sent_at[chat])
     busiest = max(sum(1 for t in stamps if start <= t < start + 1.0) for start in stamps)
-    assert len(stamps) == 25 and busiest <= 11
-    assert stamps[-1] - stamps[0] >= 2.0  # 25 at 10 a second: spread over more than two seconds
+    assert len(stamps) == 40 and busiest <= 10 + REPLY_RESERVE + 1
+    assert stamps[-1] - stamps[0] >= (40 - 1 - REPLY_RESERVE) / 10 - 0.05  # the rest at 10 a second
+
+
+async def test_notices_alone_go_at_the_rate_and_leave_the_reserve_to_replies(limited):
+    tg, bot = limited
+    notices = [asyncio.create_task(bot.send_message(200 + n, f"通知{n}", rate_limit_args=NOTICE)) for n in range(12)]
+    await asyncio.gather(*notices)
+    stamps = sorted(t for chat in range(200, 212) for t in tg.sent_at[chat])
+    assert stamps[-1] - stamps[0] >= 11 / 10 - 0.05  # one every 0.1 s: none spent the reserve
+    replies = [bot.send_message(300 + n, f"回复{n}") for n in range(REPLY_RESERVE)]
+    start = asyncio.get_running_loop().time()
+    await asyncio.gather(*replies)
+    assert asyncio.get_running_loop().time() - start < 0.4  # at once: one a slot would take 0.5 s
 
 
 async def test_a_group_gets_its_minute_and_no_more(limited):

@@ -1,4 +1,4 @@
-"""The bot's send limit: one message every 1/rate s for the whole bot, `group_rate` a minute per
+"""The bot's send limit: `rate` messages a second for the whole bot, `group_rate` a minute per
 group, and a reply to someone writing now ahead of every queued notice."""
 
 import asyncio
@@ -11,53 +11,72 @@ from aiolimiter import AsyncLimiter
 from telegram.ext import BaseRateLimiter
 
 NOTICE = "notice"  # rate_limit_args of the outbox's sends: they wait while replies are queued
+REPLY_RESERVE = 6  # slots only replies may take: the last 0.2 s's at 30/s, for a backlog to drain
 MAX_GROUP_LIMITERS = 512  # beyond this, the limiters of groups with nothing recent are dropped
 
 
 class Slots:
-    """One send every `interval` seconds. When a slot frees, the longest-waiting reply takes it;
-    a notice only when no reply waits. A burst of notices then delays a reply by one slot at most.
-
-    Slots keep to their grid: a send the busy event loop let go late does not push every later one
-    back (the rate would sag below the limit and replies queue up). Half a slot at most is made up,
-    so no second holds more than the rate and one; a bucket of `rate` would let twice the limit
+    """`rate` sends a second, a reply to a person before every notice: a notice takes a slot only
+    while no reply waits and REPLY_RESERVE slots stay unused for replies. A backlog of replies
+    (after the loop stalled, or a first report compiled its statements) then goes out at once; at a
+    steady 30 a second a backlog would otherwise never drain and delay every later reply. No second
+    holds more than the rate and REPLY_RESERVE + 1; a bucket of `rate` would let twice the limit
     through in the second after a lull."""
 
-    def __init__(self, interval: float):
-        self.interval = interval
-        self._free_at = 0.0  # event-loop time when the next send may go
+    def __init__(self, rate: float, reserve: int):
+        self.rate, self.capacity = rate, 1 + reserve
+        self._tokens, self._counted_at = float(self.capacity), 0.0
         self._replies: deque[asyncio.Future] = deque()
         self._notices: deque[asyncio.Future] = deque()
         self._timer: asyncio.TimerHandle | None = None
 
     async def take(self, notice: bool = False) -> None:
         loop = asyncio.get_running_loop()
-        if loop.time() >= self._free_at and not (self._replies or self._notices):
-            self._took(loop.time())
+        ahead = self._replies or (notice and self._notices)
+        if not ahead and self._tokens_at(loop.time()) >= self._needs(notice):
+            self._tokens -= 1
             return
         turn = loop.create_future()
         (self._notices if notice else self._replies).append(turn)
         self._arm(loop)
         await turn  # cancelled while waiting: the grant skips it
 
-    def _took(self, now: float) -> None:
-        self._free_at = max(self._free_at, now - self.interval / 2) + self.interval
+    def _needs(self, notice: bool) -> float:
+        return (self.capacity if notice else 1) - 1e-9  # rounding must not hold a due send back
 
-    def _arm(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._timer is None:
-            self._timer = loop.call_at(self._free_at, self._grant, loop)
+    def _tokens_at(self, now: float) -> float:
+        self._tokens = min(self.capacity, self._tokens + (now - self._counted_at) * self.rate)
+        self._counted_at = now
+        return self._tokens
 
     def _grant(self, loop: asyncio.AbstractEventLoop) -> None:
         self._timer = None
-        for queue in (self._replies, self._notices):
-            while queue:
-                turn = queue.popleft()
-                if not turn.done():
-                    turn.set_result(None)
-                    self._took(loop.time())
-                    if self._replies or self._notices:
-                        self._arm(loop)
-                    return
+        for queue, notice in ((self._replies, False), (self._notices, True)):
+            while _waiting(queue) and self._tokens_at(loop.time()) >= self._needs(notice):
+                queue.popleft().set_result(None)
+                self._tokens -= 1
+            if _waiting(queue):
+                break  # not enough yet; a notice never goes before a waiting reply
+        self._arm(loop)
+
+    def _arm(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The timer for the first waiter: a reply now if it may go now (a notice's timer is later)."""
+        notice = not _waiting(self._replies)
+        if notice and not _waiting(self._notices):
+            return
+        wait = max(0.0, (self._needs(notice) - self._tokens_at(loop.time())) / self.rate)
+        if self._timer is not None:
+            if self._timer.when() <= loop.time() + wait:
+                return
+            self._timer.cancel()
+        self._timer = loop.call_later(wait, self._grant, loop)
+
+
+def _waiting(queue: deque[asyncio.Future]) -> bool:
+    """Someone waits at the head of `queue` (turns given up while waiting are dropped)."""
+    while queue and queue[0].done():
+        queue.popleft()
+    return bool(queue)
 
 
 class SendLimiter(BaseRateLimiter[str]):
@@ -65,7 +84,7 @@ class SendLimiter(BaseRateLimiter[str]):
     raised to the caller, whose retry rules decide (the reply path's, the outbox's)."""
 
     def __init__(self, rate: float, group_rate: int):
-        self.slots = Slots(1 / rate)
+        self.slots = Slots(rate, REPLY_RESERVE)
         self.group_rate = group_rate
         self._groups: dict[int | str, AsyncLimiter] = {}
 
