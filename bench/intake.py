@@ -158,10 +158,13 @@ async def gridbot_run(messages: int, residents: int) -> None:
         unlimited = {"telegram_rate": 100_000.0, "telegram_group_rate": 100_000}
         async with FakeTelegram() as tg, running(bot_settings(tg.root, url, **unlimited)):
             startup = await ready(tg)
-            rate, latencies = await drive(tg, messages, residents)
+            with cost.counting() as tally:
+                rate, latencies = await drive(tg, messages, residents)
+                burst = tally.line(messages, "whole process (bot, sender, the fake Bot API, this script), per message")
             became = outcomes(tg, residents)
         report("gridbot at once, limiter lifted", rate, latencies)
         print(f"  gridbot answered its first message {startup:.1f} s after start (migrations, models); the clock started then")
+        print(burst)
         print(f"  of these {messages} messages (all residents in one building): {became}")
 
 
@@ -242,10 +245,13 @@ async def echo_run(messages: int, residents: int) -> None:
             await app.start()
             await app.updater.start_polling(poll_interval=0.0, timeout=10)
             await ready(tg)
-            rate, latencies = await drive(tg, messages, residents)
+            with cost.counting() as tally:
+                rate, latencies = await drive(tg, messages, residents)
+                spent = tally.line(messages, "whole process (bot, the fake Bot API, this script), per message")
             await app.updater.stop()
             await app.stop()
     report("bare PTB echo at once (ceiling)", rate, latencies)
+    print(spent)
 
 
 def main() -> None:
