@@ -21,8 +21,6 @@ from storage import arrivals
 
 logger = logging.getLogger(__name__)
 
-NOTICE_SHARE = 0.9  # of the send limit for queued notices; the rest keeps replies to people prompt
-
 
 class NothingConfigured(Exception):
     pass
@@ -46,9 +44,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
         from bot.telegram.app import build_application, run_telegram
         from bot.telegram.delivery import photo_fetcher, transport
 
-        app = build_application(settings, services, sender.wake)
+        app = build_application(settings, services, sender.wake_soon)
         photos["telegram"] = photo_fetcher(app.bot)
-        transports["telegram"] = transport(app.bot, pace=settings.telegram_rate * NOTICE_SHARE)
+        transports["telegram"] = transport(app.bot)
         # Webhook mode always has a secret: with none configured, one is made for this run and
         # handed to Telegram, so a request without it is refused either way.
         secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
@@ -66,7 +64,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
     warming = asyncio.create_task(asyncio.to_thread(wechat.warm_up, services))
     if settings.wechat_enabled:
         await warming
-        wechat_routes, wechat_transports = wechat.wechat_parts(settings, services, client, sender.wake)
+        wechat_routes, wechat_transports = wechat.wechat_parts(settings, services, client, sender.wake_soon)
         routes += wechat_routes
         transports.update(wechat_transports)
 

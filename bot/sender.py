@@ -25,7 +25,7 @@ MAX_BACKOFF = 300.0
 # it); a live sender renews its leases every RENEW_EVERY, so only a stall that long lets a row go twice.
 LEASE = timedelta(seconds=20)
 RENEW_EVERY = 5.0
-PASS_AFTER = 0.1  # seconds: chats finishing within this share the next pass
+PASS_AFTER = 0.1  # seconds: updates handled and chats finishing within this share the next pass
 
 
 @dataclass(frozen=True)
@@ -141,13 +141,17 @@ class OutboxSender:
             task.add_done_callback(lambda _, c=chat: self._finished(c))
         return bool(batches)
 
-    def _finished(self, chat: str) -> None:
-        """The chat may have more due: one pass for a burst of chats finishing, not one each (every
-        pass is a write transaction, and on SQLite it would queue behind the people's replies)."""
-        self._in_flight.pop(chat, None)
+    def wake_soon(self) -> None:
+        """A pass within PASS_AFTER: one for a burst of updates handled or chats finishing, not one
+        each (every pass is a write transaction, and on SQLite it would queue behind the replies)."""
         if not self._pass_pending:
             self._pass_pending = True
             asyncio.get_running_loop().call_later(PASS_AFTER, self._pass_now)
+
+    def _finished(self, chat: str) -> None:
+        """The chat may have more due."""
+        self._in_flight.pop(chat, None)
+        self.wake_soon()
 
     def _pass_now(self) -> None:
         self._pass_pending = False

@@ -33,8 +33,9 @@ def earlier_replies(session: Session, platform: str, message_key: str, unless_de
     return list(entry.replies)
 
 
-def mark_replied(session: Session, platform: str, message_key: str, now: datetime) -> None:
-    """The replies were sent: a platform's retry of the update (its answer to us was lost) sends nothing."""
+def mark_replied(session: Session, platform: str, message_keys: list[str], now: datetime) -> None:
+    """The replies to these updates were sent: a platform's retry of one (its answer to us was lost)
+    sends nothing."""
     session.execute(
-        update(InboxEntry).where(InboxEntry.platform == platform, InboxEntry.message_key == message_key).values(replied_at=now)
+        update(_INBOX).where(_INBOX.c.platform == platform, _INBOX.c.message_key.in_(message_keys)).values(replied_at=now)
     )

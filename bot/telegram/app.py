@@ -3,14 +3,12 @@
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     BaseUpdateProcessor,
     ContextTypes,
@@ -19,21 +17,21 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.metrics import REPLIES_LOST
+from bot.telegram.limiter import SendLimiter
 from bot.telegram.normalise import to_inbound
 from bot.telegram.render import reply_markup
+from bot.telegram.replied import RepliedMarks
+from bot.workers import handler_pool
 from handlers.context import Services
 from handlers.messages import Inbound, Reply
 from handlers.router import BUSY, handle
-from storage import inbox
-from storage.db import transaction
 from storage.order_buttons import BadCallback, BuildingCb, RateCb, unpack
 
 logger = logging.getLogger(__name__)
 
 REPLY_ATTEMPTS = 6
-# Replies sent but not yet marked are sent again if the process dies: the mark gets threads of its
-# own, never queued behind other people's handlers in the default pool.
-MARKING = ThreadPoolExecutor(2, thread_name_prefix="replied")
+HTTP_CONNECTIONS = 8
+POOL_WAIT = 10.0  # seconds
 MAX_REPLY_WAIT = 60.0  # seconds; a longer flood wait is still honoured, in steps
 
 
@@ -79,21 +77,16 @@ def build_application(settings: Settings, services: Services, after_update: Call
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
         .concurrent_updates(PerUserOrder())
-        # One send every 1/rate s rather than `rate` per second: a bucket of `rate` would let a
-        # burst of twice the limit through in the first second (after a start or a lull).
-        .rate_limiter(
-            AIORateLimiter(
-                overall_max_rate=1,
-                overall_time_period=1 / settings.telegram_rate,
-                group_max_rate=settings.telegram_group_rate,
-                group_time_period=60,
-                max_retries=0,
-            )
-        )
+        .rate_limiter(SendLimiter(settings.telegram_rate, settings.telegram_group_rate))
+        # httpcore checks every pooled connection on every request: PTB's 256 cost a burst more than
+        # its handlers. 30 sends a second need a few; a send waits its turn rather than failing.
+        .connection_pool_size(HTTP_CONNECTIONS)
+        .pool_timeout(POOL_WAIT)
     )
     if settings.telegram_webhook_url:
         builder = builder.updater(None)
     app = builder.build()
+    workers, replied = handler_pool(services.engine, "telegram"), RepliedMarks(services.engine, services.clock)
 
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Any update: normalise, let handlers/ decide in a worker thread, answer the sender."""
@@ -102,7 +95,7 @@ def build_application(settings: Settings, services: Services, after_update: Call
             _settle(app, update.update_id)
             return
         try:
-            replies = await asyncio.to_thread(handle, services, inbound)
+            replies = await asyncio.get_running_loop().run_in_executor(workers, handle, services, inbound)
         except Exception as error:
             logger.exception("update %s failed", update.update_id)
             _settle(app, update.update_id, error)
@@ -110,7 +103,7 @@ def build_application(settings: Settings, services: Services, after_update: Call
             return
         after_update()
         if await answer(update, inbound, replies) and replies:
-            await asyncio.get_running_loop().run_in_executor(MARKING, _mark_replied, services, inbound)
+            await replied.mark(inbound.message_key)
         _settle(app, update.update_id)  # the webhook answers 200 now: committed, and the replies sent
 
     app.add_handler(TypeHandler(Update, on_update))
@@ -129,11 +122,6 @@ def _settle(app: Application, update_id: int, error: BaseException | None = None
     future = app.bot_data.get(COMMITTED, {}).pop(update_id, None)
     if future is not None and not future.done():
         future.set_exception(error) if error is not None else future.set_result(None)
-
-
-def _mark_replied(services: Services, inbound: Inbound) -> None:
-    with transaction(services.engine) as session:
-        inbox.mark_replied(session, inbound.platform, inbound.message_key, services.clock())
 
 
 async def answer(update: Update, inbound: Inbound, replies: list[Reply]) -> bool:

@@ -1,9 +1,7 @@
 """Outbox transport for Telegram: one row → sendMessage / sendPhoto / sendDocument / editMessageText."""
 
-from contextlib import nullcontext
 from datetime import timedelta
 
-from aiolimiter import AsyncLimiter
 from telegram import Bot
 from telegram.error import (
     BadRequest,
@@ -13,25 +11,27 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
+from telegram.ext import ExtBot
 
 from bot.sender import Delivered, GiveUp, Moved, Outcome, Retry
+from bot.telegram.limiter import NOTICE
 from bot.telegram.render import inline_keyboard
 from storage.attachments import content_of
 from storage.models import OutboxMessage
+from storage.outbox import URGENT_PREFIX
 
 
-def transport(bot: Bot, pace: float | None = None):
-    """`pace`: notices per second at most. Kept below the bot's send limit so that a fan-out of
-    thousands waits here, not in the bot's limiter, where replies to people writing now would
-    queue behind it."""
-    pacer = AsyncLimiter(1, 1 / pace) if pace else nullcontext()
+def transport(bot: Bot):
+    """Each send tells the bot's limiter it is a notice: a fan-out of thousands then waits behind
+    the replies to people writing now (bot.telegram.limiter). An emergency's alert goes with them."""
+    limited = isinstance(bot, ExtBot) and bot.rate_limiter is not None
 
     async def deliver(row: OutboxMessage, edit_target: str | None) -> Outcome:
         payload = row.payload
         markup = inline_keyboard(payload.get("buttons", []))
+        limit = {"rate_limit_args": NOTICE} if limited and not row.key.startswith(URGENT_PREFIX) else {}
         try:
-            async with pacer:
-                return await _call(bot, row, payload, markup, edit_target)
+            return await _call(bot, row, payload, markup, edit_target, limit)
         except RetryAfter as error:
             return Retry(f"429: {error.message}", retry_after=_seconds(error.retry_after))
         except ChatMigrated as error:
@@ -50,24 +50,22 @@ def transport(bot: Bot, pace: float | None = None):
     return deliver
 
 
-async def _call(bot: Bot, row: OutboxMessage, payload: dict, markup, edit_target: str | None) -> Delivered:
+async def _call(bot: Bot, row: OutboxMessage, payload: dict, markup, edit_target: str | None, limit: dict) -> Delivered:
+    extra = {"reply_markup": markup, **limit}
     if row.kind == "edit":
-        await bot.edit_message_text(payload["text"], chat_id=row.chat_id, message_id=int(edit_target), reply_markup=markup)
+        await bot.edit_message_text(payload["text"], chat_id=row.chat_id, message_id=int(edit_target), **extra)
         return Delivered(edit_target)
+    caption = payload["text"][:1024]
     if payload.get("document"):  # a file carried in the row (the monthly workbook)
         document = payload["document"]
-        message = await bot.send_document(
-            row.chat_id, content_of(document), filename=document["name"], caption=payload["text"][:1024], reply_markup=markup
-        )
+        message = await bot.send_document(row.chat_id, content_of(document), filename=document["name"], caption=caption, **extra)
     elif payload.get("image"):  # an image carried in the row (the monthly chart)
         image = payload["image"]
-        message = await bot.send_photo(
-            row.chat_id, content_of(image), filename=image["name"], caption=payload["text"][:1024], reply_markup=markup
-        )
+        message = await bot.send_photo(row.chat_id, content_of(image), filename=image["name"], caption=caption, **extra)
     elif payload.get("photo"):
-        message = await bot.send_photo(row.chat_id, payload["photo"], caption=payload["text"][:1024], reply_markup=markup)
+        message = await bot.send_photo(row.chat_id, payload["photo"], caption=caption, **extra)
     else:
-        message = await bot.send_message(row.chat_id, payload["text"], reply_markup=markup)
+        message = await bot.send_message(row.chat_id, payload["text"], **extra)
     return Delivered(str(message.message_id))
 
 

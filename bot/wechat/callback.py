@@ -6,7 +6,6 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from xml.etree.ElementTree import ParseError
 
@@ -23,6 +22,7 @@ from wechatpy.utils import check_signature
 from bot.wechat import choices
 from bot.wechat.normalise import to_inbound
 from bot.wechat.render import render
+from bot.workers import handler_pool
 from handlers.context import Services
 from handlers.router import BUSY, handle
 from storage import inbox, outbox
@@ -34,7 +34,6 @@ MAX_BODY = 64 * 1024  # a WeChat push is a few hundred bytes
 NOTHING = "success"  # what WeChat expects when there is nothing to say
 ANSWER_WITHIN = 3.0  # seconds; WeChat waits 5 for a passive reply, then retries the push; a busy
 # event loop reaches the reply late, so the margin is wide
-WAKE_AFTER = 0.2  # seconds a push's notices may wait for the sender's next pass
 REPLAY_WINDOW = 300  # seconds: a signed request older (or newer) than this is refused
 
 
@@ -49,7 +48,7 @@ class WeChatCallback:
         token: str,
         appid: str,
         aes_key: str | None,
-        wake: Callable[[], None] = lambda: None,
+        wake: Callable[[], None] = lambda: None,  # the sender's next pass, soon (OutboxSender.wake_soon)
         wall: Callable[[], float] = time.time,
     ):
         self.services = services
@@ -58,8 +57,7 @@ class WeChatCallback:
         self.token = token
         self.crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
         self.wake = wake
-        self._wake_pending = False
-        self.workers = ThreadPoolExecutor(_workers(services.engine), thread_name_prefix="wechat")
+        self.workers = handler_pool(services.engine, "wechat")
 
     async def receive(self, request: Request) -> Response:
         query = request.query_params
@@ -85,7 +83,7 @@ class WeChatCallback:
         if inbound is None:
             return PlainTextResponse(NOTHING)
         text = await self._answer_in_time(inbound)
-        self._wake_soon()
+        self.wake()
         if not text:
             return PlainTextResponse(NOTHING)
         reply = TextReply(message=message, content=text).render()
@@ -104,17 +102,6 @@ class WeChatCallback:
         except Exception:
             logger.exception("wechat push %s failed", inbound.message_key)
             return BUSY.text
-
-    def _wake_soon(self) -> None:
-        """One sender pass for a burst of pushes, not one each: every pass re-reads the pending rows."""
-        if self._wake_pending:
-            return
-        self._wake_pending = True
-        asyncio.get_running_loop().call_later(WAKE_AFTER, self._wake_now)
-
-    def _wake_now(self) -> None:
-        self._wake_pending = False
-        self.wake()
 
     def _not_replayed(self, query, body: bytes) -> bool:
         """The signature covers token, timestamp and nonce, not the body (plain mode): a captured
@@ -168,13 +155,6 @@ class WeChatCallback:
         )
         _parsed(inner.encode() if isinstance(inner, str) else inner)
         return inner
-
-
-def _workers(engine) -> int:
-    """SQLite takes one writer at a time and makes the others sleep-poll for the lock: one thread
-    answering in turn is faster than several waking up late. PostgreSQL runs two side by side: more
-    threads only fight over the GIL with the event loop, which then answers late."""
-    return 1 if engine.dialect.name == "sqlite" else 2
 
 
 def request_is_encrypted(query) -> bool:

@@ -133,7 +133,7 @@ def urgency_model(patterns: tuple[str, ...], hypothetical: tuple[str, ...]) -> M
     return Model(examples)
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=64)  # every kind's patterns, the kindless ones, the cues and the asks: about 30 sets
 def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern, ...]:
     return tuple(re.compile(pattern) for pattern in patterns)
 
