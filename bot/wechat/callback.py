@@ -220,7 +220,7 @@ def queue_late_answer(session, services: Services, inbound, text: str) -> None:
     """The answer as a message, and the push marked answered: WeChat's retry of it gets `success`."""
     now = services.clock()
     outbox.enqueue(session, f"late:{inbound.message_key}", "wechat", inbound.chat_id, {"text": text}, not_before=now)
-    inbox.mark_replied(session, inbound.platform, inbound.message_key, now)
+    inbox.mark_replied(session, inbound.platform, [inbound.message_key], now)
 
 
 def _pressed(inbound, data: str):
