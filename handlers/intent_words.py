@@ -1,0 +1,128 @@
+"""The words handlers/intent.py reads a message by: phrases of small talk, of a bare opener, of each
+follow-up, and the few morphemes that describe trouble. Data only; matched against the message's
+letters and digits, lower-cased, in simplified characters (intent.letters_and_digits).
+
+Written as patterns of how residents write, not as a list of seen messages: each alternative is a
+phrase that can stand in many sentences.
+"""
+
+import re
+
+
+def phrases(spaced: str) -> list[str]:
+    """Phrases written one after another, separated by spaces (the message has none left)."""
+    return spaced.split()
+
+
+def words(*phrases: str) -> re.Pattern:
+    """Literal phrases, the longest tried first (so "谢谢你们" goes before "谢谢")."""
+    return re.compile("|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True)))
+
+
+GREETINGS = phrases(
+    "你好 您好 你们好 您们好 大家好 侬好 泥嚎 nihao hello hi 哈喽 哈罗 哈咯 哈啰 嗨 喂 "
+    "在吗 在么 在嘛 在不在 在不 在没 在伐 在没在 有人吗 有人没 有人在吗 有没有人 听得到吗 听得见吗 "
+    "上班了吗 上班没 在班上吗 早上好 上午好 中午好 下午好 晚上好 早安 早 新年好 过年好 新年快乐 "
+    "春节快乐 中秋快乐 国庆快乐 节日快乐 元旦快乐 端午安康 阖家幸福 身体健康 万事如意 吃了吗 吃了没 "
+    "吃饭了吗 问个好 问好"
+)
+# Who the resident addresses: alone, or around a greeting, these say nothing.
+TITLES = phrases(
+    "老师 同志 同志们 师傅 领导 领导们 小助手 管家 小区管家 工作人员 社区 居委会 书记 主任 网格员 "
+    "小姑娘 小伙子 阿姨 大姐 各位 大家 亲"
+)
+THANKS = phrases(
+    "谢谢 多谢 谢啦 谢了 谢谢你们 感谢 太感谢 感恩 3q thx thanks thankyou 唔该 "
+    "唔该晒 多谢晒 辛苦了 辛苦 麻烦了 麻烦你们了 你们真好 真好 好人 点赞 点个赞 赞 棒 给力 满意 "
+    "非常满意 为人民服务 好人有好报 有好报"
+)
+ACKS = phrases(
+    "好的 好滴 好哒 好嘞 好吧 好 嗯 嗯嗯 嗯呢 哦 噢 行 行吧 可以 成 中 得 得嘞 对 对的 是的 "
+    "知道了 知道啦 晓得了 晓得 了解 懂了 明白了 明白 收到 ok okay 没问题 太好了 那就这样 就这样 "
+    "先这样 就这么办 就这么定 我等着 等你们消息 我等电话 我等师傅"
+)
+GOODBYES = phrases(
+    "再见 再会 拜拜 拜了 拜 bye 88 晚安 回头聊 回头说 回聊 下回聊 下次聊 下次再说 改天聊 "
+    "改天再说 不打扰了 打扰了 打扰一下 打扰 早点休息 注意身体 保重"
+)
+TESTS = phrases(
+    "测试 测一下 测试一下 试试 试一下 试一试 test testing 看看好不好使 好不好使 能不能发出去 "
+    "能发出去吗 能收到吗 能收到不 收到没 发错了 按错了 点错了 勿回 不用管 随便发一条看看"
+    " 测试消息 这是测试消息 这是测试 能不能用 能用吗 好不好用"
+)
+FILLERS = phrases(
+    "没事了 没事 不好意思 对不起 请问 您 你 们 啊 呀 吧 呢 哈 啦 嘛 哇 哟 嘞 咯 喽 了 的 一下 一声 非常 真 很 太 都 也 那"
+)
+POLITE = words(*GREETINGS, *TITLES, *THANKS, *ACKS, *GOODBYES, *TESTS, *FILLERS)
+CHAT = words(*THANKS, *ACKS, *GOODBYES, *TESTS)  # a message carrying one of these is chat unless it names trouble
+GREETING = words(*GREETINGS)
+
+# A bare opener: the resident is about to say something, but has not said it yet.
+OPENER = words(
+    *phrases(
+        "我想反映 想反映 我要反映 反映个问题 反映一个问题 反映个情况 反映一下 反映 反应 我要投诉 投诉 举报 "
+        "报修 报个修 报个事 怎么报 怎么弄 怎么办 帮我个忙 帮个忙 帮帮忙 帮忙 求你们 求求你们 能帮个忙吗 "
+        "能不能 我想问 想问问 想问 问一下 问个事 问 咨询一下 咨询 请教 提个意见 提意见 有个事 有件事 "
+        "有个问题 有个情况 有点事 有点问题 有点情况 有困难 说个事 我有事 有事 找你们 找社区 找一下 跟社区说 跟说 求 找 我家里 "
+        "说一下 要说 想说 麻烦 求助 我家 家里 楼里 我们 我想 我要 想请 想 我 个 一个 点 事情 事儿 事 "
+        "问题 情况 下 能 吗 可以吗"
+    )
+)
+ABOUT_BOT = re.compile(
+    r"你是(谁|机器人|真人|人工|ai|电脑)|机器人吗|机器回复|电脑回复|自动回复|是人工|人工客服|转人工|找个?人工|"
+    r"你能(干|做)(什么|啥)|你会(干|做|说|回答)?(什么|啥|话|问题)|怎么用|不会用|不会弄|不会打字|你叫(什么|啥)|"
+    r"你们是(哪|什么)|你是哪个|(这|这个|这里)是(干|做)(什么|啥|嘛)|(这个|这)\S{0,3}号(是|管)(干|做)?(什么|啥|嘛)|"
+    r"公众号能(干|做)|听(得)?懂|(这|这个|这里)是.{0,10}(公众号|号)吗|号是.{0,6}(官方|社区)|这里(可以|能)(报修|反映|投诉)吗|"
+    r"(能|可以)发(语音|位置在|地址是|具体在|照片|图片|视频)|怎么(跟你|和你|给你)?(说|讲)|(几点|什么时候)(上班|下班)|(周末|晚上|节假日)有人|"
+    r"(办公|居委会|社区)\S{0,4}在哪|电话(是)?多少|有没有电话|怎么查"
+)
+# Trouble: a message with one of these describes something wrong, however short or polite.
+TROUBLE = re.compile(
+    r"坏|漏|堵|吵|臭|脏|乱|没(水|电|气|暖气|热水|信号|网)|压|砸|停水|停电|停了|断|不亮|不通|不热|不动|不转|不行|不能用|用不了|打不开|关不上|锁不上|"
+    r"裂|塌|掉|破|坑|积水|噪|味|烟|火|响|滴|渗|冒|爆|摔|倒|病|疼|痛|晕|喘|血|伤|救|命|死|丢|偷|占|堆|挡|危险|垃圾|违|"
+    r"投诉|纠纷|打架|老鼠|蟑螂|虫|狗|猫|没人|还没|又|还是|困难|怕|担心|难受|不舒服|问题|毛病|故障"
+)
+QUESTION = re.compile(r"怎么|咋|如何|吗|哪|什么|啥|多少|几|能不能|可不可以|是不是|有没有|么")
+
+# Follow-ups: phrases about one's own order (intent.kind_of tries them in this order).
+NOT_FIXED = re.compile(
+    r"没(有)?(解决|修好|弄好|处理好|搞好|修|弄完|干完|清完|清干净|处理完|好)|又(坏|漏|堵|停|响|吵|臭|脏|不亮|不通|不行|不热|"
+    r"出现|开始|来了|犯|这样|那样|断|满)|还(是|在)(不行|坏|漏|堵|吵|臭|脏|黑|不亮|不通|不热|老样子|那样|这样|一样|有|响|滴|"
+    r"冒|在|没(修|弄|好|解决|变|处理))|还在漏|问题(还在|依旧|依然)|跟没修一样|和没修一样|等于没修|白修|一点没变|没(什么)?变化|"
+    r"老样子|跟原来一样|根本没|其实没|明明没|并没有|只(清|修|弄|干|处理)了一半|一半没|敷衍|糊弄|应付了事|不彻底|"
+    r"(办结|结单|完成|处理完|修好了|说好了|处理好了)\S{0,6}(可是|但|其实|根本|还)|不满意|冇修好|怎么就(显示)?(完成|办结|结单|结了)|没人来\S{0,2}(就|怎么)"
+)
+RESOLVED = re.compile(
+    r"已经(好了|修好|弄好|解决|处理好|处理完|处理了|没事|不漏|不吵|不响|不堵|不臭|通了|亮了|正常|恢复|清走|挪走|拉走|搬走|"
+    r"清理|弄走|走了|搞定)|不用(了|来|派|管|处理|修|弄|麻烦|跑)|不需要了|不麻烦(你们)?了|"
+    r"(可以|能|帮我|请|把).{0,4}(撤|取消|关|结)|(撤|撤销|撤回|取消)(了|吧|掉)|单子?(取消|撤)|"
+    r"自己(修|弄|解决|处理|找人|清|搞|好)|问题(解决|没)了|(解决|搞定|弄好|修好|处理好)了|现在(正常|好)了|恢复(正常|了)|"
+    r"能用了|(?<![不没])亮了|^通了|不(漏|吵|响|堵|臭)了|(清|挪|拉|搬|弄)走了"
+)
+CHASE = re.compile(
+    r"催|(怎么|咋|为啥|为什么)还(没|不)|还没(人|有人|修|弄|处理|解决|好|动静|消息|回|来|派|到)|"
+    r"(怎么|咋)(没|不)(人|有人|来|见)|没(人|有人)(来|管|理|回|处理|联系|上门|看|接)|还不来|莫得人|没得人|冇人|没见人|不见人|"
+    r"人呢|人在哪|(来|到)不来|(什么|啥|几)时(候)?\S{0,3}(来|到|修|弄|处理|能|可以|上门|派|好|办)|几点\S{0,2}(来|到|能)|"
+    r"(等|要)(到)?(啥|什么)时候|多久|多长时间|还要等|还得等|等(了|到现在|半天|好久|一天|一整天|几天|一上午|一下午)|一直等|还在等|"
+    r"等着呢|等不(了|及)|都\S{0,4}(天|周|礼拜|星期|个月)了$|好(几|多)天了$|这么(久|长时间)|拖了|第\S{1,2}天了|"
+    r"进展|进度|(咋|怎么|怎)样了|如何了|到哪(一步|了)|有(没有)?(消息|信|下文|回音|动静)|没(动静|反应|回音|下文|消息)|"
+    r"(处理|办|弄|修|管)(了)?没|有人(处理|管|来|接)(没|了吗|吗)|(快点|快来|赶紧|抓紧|尽快)|到底|(修|来|管|弄)不(修|来|管|弄)|说好|不是说|理我|回我|没人回|一直显示"
+)
+ADD = re.compile(
+    r"^(具体|位置|地点|地址|是|就是|补充|再补充|补一下|补一句|补个|另外|还有|再说|再加|加一句|顺便|忘了|忘说|忘记|对了|更正|纠正|改一下|刚才|"
+    r"我说错|说错|写错|搞错|(是|在)\S{1,8}不是|不是\S{1,8}是)|补充|更正|纠正|说错了|写错了|搞错了|忘(了|记)?(说|讲|告诉)|"
+    r"照片|图片|拍了|发个图|视频|电话|手机|号码|联系我|打我|门牌|房号|(来之前|上门前|来的时候|来了先)|在家|家里有人|家里没人|"
+    r"随时(可以)?来|钥匙"
+)
+# The resident ties the words to an earlier job of theirs: an order ("我报的", "那个单子"), a correction
+# ("补充", "说错了") or the repair ("没修好", "修完", "师傅走了"); the category the words name then decides nothing.
+REFERS_BACK = re.compile(
+    r"报的|反映的|单子|工单|那个\S{0,6}事|那件事|那事|上次说的|刚才说的|补充|更正|纠正|说错|写错|忘(了|记)?(说|讲|告诉)|"
+    r"再说一句|再加一句|具体位置|位置在|地址是|门牌|没(有)?(修好|弄好|解决|处理好)|修完|(?<![没不])修了|弄过|修过|来过|处理过|师傅|"
+    r"你们说|结单|办结|处理完|显示|没变|老样子|跟没修一样|催|快点|尽快|进展|进度|不是\S{1,8}是|是\S{1,8}不是"
+)
+# Asking for something (not thanking for it), unless it is about the past ("谢谢上回帮我申请助餐").
+REQUEST = re.compile(r"申请|补贴|办理|想要|需要|想找|想请|帮我")
+PAST = re.compile(r"上次|上回|之前|以前|前几天|那天|昨天|前天|上礼拜|上周|上个月")
+# A place named: a report says where; a follow-up seldom does (unless it refers back or corrects).
+PLACE = re.compile(r"\d+(号楼|栋|幢|单元|楼|层)|楼上|楼下|隔壁|对门|小区|门口|楼道|楼梯|院子|车库|地下室")
