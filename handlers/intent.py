@@ -42,6 +42,7 @@ from handlers.intent_words import (
     REQUEST,
     RESOLVED,
     TROUBLE,
+    VAGUE,
 )
 
 INTENT_TRAINING = Path(__file__).with_name("classifier") / "intent_training.tsv"
@@ -65,6 +66,7 @@ FOLLOW_UP_MAX_CHARS = 30  # a longer message describes a problem of its own
 REPORT_LENGTH = 20  # longer than this, a follow-up's phrase needs words that tie it to an earlier job
 CHAT_REST = 8  # letters left beside a thanks, an acknowledgement or a goodbye that name no trouble: chat
 THANKS_REST = 20  # thanks may recall what was done ("谢谢你们上次修路灯") at more length
+SAYS_WHAT = 2  # letters left beside who, where and when: a thing or an act named
 NAME_REST = 3  # beside a greeting, this few letters are a name ("小张在吗")
 _EMOTICON = re.compile(r"\[[^\[\]]{1,6}\]")  # WeChat's [微笑], [抱拳]
 FOLLOW_UPS = ((Kind.NOT_FIXED, NOT_FIXED), (Kind.RESOLVED, RESOLVED), (Kind.CHASE, CHASE), (Kind.ADD, ADD))
@@ -121,6 +123,11 @@ def is_chat(cleaned: str, rest: str) -> bool:
 def mentions_trouble(text: str) -> bool:
     """Words that describe something wrong (坏, 漏, 吵, 没人管 …), however short the message."""
     return bool(TROUBLE.search(letters_and_digits(text)))
+
+
+def says_what(text: str) -> bool:
+    """Something is left once who, where and when are taken out ("门口那个" leaves nothing)."""
+    return len(VAGUE.sub("", POLITE.sub("", letters_and_digits(text)))) >= SAYS_WHAT
 
 
 def refers_back(text: str) -> bool:

@@ -8,7 +8,7 @@ from sqlmodel import col, select
 from handlers import emergency, followup, triage
 from handlers.classifier import UNSURE, URGENT, Verdict, keyword_hits, urgent_by_pattern
 from handlers.context import Ctx, Refusal, parse_order_number
-from handlers.intent import Kind, kind_of, letters_and_digits, mentions_trouble
+from handlers.intent import Kind, kind_of, letters_and_digits, mentions_trouble, says_what
 from handlers.messages import Reply, buttons
 from storage import audit, conversation, order_cards, orders, people
 from storage.conversation import Waiting
@@ -130,10 +130,12 @@ def _says_too_little(ctx: Ctx, text: str) -> bool:
 
 
 def names_a_problem(ctx: Ctx, text: str) -> bool:
-    """Trouble words (坏, 漏, 没人管), a category's keyword, an emergency pattern, or the category model
-    sure of a category other than 其他 even on these few words."""
+    """Trouble words (坏, 漏, 没人管), a category's keyword, an emergency pattern, or words that name a
+    thing or an act ("电动车在楼道充电", not "门口那个") of which the category model is sure."""
     if mentions_trouble(text) or keyword_hits(text, ctx.policy) or urgent_by_pattern(text, ctx.policy):
         return True
+    if not says_what(text):
+        return False
     verdict = ctx.classify(text)
     return verdict.category != OTHER and verdict.confidence >= SURE_ON_FEW_WORDS
 
