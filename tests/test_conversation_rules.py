@@ -29,19 +29,19 @@ def _moves(engine, number: int = 1) -> list[str]:
         return list(session.exec(select(OrderEvent.trigger).where(OrderEvent.order_id == number).order_by(OrderEvent.id)))
 
 
-def _claimed_half_an_hour_ago(chat: Driver) -> None:
+def _claimed_half_an_hour_ago(chat: Driver) -> None:  # noqa: F811
     """The resident's rubbish order, claimed by 李明, reported long enough ago that words are no 补充 by time."""
     assert "工单 #1" in chat.say(RESIDENT, LITTER)
     chat.say(LIMING, group=G01_CHAT, callback=OrderCb("claim", 1).pack())
     chat.services.clock.advance(minutes=30)
 
 
-def _done_half_an_hour_ago(chat: Driver) -> None:
+def _done_half_an_hour_ago(chat: Driver) -> None:  # noqa: F811
     _claimed_half_an_hour_ago(chat)
     chat.say(LIMING, "/done 1 已清理")
 
 
-def _files_nothing(chat: Driver, text: str) -> str:
+def _files_nothing(chat: Driver, text: str) -> str:  # noqa: F811
     orders, outbox = _count(chat.services.engine, Order), _count(chat.services.engine, OutboxMessage)
     answer = chat.say(RESIDENT, text)
     assert "#" not in answer
