@@ -116,6 +116,8 @@ def amend(ctx: Ctx, order: Order, note: str | None) -> list[Reply]:
     inbound = ctx.inbound
     changes: dict = {}
     note = ADD_PREFIX.sub("", note or "") or None
+    if not (note or inbound.photo or inbound.location):  # a bare "补充一下": nothing to add yet
+        return [Reply(f"好的，请直接发要补充的内容（文字、照片或位置），我加到工单 #{order.id}。")]
     if note:
         changes["text"] = f"{order.text}\n补充：{note}"[:2000]
     if inbound.photo:

@@ -169,6 +169,15 @@ def test_a_correction_or_a_detail_goes_onto_the_order_whatever_it_names(chat, te
     assert _count(chat.services.engine, Order) == 1 and _moves(chat.services.engine)[-1] == "amend"
 
 
+def test_a_bare_add_asks_for_what_to_add_and_tells_the_claimer_nothing_yet(chat):  # noqa: F811
+    _claimed_half_an_hour_ago(chat)
+    told = len(chat.texts(LIMING))
+    assert "请直接发要补充的内容" in chat.say(RESIDENT, "补充一下")
+    assert len(chat.texts(LIMING)) == told and _moves(chat.services.engine)[-1] == "claim"
+    assert "已补充到工单 #1" in chat.say(RESIDENT, "是晚上才有")
+    assert any("是晚上才有" in text for text in chat.texts(LIMING))
+
+
 # ---- new reports while an order is open ------------------------------------------------------------
 
 
