@@ -69,6 +69,7 @@ THANKS_REST = 20  # thanks may recall what was done ("谢谢你们上次修路�
 SAYS_WHAT = 2  # letters left beside who, where and when: a thing or an act named
 NAME_REST = 3  # beside a greeting, this few letters are a name ("小张在吗")
 _EMOTICON = re.compile(r"\[[^\[\]]{1,6}\]")  # WeChat's [微笑], [抱拳]
+_LEADING_POLITE = re.compile(f"^(?:{POLITE.pattern})+")
 FOLLOW_UPS = ((Kind.NOT_FIXED, NOT_FIXED), (Kind.RESOLVED, RESOLVED), (Kind.CHASE, CHASE), (Kind.ADD, ADD))
 
 
@@ -101,8 +102,9 @@ def _follow_up_kind(cleaned: str) -> Kind | None:
     if len(cleaned) > FOLLOW_UP_MAX_CHARS:
         return None
     tied = bool(REFERS_BACK.search(cleaned))
+    opening = _LEADING_POLITE.sub("", cleaned)  # "噢对 是二楼": the follow-up starts after the acknowledgement
     for kind, pattern in FOLLOW_UPS:
-        if pattern.search(cleaned):
+        if pattern.search(cleaned) or pattern.search(opening):
             reads_like_one = tied or kind == Kind.RESOLVED or (len(cleaned) <= REPORT_LENGTH and not PLACE.search(cleaned))
             return kind if reads_like_one else None
     return None

@@ -127,7 +127,9 @@ def test_unclear_words_while_an_order_is_open_go_onto_that_order(chat):  # noqa:
 # ---- follow-ups ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["师傅啥时候来啊", "咋还莫得人来看", "说好今天来的 人呢", "上周报的事情有消息没有"])
+@pytest.mark.parametrize(
+    "text", ["师傅啥时候来啊", "咋还莫得人来看", "说好今天来的 人呢", "上周报的事情有消息没有", "今天能来吗", "你们效率太低了"]
+)
 def test_a_chase_that_names_no_order_chases_the_residents_order(chat, text):  # noqa: F811
     _claimed_half_an_hour_ago(chat)
     assert "已替您催办" in chat.say(RESIDENT, text)
@@ -141,7 +143,9 @@ def test_still_broken_while_the_order_is_being_done_hurries_it(chat):  # noqa: F
     assert _order(chat.services).status == S.CLAIMED and _count(chat.services.engine, Order) == 1
 
 
-@pytest.mark.parametrize("text", ["师傅走了还在漏", "说修好了 其实根本没好", "上次报的电梯 修了两天又停了", "怎么还没人来"])
+@pytest.mark.parametrize(
+    "text", ["师傅走了还在漏", "说修好了 其实根本没好", "上次报的电梯 修了两天又停了", "怎么还没人来", "修得不行啊"]
+)
 def test_not_fixed_in_any_words_after_done_reopens_the_order(chat, text):  # noqa: F811
     _done_half_an_hour_ago(chat)
     assert "返工" in chat.say(RESIDENT, text)
@@ -162,7 +166,9 @@ def test_resolved_in_words_of_another_category_withdraws_the_residents_order(cha
     assert _order(chat.services).status == S.CANCELLED and _count(chat.services.engine, Order) == 1
 
 
-@pytest.mark.parametrize("text", ["补充 漏水的是厨房不是卫生间", "更正一下 是东门不是南门", "忘说了 我电话13800001234"])
+@pytest.mark.parametrize(
+    "text", ["补充 漏水的是厨房不是卫生间", "更正一下 是东门不是南门", "忘说了 我电话13800001234", "噢对 是二楼"]
+)
 def test_a_correction_or_a_detail_goes_onto_the_order_whatever_it_names(chat, text):  # noqa: F811
     _claimed_half_an_hour_ago(chat)
     assert "已补充到工单 #1" in chat.say(RESIDENT, text)
