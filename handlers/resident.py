@@ -130,14 +130,15 @@ def _says_too_little(ctx: Ctx, text: str) -> bool:
 
 
 def names_a_problem(ctx: Ctx, text: str) -> bool:
-    """Trouble words (坏, 漏, 没人管), a category's keyword, an emergency pattern, or words that name a
-    thing or an act ("电动车在楼道充电", not "门口那个") of which the category model is sure."""
-    if mentions_trouble(text) or keyword_hits(text, ctx.policy) or urgent_by_pattern(text, ctx.policy):
+    """Trouble words (坏, 漏, 没人管) or an emergency pattern; else, unless the category model calls it
+    其他, a category's keyword, or words that name a thing or an act ("电动车在楼道充电", not "门口那个")
+    of which the model is sure."""
+    if mentions_trouble(text) or urgent_by_pattern(text, ctx.policy):
         return True
-    if not says_what(text):
-        return False
     verdict = ctx.classify(text)
-    return verdict.category != OTHER and verdict.confidence >= SURE_ON_FEW_WORDS
+    if verdict.category == OTHER:  # a keyword alone is an object, not a problem ("广场舞队今天表演得真好看")
+        return False
+    return bool(keyword_hits(text, ctx.policy)) or (says_what(text) and verdict.confidence >= SURE_ON_FEW_WORDS)
 
 
 def ask_what_the_problem_is(ctx: Ctx, text: str, registered: bool) -> list[Reply]:

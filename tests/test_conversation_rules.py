@@ -113,6 +113,11 @@ def test_the_urgency_models_guess_on_a_few_chatty_words_raises_no_alarm(chat, te
     _files_nothing(chat, text)
 
 
+@pytest.mark.parametrize("text", ["广场舞队今天表演得真好看", "门口那个", "我下午三点以后在"])
+def test_a_keyword_as_an_object_or_who_where_when_alone_are_asked_about(chat, text):  # noqa: F811
+    assert "请说说是什么问题" in _files_nothing(chat, text)
+
+
 def test_short_words_with_trouble_in_them_are_filed_at_once(chat):  # noqa: F811
     assert "工单 #1" in chat.say(RESIDENT, "楼道好臭")
 
