@@ -41,6 +41,7 @@ from handlers.intent_words import (
     REFERS_BACK,
     REQUEST,
     RESOLVED,
+    SUGGESTION,
     TROUBLE,
     VAGUE,
 )
@@ -125,6 +126,12 @@ def is_chat(cleaned: str, rest: str) -> bool:
 def mentions_trouble(text: str) -> bool:
     """Words that describe something wrong (坏, 漏, 吵, 没人管 …), however short the message."""
     return bool(TROUBLE.search(letters_and_digits(text)))
+
+
+def asks(text: str) -> bool:
+    """A question (怎么, 吗, 能不能 …), a request or a suggestion (申请, 建议, 请联系我): never chat."""
+    cleaned = letters_and_digits(text)
+    return any(pattern.search(cleaned) for pattern in (QUESTION, REQUEST, SUGGESTION))
 
 
 def says_what(text: str) -> bool:

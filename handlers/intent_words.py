@@ -80,7 +80,7 @@ ABOUT_BOT = re.compile(
 TROUBLE = re.compile(
     r"坏|漏|堵|吵|臭|脏|乱|没(有)?(水|电|气|暖气|热水|信号|网|灯)|黑|报警|压|砸|停水|停电|停了|断|不亮|不通|不热|不动|不转|不行|不能用|用不了|打不开|关不上|锁不上|"
     r"裂|塌|掉|破|坑|积水|噪|味|烟|火|响|滴|渗|冒|爆|摔|倒|病|疼|痛|晕|喘|血|伤|救|命|死|丢|偷|占|堆|挡|危险|垃圾|违|"
-    r"投诉|纠纷|打架|老鼠|蟑螂|虫|狗|猫|没人|还没|又|还是|困难|怕|担心|难受|不舒服|问题|毛病|故障|太多"
+    r"投诉|纠纷|打架|老鼠|蟑螂|虫|狗|猫|没人|还没|又|还是|困难|怕|担心|难受|不舒服|问题|毛病|故障|太多|突然|不听使唤"
 )
 QUESTION = re.compile(r"怎么|咋|如何|吗|哪|什么|啥|多少|几|能不能|可不可以|是不是|有没有|么")
 
@@ -124,6 +124,7 @@ REFERS_BACK = re.compile(
 )
 # Asking for something (not thanking for it), unless it is about the past ("谢谢上回帮我申请助餐").
 REQUEST = re.compile(r"申请|补贴|办理|想要|需要|想找|想请|帮我")
+SUGGESTION = re.compile(r"建议|希望|意见|请|联系|麻烦|要求|能否|可否")  # asking the community for something
 PAST = re.compile(r"上次|上回|之前|以前|前几天|那天|昨天|前天|上礼拜|上周|上个月")
 # A place named: a report says where; a follow-up seldom does (unless it refers back or corrects).
 PLACE = re.compile(r"\d+(号楼|栋|幢|单元|楼|层)|楼上|楼下|隔壁|对门|小区|门口|楼道|楼梯|院子|车库|地下室")

@@ -6,9 +6,9 @@ import unicodedata
 from sqlmodel import col, select
 
 from handlers import emergency, followup, triage
-from handlers.classifier import UNSURE, URGENT, Verdict, keyword_hits, urgent_by_pattern
+from handlers.classifier import ORDINARY, UNSURE, URGENT, Verdict, keyword_hits, urgent_by_pattern
 from handlers.context import Ctx, Refusal, parse_order_number
-from handlers.intent import Kind, kind_of, letters_and_digits, mentions_trouble, says_what
+from handlers.intent import Kind, asks, kind_of, letters_and_digits, mentions_trouble, says_what
 from handlers.messages import Reply, buttons
 from storage import audit, conversation, order_cards, orders, people
 from storage.conversation import Waiting
@@ -22,6 +22,7 @@ MAX_TEXT = 1000
 VOICE_TEXT = "（语音留言，请工作人员收听）"
 REOPEN_AT_STARS = 2  # a rating this low means "not fixed": 返工 instead of closing
 SAYS_TOO_LITTLE = 12  # letters: a message this short that names no trouble is asked about, not filed
+SAYS_NOTHING_WRONG = 30  # letters: up to this, words with no trouble that the triage calls 其他 are asked about
 SURE_ON_FEW_WORDS = 0.7  # on a few words the category model is this sure of small talk too ("小张在不在呀": 0.72)
 SAY_MORE = "请说说是什么问题、在哪里？说具体一点，我马上为您登记。也可以发照片或位置。"
 OTHER = "other"
@@ -124,9 +125,20 @@ def _says_too_little(ctx: Ctx, text: str) -> bool:
     is rather than filed, which would cost a community worker a triage (or, when the urgency model
     guesses on them, an alarm). Never when something else (a photo, a place, a voice) came with them."""
     inbound = ctx.inbound
-    if not text or inbound.photo or inbound.location or inbound.voice or len(letters_and_digits(text)) > SAYS_TOO_LITTLE:
+    letters = len(letters_and_digits(text))
+    if not text or inbound.photo or inbound.location or inbound.voice or letters > SAYS_NOTHING_WRONG:
         return False
+    if letters > SAYS_TOO_LITTLE:  # news or chat at more length ("我孙子考上大学了 高兴"): the model is heard
+        return _chat_at_length(ctx, text)
     return not names_a_problem(ctx, text)
+
+
+def _chat_at_length(ctx: Ctx, text: str) -> bool:
+    """No trouble, no question, no keyword, and the category model sure it is 其他."""
+    if mentions_trouble(text) or asks(text) or keyword_hits(text, ctx.policy) or urgent_by_pattern(text, ctx.policy):
+        return False
+    verdict = ctx.classify(text)  # at this length the urgency model is heard too: it may be what no pattern foresaw
+    return verdict.category == OTHER and verdict.confidence >= ctx.policy.confidence_threshold and verdict.urgency == ORDINARY
 
 
 def names_a_problem(ctx: Ctx, text: str) -> bool:

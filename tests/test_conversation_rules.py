@@ -118,6 +118,15 @@ def test_a_keyword_as_an_object_or_who_where_when_alone_are_asked_about(chat, te
     assert "请说说是什么问题" in _files_nothing(chat, text)
 
 
+@pytest.mark.parametrize("text", ["我孙子考上大学了 高兴", "天气预报说明天下雨", "刚从外地旅游回来"])
+def test_news_with_nothing_wrong_in_it_is_asked_about_not_filed(chat, text):  # noqa: F811
+    assert "请说说是什么问题" in _files_nothing(chat, text)
+
+
+def test_a_suggestion_at_length_is_still_filed(chat):  # noqa: F811
+    assert "工单 #1" in chat.say(RESIDENT, "建议社区过年的时候搞个写春联的活动，大家一起热闹热闹")
+
+
 def test_short_words_with_trouble_in_them_are_filed_at_once(chat):  # noqa: F811
     assert "工单 #1" in chat.say(RESIDENT, "楼道好臭")
 
