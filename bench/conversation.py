@@ -25,8 +25,31 @@ rules were widened on its misses (set 1 now: 0 small talk filed, 64/64 reports: 
 Set 2 (conversation_holdout_2.tsv, 33054bd: 106 small talk, 52 follow-ups, 98 reports) was written blind
 by a helper that read no code, committed before anything ran on it, and run once on 33054bd's rules
 and model: small talk filed 7/106 (goal 0), reports not filed 0/98, follow-ups routed right 34/52
-(add 8/13, chase 8/15, not_fixed 8/12, resolved 10/12). It is not tuned on: the next change is measured on
-a set 3.
+(add 8/13, chase 8/15, not_fixed 8/12, resolved 10/12). Its misses were then studied (issue 11's second
+round): it is SEEN and tuned on since.
+
+bench/conversation_dev.tsv (312 lines: 175 small talk, 105 follow-ups, 31 reports) was written for that
+round by the helper who changed the rules, not blind: its first 184 lines before any rule changed, 128 more
+while tuning (each batch run, its misses fixed as general phrases). A development set, tuned on.
+
+After that round (handlers/intent_words.py, the unclear-words question, follow-ups routed by the order's
+state), on 2026-11-29, every set seen or tuned on, so optimistic — before → after, the before from main
+(ce96ec2) the same day:
+
+| set | small talk filed | reports not filed | follow-ups right (add, chase, not_fixed, resolved) |
+|---|---|---|---|
+| 1 (tuned) | 0/151 → 0/151 | 0/64 → 1/64 (楼到里的灯怀了: asked, filed on the next message) | 63/68 → 67/68 |
+| 2 (seen) | 7/106 → 0/106 | 0/98 → 0/98 | 34/52 → 52/52 |
+| dev (tuned) | 33/175 → 3/175 | 0/31 → 0/31 | 61/105 → 103/105 |
+
+Dev's misses: 我想问个政策 (filed as 政策咨询; a fair reading), 我是退休教师 在这住了二十年了 and 昨天去公园转了一圈
+人真多 (news at length the category model is sure of); 补充一下 (now asks what to add) and 还有个情况 晚上更严重
+(chased). Known gap: a new problem named by no keyword while an order is open ("我家暖气不热 什么时候能修")
+is taken as a chase of that order.
+
+The shared samples and bench/holdout.tsv: every report not labelled `other` still filed at once (116/120 and
+147/151; the rest are `other` lines that are small talk by any reading). The honest figure is a set 3,
+written blind and run once after this change.
 """
 
 import csv
@@ -146,7 +169,7 @@ def main() -> None:
             right[group] += ok
             if not ok:
                 misses[group].append((text, answer.replace("\n", " ")[:60]))
-        print(f"Blind conversation holdout ({holdout.name}):")
+        print(f"Conversation set ({holdout.name}):")
         for group in sorted(total):
             print(f"  {group:<20} {right[group]:>3}/{total[group]:<3} right")
         small_talk_filed = total["smalltalk"] - right["smalltalk"]

@@ -11,8 +11,9 @@ from datetime import timedelta
 from sqlalchemy import bindparam
 from sqlmodel import col, select
 
+from handlers.classifier import keyword_hits, urgent_by_pattern
 from handlers.context import Ctx, Refusal
-from handlers.intent import Kind
+from handlers.intent import Kind, letters_and_digits, refers_back
 from handlers.messages import Reply, buttons
 from storage import conversation, order_cards, orders, people
 from storage.conversation import Waiting
@@ -23,6 +24,7 @@ from storage.order_buttons import OrderCb, RateCb
 DESCRIBES_A_PROBLEM = 16  # characters: shorter follow-ups ("都三天了", "是3单元不是2单元") name no new problem
 ADD_WINDOW = timedelta(minutes=10)  # words, a photo or a place sent this soon after a report belong to it
 OPEN = (S.SUBMITTED, S.DISPATCHED, S.CLAIMED, S.ESCALATED, S.SIGNED)
+SAYS_NOT_DONE = re.compile(r"没|不|莫|冇")  # "还没人来", "人不来": the job was not done
 ADD_PREFIX = re.compile(r"^(再补充|补充一下|补充|另外|再说一下|再说一句)[，,：:、。\s]*")
 
 SMALL_TALK = {
@@ -36,24 +38,27 @@ THANKS = "不客气，有事随时找我们 😊"
 
 def small_talk(ctx: Ctx, kind: Kind, text: str) -> list[Reply]:
     """Answered kindly; nothing is filed, nothing is posted."""
-    if kind == Kind.SMALL_TALK and any(word in text for word in ("谢", "辛苦", "感谢")):
+    if kind == Kind.SMALL_TALK and any(word in letters_and_digits(text) for word in ("谢", "辛苦", "感恩")):
         return [Reply(THANKS)]
     return [Reply(SMALL_TALK[kind].format(community=ctx.policy.community_name))]
 
 
 def follow_up(ctx: Ctx, kind: Kind) -> list[Reply] | None:
-    """The follow-up `kind` on the resident's order; None when there is no order it could be about."""
-    if ctx.resident is None:
+    """The follow-up `kind` on the resident's order; None when there is no order it could be about
+    (or the words are an emergency: that is filed, however it is worded)."""
+    text = ctx.inbound.text.strip()
+    if ctx.resident is None or urgent_by_pattern(text, ctx.policy):
         return None
-    done = _recently_done(ctx) if kind in (Kind.NOT_FIXED, Kind.RESOLVED) else None
-    if done is not None and about_something_else(ctx, done):
+    done = _recently_done(ctx)
+    if done is not None and kind != Kind.RESOLVED and about_something_else(ctx, done):
         done = None
-    if kind == Kind.NOT_FIXED:
-        return reopen(ctx, done, ctx.inbound.text.strip()[:60]) if done is not None else None
-    mine = [order for order in _open_orders(ctx) if not about_something_else(ctx, order)]
+    if kind == Kind.NOT_FIXED and done is not None:
+        return reopen(ctx, done, text[:60])
+    # "已经不吵了" describes no problem at all: whatever category its words name, it is about their order.
+    mine = [order for order in _open_orders(ctx) if kind == Kind.RESOLVED or not about_something_else(ctx, order)]
     if not mine:
-        return rate_instead(ctx, done) if done is not None else None
-    if kind == Kind.CHASE:
+        return _about_a_done_order(ctx, kind, done, text) if done is not None else None
+    if kind in (Kind.CHASE, Kind.NOT_FIXED):  # "还是不行" while it is being done: hurry it up
         if len(mine) > 1:
             return [
                 Reply(
@@ -64,15 +69,29 @@ def follow_up(ctx: Ctx, kind: Kind) -> list[Reply] | None:
         return chase(ctx, mine[0].id)
     if kind == Kind.RESOLVED:
         return _resolved(ctx, mine[0])
-    return amend(ctx, mine[0], note=ctx.inbound.text.strip())
+    return amend(ctx, mine[0], note=text)
+
+
+def _about_a_done_order(ctx: Ctx, kind: Kind, done: Order, text: str) -> list[Reply] | None:
+    """Chasing a job called done: "怎么还没人来" says it was not done (返工); "怎么样了" asks, and is
+    told it is done and asked to rate. 已经好了: the rating is what is missing."""
+    if kind == Kind.CHASE and SAYS_NOT_DONE.search(text):
+        return reopen(ctx, done, text[:60])
+    if kind == Kind.CHASE:
+        return rate_instead(ctx, done, f"工单 #{done.id} 已办结。问题解决了吗？请打个分；没解决请回复「没解决」。")
+    return rate_instead(ctx, done) if kind == Kind.RESOLVED else None
 
 
 def about_something_else(ctx: Ctx, order: Order) -> bool:
-    """The words name a problem of another category, with confidence: a new report, not a follow-up
-    ("上个月车棚着过火，到现在电动车还是乱充电，没人管" chases nothing of an order about a lift)."""
+    """The words name a problem of another category: a new report, not a follow-up ("楼道灯好几天不亮了"
+    chases nothing of an order about rubbish) — unless the resident ties them to an earlier job
+    ("上次报的电梯", "补充", "没修好"): the order's category is a guess too."""
     text = ctx.inbound.text.strip()
-    if len(text) < DESCRIBES_A_PROBLEM:  # the category model is sure of anything on a few words
+    if refers_back(text):
         return False
+    if len(text) < DESCRIBES_A_PROBLEM:  # the category model is sure of anything on a few words; keywords are not
+        hits = keyword_hits(text, ctx.policy)
+        return bool(hits) and order.category not in hits
     verdict = ctx.classify(text)
     return verdict.confidence >= ctx.policy.confidence_threshold and verdict.category not in (order.category, "other")
 
@@ -97,6 +116,8 @@ def amend(ctx: Ctx, order: Order, note: str | None) -> list[Reply]:
     inbound = ctx.inbound
     changes: dict = {}
     note = ADD_PREFIX.sub("", note or "") or None
+    if not (note or inbound.photo or inbound.location):  # a bare "补充一下": nothing to add yet
+        return [Reply(f"好的，请直接发要补充的内容（文字、照片或位置），我加到工单 #{order.id}。")]
     if note:
         changes["text"] = f"{order.text}\n补充：{note}"[:2000]
     if inbound.photo:
@@ -216,6 +237,11 @@ def newest_open(ctx: Ctx) -> Order | None:
     return recent[0] if recent else None
 
 
+def newest_own_open(ctx: Ctx) -> Order | None:
+    """The resident's own newest open order, whenever it was reported."""
+    return next((o for o in _open_orders(ctx) if o.resident_id == ctx.resident.id), None)
+
+
 def _open_orders(ctx: Ctx) -> list[Order]:
     """The resident's open orders, reported or followed, newest first."""
     return [order for order, followed in _orders_around(ctx) if order.resident_id == ctx.resident.id or followed]
@@ -268,11 +294,11 @@ def _short(ctx: Ctx, order: Order) -> str:
     return ctx.policy.category(order.category).name
 
 
-def rate_instead(ctx: Ctx, order: Order) -> list[Reply]:
-    """已经好了 after it was done: the rating is what is missing."""
+def rate_instead(ctx: Ctx, order: Order, text: str = "") -> list[Reply]:
+    """After it was done the rating is what is missing."""
     return [
         Reply(
-            f"太好了！请给工单 #{order.id} 打个分吧：",
+            text or f"太好了！请给工单 #{order.id} 打个分吧：",
             buttons([(f"{stars}⭐", RateCb(order.id, stars).pack()) for stars in range(1, 6)]),
         )
     ]

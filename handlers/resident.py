@@ -6,9 +6,9 @@ import unicodedata
 from sqlmodel import col, select
 
 from handlers import emergency, followup, triage
-from handlers.classifier import UNSURE, URGENT, Verdict, keyword_hits
+from handlers.classifier import ORDINARY, UNSURE, URGENT, Verdict, keyword_hits, urgent_by_pattern
 from handlers.context import Ctx, Refusal, parse_order_number
-from handlers.intent import Kind, kind_of, letters_and_digits
+from handlers.intent import Kind, asks, kind_of, letters_and_digits, mentions_trouble, says_what
 from handlers.messages import Reply, buttons
 from storage import audit, conversation, order_cards, orders, people
 from storage.conversation import Waiting
@@ -21,8 +21,10 @@ logger = logging.getLogger(__name__)
 MAX_TEXT = 1000
 VOICE_TEXT = "（语音留言，请工作人员收听）"
 REOPEN_AT_STARS = 2  # a rating this low means "not fixed": 返工 instead of closing
-SAYS_TOO_LITTLE = 12  # letters: a message this short the triage files as 其他 is asked about, not filed
-SAY_MORE = "请再说具体一点：遇到了什么问题、在哪里？我马上为您登记。也可以发照片或位置。"
+SAYS_TOO_LITTLE = 12  # letters: a message this short that names no trouble is asked about, not filed
+SAYS_NOTHING_WRONG = 30  # letters: up to this, words with no trouble that the triage calls 其他 are asked about
+SURE_ON_FEW_WORDS = 0.7  # on a few words the category model is this sure of small talk too ("小张在不在呀": 0.72)
+SAY_MORE = "请说说是什么问题、在哪里？说具体一点，我马上为您登记。也可以发照片或位置。"
 OTHER = "other"
 UNHEARD = Verdict("other", "小事", 0.0, "0")  # a voice message no one has read yet: the staff triage it
 
@@ -74,9 +76,10 @@ def building_answer(ctx: Ctx, _state: conversation.State) -> list[Reply] | None:
     return choose_building(ctx, typed=typed)
 
 
-def report(ctx: Ctx) -> list[Reply]:
+def report(ctx: Ctx, asked: bool = False) -> list[Reply]:
     """A resident's free text, photo, location or voice: small talk, a follow-up on their order, or a
-    report — a new order, or a draft awaiting words."""
+    report — a new order, or a draft awaiting words. `asked`: the bot asked what the problem is, so
+    these words are the report, however few."""
     inbound = ctx.inbound
     text = inbound.text.strip()
     if len(text) > MAX_TEXT:
@@ -85,6 +88,8 @@ def report(ctx: Ctx) -> list[Reply]:
     kind = kind_of(text) if text else (Kind.SMALL_TALK if inbound.sticker else Kind.REPORT)
     if kind in followup.SMALL_TALK and not (inbound.photo or inbound.location or inbound.voice):
         answer = followup.small_talk(ctx, kind, text)
+        if kind == Kind.OPENER and registered:
+            conversation.begin(ctx.identity, Waiting.PROBLEM, ctx.now)
         return answer if registered else [*answer, ask_building(ctx, "先告诉我您住哪栋楼吧。")]
     if text and not _has_words(text):
         raise Refusal("没看懂您的意思，请用文字说一下遇到了什么问题。")
@@ -96,8 +101,8 @@ def report(ctx: Ctx) -> list[Reply]:
         added = followup.amend_recent(ctx)
         if added is not None:
             return added
-    if _says_too_little(ctx, text):
-        return [Reply(SAY_MORE)]
+    if not asked and _says_too_little(ctx, text):
+        return ask_what_the_problem_is(ctx, text, registered)
     draft = dict(ctx.identity.draft or {})
     if inbound.photo:
         draft["photos"] = [*draft.get("photos", []), inbound.photo]
@@ -116,14 +121,59 @@ def report(ctx: Ctx) -> list[Reply]:
 
 
 def _says_too_little(ctx: Ctx, text: str) -> bool:
-    """A few words that name no problem the triage recognises ("你叫什么名字", "过年好啊"): asked what
-    the problem is rather than filed as 其他, which would cost a community worker a triage. Never
-    when the words sound urgent or something else (a photo, a place, a voice) came with them."""
+    """A few words that name no trouble ("小张在不在呀", "老师 我有个情况要说"): asked what the problem
+    is rather than filed, which would cost a community worker a triage (or, when the urgency model
+    guesses on them, an alarm). Never when something else (a photo, a place, a voice) came with them."""
     inbound = ctx.inbound
-    if not text or inbound.photo or inbound.location or inbound.voice or len(letters_and_digits(text)) > SAYS_TOO_LITTLE:
+    letters = len(letters_and_digits(text))
+    if not text or inbound.photo or inbound.location or inbound.voice or letters > SAYS_NOTHING_WRONG:
         return False
+    if letters > SAYS_TOO_LITTLE:  # news or chat at more length ("我孙子考上大学了 高兴"): the model is heard
+        return _chat_at_length(ctx, text)
+    return not names_a_problem(ctx, text)
+
+
+def _chat_at_length(ctx: Ctx, text: str) -> bool:
+    """No trouble, no question, no keyword, and the category model sure it is 其他."""
+    if mentions_trouble(text) or asks(text) or keyword_hits(text, ctx.policy) or urgent_by_pattern(text, ctx.policy):
+        return False
+    verdict = ctx.classify(text)  # at this length the urgency model is heard too: it may be what no pattern foresaw
+    return verdict.category == OTHER and verdict.confidence >= ctx.policy.confidence_threshold and verdict.urgency == ORDINARY
+
+
+def names_a_problem(ctx: Ctx, text: str) -> bool:
+    """Trouble words (坏, 漏, 没人管) or an emergency pattern; else, unless the category model calls it
+    其他, a category's keyword, or words that name a thing or an act ("电动车在楼道充电", not "门口那个")
+    of which the model is sure."""
+    if mentions_trouble(text) or urgent_by_pattern(text, ctx.policy):
+        return True
     verdict = ctx.classify(text)
-    return verdict.category == OTHER and not verdict.urgent and not keyword_hits(text, ctx.policy)
+    if verdict.category == OTHER:  # a keyword alone is an object, not a problem ("广场舞队今天表演得真好看")
+        return False
+    return bool(keyword_hits(text, ctx.policy)) or (says_what(text) and verdict.confidence >= SURE_ON_FEW_WORDS)
+
+
+def ask_what_the_problem_is(ctx: Ctx, text: str, registered: bool) -> list[Reply]:
+    """Unclear words: with an order in progress they are most likely about it (added for its claimer to
+    read); otherwise kept, and the resident asked what the problem is — the next words are the report."""
+    ongoing = followup.newest_own_open(ctx) if registered else None
+    if ongoing is not None:
+        return followup.amend(ctx, ongoing, note=text)
+    if registered:
+        ctx.identity.draft = {**(ctx.identity.draft or {}), "text": text}
+        conversation.begin(ctx.identity, Waiting.PROBLEM, ctx.now)
+    return [Reply(SAY_MORE)]
+
+
+def problem_answer(ctx: Ctx, _state: conversation.State) -> list[Reply] | None:
+    """The words after "请说说是什么问题": the report, filed without asking again. Small talk is no answer
+    (it is answered as such, and the question stands)."""
+    inbound = ctx.inbound
+    text = inbound.text.strip()
+    if text and kind_of(text) in followup.SMALL_TALK and not (inbound.photo or inbound.location or inbound.voice):
+        return None
+    conversation.end(ctx.identity)
+    return report(ctx, asked=True)
 
 
 def _belongs_to_recent(ctx: Ctx, kind: Kind, text: str) -> bool:

@@ -88,6 +88,7 @@ ANSWERS: dict[Waiting, Callable[[Ctx, conversation.State], list[Reply] | None]] 
     Waiting.RATING: resident.rating_answer,
     Waiting.LEAVE_REASON: calendar.leave_reason,
     Waiting.SAME_THING: resident.same_thing_answer,
+    Waiting.PROBLEM: resident.problem_answer,
     Waiting.DANGER: emergency.danger_answer,
     **dict.fromkeys(calendar_admin.STEPS, calendar_admin.on_text),
     **department.ANSWERS,

@@ -21,6 +21,7 @@ class Waiting(StrEnum):
     LEAVE_REASON = "leave_reason"  # why a member cannot attend a session; data: session_id
     SAME_THING = "same_thing"  # "是不是和 #n 同一件事？"; data: order_id (the report waits in the draft)
     DANGER = "danger"  # "现在有人受伤或有危险吗？"; data: order_id
+    PROBLEM = "problem"  # "请说说是什么问题" after a bare opener or unclear words (held in the draft)
     NEW_SHIFT_WHEN = "new_shift_when"  # /newshift questions, answers so far in data
     NEW_SHIFT_PLACE = "new_shift_place"
     NEW_SHIFT_MEMBERS = "new_shift_members"

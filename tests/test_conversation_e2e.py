@@ -156,3 +156,17 @@ async def test_a_telegram_voice_message_goes_to_staff_triage(db_url):  # noqa: F
         order = session.get(Order, 1)
         assert order.voice == "voice-1" and order.status == "submitted"
     engine.dispose()
+
+
+async def test_unclear_words_are_asked_about_and_the_next_message_is_filed(db_url):  # noqa: F811
+    async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url)):
+        await register_resident(tg)
+        for text in ("谢谢你们上次修路灯", "好 我等着", "老师 我家那边有个"):
+            before = len(tg.chat(RESIDENT.id))
+            tg.push_text(RESIDENT, text)
+            await tg.wait_for(lambda b=before: len(tg.chat(RESIDENT.id)) > b)
+        assert "请说说是什么问题" in last_text(tg, RESIDENT.id)
+        assert await _count(db_url, Order) == 0 and await _count(db_url, OutboxMessage) == 0
+        tg.push_text(RESIDENT, "门口那个")
+        await tg.wait_for(lambda: "工单 #1" in last_text(tg, RESIDENT.id))
+    assert await _count(db_url, Order) == 1

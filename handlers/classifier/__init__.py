@@ -8,7 +8,7 @@ tier from the category's default unless a `[[tier_rules]]` entry matches, urgenc
 from dataclasses import dataclass
 
 from handlers.classifier.model import Model, model_for
-from handlers.classifier.urgency import ORDINARY, UNSURE, URGENT, assess, urgency_rules
+from handlers.classifier.urgency import ORDINARY, UNSURE, URGENT, assess, matches_a_pattern, urgency_rules
 
 __all__ = ["ORDINARY", "UNSURE", "URGENT", "Verdict", "classify"]
 from storage.policy import Policy
@@ -39,6 +39,12 @@ def classify(text: str, policy: Policy, model: Model | None = None) -> Verdict:
     confidence = round(float(scores[category]), 2)
     urgency, emergency = assess(text, urgency_rules(policy.raw))
     return Verdict(category, tier_for(text, category, policy), confidence, urgency, emergency)
+
+
+def urgent_by_pattern(text: str, policy: Policy) -> bool:
+    """An emergency pattern of the policy names it (the model aside: on a few words it guesses)."""
+    rules = urgency_rules(policy.raw)
+    return matches_a_pattern(text, rules.patterns, rules.hypothetical)
 
 
 def blended_scores(text: str, policy: Policy, model: Model) -> dict[str, float]:
