@@ -24,14 +24,12 @@ import itertools
 import signal
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
-from sqlalchemy import create_engine, text
 from sqlmodel import select
 
 from storage import outbox
@@ -41,6 +39,7 @@ from tests.conftest import PG_ROOT
 from tests.fake_telegram import FakeTelegram
 from tests.fake_wechat import Account, FakeWeChat, message_xml, next_msg_id, text_fields, wechat_env, wechat_settings
 from tests.running import free_port
+from tests.scratch_schema import scratch_schema
 from tests.workers import (
     MEMBER_IDS,
     SECRET,
@@ -74,18 +73,6 @@ class Spreader:
             except httpx.TransportError:
                 pass
         raise RuntimeError(f"no worker answered {path}")
-
-
-def schema_url() -> tuple[str, str]:
-    schema = f"scale_{uuid.uuid4().hex[:8]}"
-    with create_engine(PG_ROOT).begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    return schema, f"{PG_ROOT}?options=-csearch_path%3D{schema}"
-
-
-def drop(schema: str) -> None:
-    with create_engine(PG_ROOT).begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 def seed_wechat(url: str) -> None:
@@ -176,8 +163,7 @@ async def failover(client: httpx.AsyncClient, workers: dict, ports: list[int]) -
 
 
 async def run(count: int, reports: int, notices: int) -> None:
-    schema, url = schema_url()
-    try:
+    with scratch_schema(PG_ROOT, "scale") as url:
         seed(url, reports, notices)
         seed_wechat(url)
         limits = httpx.Limits(max_connections=400)
@@ -197,8 +183,6 @@ async def run(count: int, reports: int, notices: int) -> None:
                 takeover = await failover(client, workers, ports)
             finally:
                 stop_workers(workers)
-    finally:
-        drop(schema)
     print(
         f"{count} worker(s): telegram {rate:5.1f} updates/s, webhook→200 p50 {_p(telegram, 50)} p99 {_p(telegram, 99)}"
         f" | wechat 200 at once: answer p50 {_p(wechat, 50)} p99 {_p(wechat, 99)} ({late} late)"

@@ -19,14 +19,13 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import func, insert, select, text
 
 from storage import web_auth
 from storage.db import make_engine, migrate, transaction
@@ -35,6 +34,7 @@ from storage.policy import load_policy
 from storage.roster import apply_roster, read_roster
 from tests.fake_telegram import FakeTelegram
 from tests.running import free_port
+from tests.scratch_schema import scratch_schema
 
 GRIDBOT = str(Path(sys.executable).with_name("gridbot"))
 PG_ROOT = os.environ.get("GRIDBOT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -352,18 +352,6 @@ async def bench(url: str, orders: int, requests: int) -> None:
             await process.wait()
 
 
-def postgres_schema() -> tuple[str, str]:
-    schema = f"bench_web_{uuid.uuid4().hex[:8]}"
-    with create_engine(PG_ROOT).begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    return schema, f"{PG_ROOT}?options=-csearch_path%3D{schema}"
-
-
-def drop_schema(schema: str) -> None:
-    with create_engine(PG_ROOT).begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=10_000)
@@ -372,11 +360,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"goal: every page under {GOAL_MS} ms (p99), signed in as an admin (sees every grid, and the roster)")
     if args.db in ("postgres", "both"):
-        schema, url = postgres_schema()
-        try:
+        with scratch_schema(PG_ROOT, "bench_web") as url:
             asyncio.run(bench(url, args.orders, args.requests))
-        finally:
-            drop_schema(schema)
     if args.db in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as tmp:
             asyncio.run(bench(f"sqlite:///{tmp}/web.db", args.orders, args.requests))

@@ -4,7 +4,6 @@ import os
 import shutil
 import subprocess
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,6 +14,7 @@ from sqlalchemy import create_engine, text
 from handlers.context import Services
 from storage.db import make_engine, migrate
 from storage.policy import load_policy
+from tests.scratch_schema import scratch_schema
 
 PG_ROOT = os.environ.get("GRIDBOT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ROSTER = Path(__file__).parent / "fixtures" / "roster"
@@ -54,14 +54,8 @@ def postgres_root() -> str:
 @pytest.fixture
 def postgres_url(postgres_root):
     """A fresh schema per test, dropped afterwards."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_root)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{postgres_root}?options=-csearch_path%3D{schema}"
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with scratch_schema(postgres_root, "t") as url:
+        yield url
 
 
 @pytest.fixture
