@@ -34,7 +34,7 @@ from sqlmodel import select
 
 from storage import outbox
 from storage.db import make_engine, transaction
-from storage.models import Building, Grid, Identity, Resident
+from storage.models import Grid
 from tests.conftest import PG_ROOT
 from tests.fake_telegram import FakeTelegram
 from tests.fake_wechat import Account, FakeWeChat, message_xml, next_msg_id, text_fields, wechat_env, wechat_settings
@@ -43,6 +43,7 @@ from tests.scratch_schema import scratch_schema
 from tests.workers import (
     MEMBER_IDS,
     SECRET,
+    add_residents,
     leaders,
     resident,
     seed,
@@ -79,14 +80,7 @@ def seed_wechat(url: str) -> None:
     engine = make_engine(url)
     with transaction(engine) as session:
         grid = session.exec(select(Grid).where(Grid.code == "G01")).one()
-        for n in range(WECHAT_RESIDENTS):
-            building = Building(name=f"微{n}号楼", grid_id=grid.id)
-            session.add(building)
-            session.flush()
-            person = Resident(name=f"微信居民{n}", building_id=building.id)
-            session.add(person)
-            session.flush()
-            session.add(Identity(platform="wechat", user_id=f"o_{n}", chat_id=f"o_{n}", resident_id=person.id))
+        add_residents(session, grid, WECHAT_RESIDENTS, "wechat", lambda n: (f"微{n}号楼", f"微信居民{n}", f"o_{n}"))
     engine.dispose()
 
 

@@ -30,6 +30,19 @@ MAX_CONNECTIONS = 40
 RESIDENT_IDS, MEMBER_IDS = 30_000, 40_000  # Telegram user ids: resident n is 30_000 + n
 
 
+def add_residents(session, grid: Grid, count: int, platform: str, named) -> None:
+    """`count` residents of `grid`, each in a building of their own; `named(n)` gives (building, name, user id)."""
+    for n in range(count):
+        building_name, name, user = named(n)
+        building = Building(name=building_name, grid_id=grid.id)
+        session.add(building)
+        session.flush()
+        resident = Resident(name=name, building_id=building.id)
+        session.add(resident)
+        session.flush()
+        session.add(Identity(platform=platform, user_id=user, chat_id=user, resident_id=resident.id))
+
+
 def seed(url: str, residents: int, members: int) -> None:
     """The roster, a building per resident (no two reports look like 'the same thing'), members of G01."""
     engine = make_engine(url)
@@ -37,15 +50,7 @@ def seed(url: str, residents: int, members: int) -> None:
     with transaction(engine) as session:
         apply_roster(session, read_roster(ROSTER))
         grid = session.exec(select(Grid).where(Grid.code == "G01")).one()
-        for n in range(residents):
-            building = Building(name=f"{n + 10}号楼", grid_id=grid.id)
-            session.add(building)
-            session.flush()
-            resident = Resident(name=f"居民{n}", building_id=building.id)
-            session.add(resident)
-            session.flush()
-            user = str(RESIDENT_IDS + n)
-            session.add(Identity(platform="telegram", user_id=user, chat_id=user, resident_id=resident.id))
+        add_residents(session, grid, residents, "telegram", lambda n: (f"{n + 10}号楼", f"居民{n}", str(RESIDENT_IDS + n)))
         for n in range(members):
             member = Member(name=f"党员{n}", phone=f"139{n:08d}", grid_id=grid.id)
             session.add(member)
