@@ -79,10 +79,7 @@ def figures_routes(web: Web) -> list[Route]:
         return work
 
     async def page(request: Request) -> Response:
-        outcome = await web.read(request, read(request))
-        if isinstance(outcome, Response):
-            return outcome
-        member, (shown, _chart) = outcome
+        member, (shown, _chart) = await web.read(request, read(request))
         return web.page(
             request,
             "figures.html",
@@ -95,14 +92,11 @@ def figures_routes(web: Web) -> list[Route]:
         )
 
     async def chart(request: Request) -> Response:
-        outcome = await web.read(request, read(request))
-        if isinstance(outcome, Response):
-            return outcome
-        _member, (shown, drawn) = outcome
+        _member, (shown, drawn) = await web.read(request, read(request))
         if not drawn:
             drawn.append(await asyncio.to_thread(report_chart.chart_png, shown))
         response = secured(Response(drawn[0], media_type="image/png"))
         response.headers["Cache-Control"] = "private, max-age=60"
         return response
 
-    return [Route("/web/figures", page), Route("/web/figures/chart.png", chart)]
+    return [web.route("/web/figures", page), web.route("/web/figures/chart.png", chart)]

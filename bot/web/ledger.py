@@ -25,10 +25,7 @@ def ledger_routes(web: Web) -> list[Route]:
             grids = [] if member.role == Role.GRID_LEADER else list(session.exec(select(Grid).order_by(Grid.code)))
             return ledger.page(session, member, filters, tz), grids
 
-        outcome = await web.read(request, read)
-        if isinstance(outcome, Response):
-            return outcome
-        member, (shown, grids) = outcome
+        member, (shown, grids) = await web.read(request, read)
         return web.page(
             request,
             "ledger.html",
@@ -43,14 +40,11 @@ def ledger_routes(web: Web) -> list[Route]:
 
     async def export(request: Request) -> Response:
         filters = ledger.Filters.parse(request.query_params)
-        outcome = await web.read(request, lambda session, member: ledger.every_row(session, member, filters, tz))
-        if isinstance(outcome, Response):
-            return outcome
-        _member, rows = outcome
+        _member, rows = await web.read(request, lambda session, member: ledger.every_row(session, member, filters, tz))
         stamp = web.local(web.services.clock(), "%Y%m%d-%H%M")
         title = f"{web.services.policy.community_name} 工单台账"
         body = await asyncio.to_thread(ledger_export.workbook_bytes, rows, web.services.policy, tz, title)
         filename = f"ledger-{stamp}.xlsx"  # ASCII: no resident data, no encoding trouble in old browsers
         return secured(Response(body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'}))
 
-    return [Route("/web/orders", listing), Route("/web/orders.xlsx", export)]
+    return [web.route("/web/orders", listing), web.route("/web/orders.xlsx", export)]

@@ -36,10 +36,7 @@ def order_routes(web: Web, photos: dict[str, PhotoFetcher]) -> list[Route]:
             _visible(session, member, order_id)
             return workbench.order_page(session, order_id)
 
-        outcome = await web.read(request, read)
-        if isinstance(outcome, Response):
-            return outcome
-        member, view = outcome
+        member, view = await web.read(request, read)
         return web.page(
             request,
             "order.html",
@@ -56,28 +53,22 @@ def order_routes(web: Web, photos: dict[str, PhotoFetcher]) -> list[Route]:
             order = _visible(session, member, order_id)
             return act(session, web.services, member, order, request.path_params["action"], form)
 
-        outcome = await web.change(request, run)
-        if isinstance(outcome, Response):
-            return outcome
-        _member, told = outcome
+        _member, told = await web.change(request, run)
         return RedirectResponse(f"/web/orders/{order_id}?{urlencode({'told': told})}", status_code=303)
 
     async def photo(request: Request) -> Response:
         order_id, number = request.path_params["order_id"], request.path_params["number"]
-        outcome = await web.read(request, lambda session, member: _visible(session, member, order_id))
-        if isinstance(outcome, Response):
-            return outcome
-        _member, order = outcome
+        _member, order = await web.read(request, lambda session, member: _visible(session, member, order_id))
         fetch = photos.get(order.origin_platform)
         found = await fetch(order.photos[number]) if fetch and number < len(order.photos) else None
         if found is None:
-            return web.refusal(request, Refused("照片已无法取回。", 404, "没有这张照片"))
+            raise Refused("照片已无法取回。", 404, "没有这张照片")
         response = secured(Response(found, media_type="image/jpeg"))
         response.headers["Cache-Control"] = "private, max-age=3600"
         return response
 
     return [
-        Route("/web/orders/{order_id:int}", page),
-        Route("/web/orders/{order_id:int}/photos/{number:int}", photo),
-        Route("/web/orders/{order_id:int}/{action}", action, methods=["POST"]),
+        web.route("/web/orders/{order_id:int}", page),
+        web.route("/web/orders/{order_id:int}/photos/{number:int}", photo),
+        web.route("/web/orders/{order_id:int}/{action}", action, methods=["POST"]),
     ]

@@ -6,7 +6,7 @@ the `X-CSRF-Token` header); a missing or wrong one is refused with 403 before th
 """
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
 
 from handlers.context import Services
 from storage import order_cards, web_auth
@@ -41,6 +42,7 @@ class Refused(Exception):
     def __init__(self, text: str, status: int = 409, title: str = "未能完成"):
         super().__init__(text)
         self.text, self.status, self.title = text, status, title
+        self.viewer: Viewer | None = None  # who was signed in when it was refused, for the page's header
 
 
 def not_signed_in() -> Refused:
@@ -96,21 +98,32 @@ class Web:
     def refusal(self, request: Request, refused: Refused, member: Viewer | None = None) -> HTMLResponse:
         return self.page(request, "message.html", refused.status, title=refused.title, message=refused.text, member=member)
 
-    async def read(self, request: Request, work: Callable[[Session, Member], Any]) -> tuple[Viewer, Any] | Response:
-        """`work(session, member)` for the signed-in member; a refusal page otherwise."""
+    def route(self, path: str, handler: Callable[[Request], Awaitable[Response]], methods=("GET",)) -> Route:
+        """A page's route; a `Refused` its handler raises is shown as the refusal page."""
+
+        async def shown(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Refused as refused:
+                return self.refusal(request, refused, refused.viewer)
+
+        return Route(path, shown, methods=list(methods))
+
+    async def read(self, request: Request, work: Callable[[Session, Member], Any]) -> tuple[Viewer, Any]:
+        """`work(session, member)` for the signed-in member; raises `Refused` otherwise."""
         return await self._run(request, lambda session, member: work(session, member))
 
-    async def change(self, request: Request, work: Callable[[Session, Member, dict], Any]) -> tuple[Viewer, Any] | Response:
+    async def change(self, request: Request, work: Callable[[Session, Member, dict], Any]) -> tuple[Viewer, Any]:
         """A POST: the CSRF token checked first, then `work(session, member, form)` in one transaction."""
         token = request.cookies.get(COOKIE)
         if not token:
-            return self.refusal(request, not_signed_in())
+            raise not_signed_in()
         form = await request.form()
         if not web_auth.csrf_ok(token, request.headers.get("x-csrf-token") or form.get("csrf")):
-            return self.refusal(request, stale_form())
+            raise stale_form()
         return await self._run(request, lambda session, member: work(session, member, form))
 
-    async def _run(self, request: Request, work) -> tuple[Viewer, Any] | Response:
+    async def _run(self, request: Request, work) -> tuple[Viewer, Any]:
         def in_transaction():
             viewer = None
             try:
@@ -121,12 +134,10 @@ class Web:
                     viewer = Viewer.of(member)
                     return viewer, work(session, member)
             except Refused as refused:
-                return refused, viewer
+                refused.viewer = viewer
+                raise
 
-        outcome, extra = await asyncio.to_thread(in_transaction)
-        if isinstance(outcome, Refused):
-            return self.refusal(request, outcome, extra)
-        return outcome, extra
+        return await asyncio.to_thread(in_transaction)
 
 
 def secured(response: Response) -> Response:

@@ -102,22 +102,19 @@ def roster_routes(web: Web) -> list[Route]:
     async def listing(request: Request) -> Response:
         sheet = _sheet(request)
         if sheet is None:
-            return web.refusal(request, _no_sheet())
+            raise _no_sheet()
 
         def read(session, member):
             _admin(member)
             return roster_export.lines(session, sheet, tz)
 
-        outcome = await web.read(request, read)
-        if isinstance(outcome, Response):
-            return outcome
-        member, lines = outcome
+        member, lines = await web.read(request, read)
         return shown(request, "roster.html", member, sheet, lines=lines)
 
     async def edit_page(request: Request) -> Response:
         sheet, row_id = _sheet(request), request.path_params["row_id"]
         if sheet is None:
-            return web.refusal(request, _no_sheet())
+            raise _no_sheet()
 
         def read(session, member):
             _admin(member)
@@ -126,16 +123,13 @@ def roster_routes(web: Web) -> list[Route]:
                 raise Refused("没有找到这一行。", 404, "没有这一行")
             return roster_admin.cells_of(session, sheet, row, tz)
 
-        outcome = await web.read(request, read)
-        if isinstance(outcome, Response):
-            return outcome
-        member, cells = outcome
+        member, cells = await web.read(request, read)
         return shown(request, "roster_edit.html", member, sheet, row_id=row_id, cells=cells)
 
     async def save(request: Request) -> Response:
         sheet, row_id = _sheet(request), request.path_params.get("row_id")
         if sheet is None:
-            return web.refusal(request, _no_sheet())
+            raise _no_sheet()
 
         def write(session, member, form):
             _admin(member)
@@ -145,15 +139,13 @@ def roster_routes(web: Web) -> list[Route]:
             except roster_admin.RowRefused as refused:
                 raise _refused(refused) from None
 
-        outcome = await web.change(request, write)
-        if isinstance(outcome, Response):
-            return outcome
+        await web.change(request, write)
         return back_to(sheet, f"{SHEET_NAMES[sheet]}已{'修改' if row_id else '添加'}。")
 
     async def activate(request: Request) -> Response:
         sheet, row_id = _sheet(request), request.path_params["row_id"]
         if sheet is None:
-            return web.refusal(request, _no_sheet())
+            raise _no_sheet()
 
         def write(session, member, form):
             _admin(member)
@@ -164,22 +156,18 @@ def roster_routes(web: Web) -> list[Route]:
                 raise _refused(refused) from None
             return active
 
-        outcome = await web.change(request, write)
-        if isinstance(outcome, Response):
-            return outcome
-        return back_to(sheet, "已恢复启用。" if outcome[1] else "已停用（历史记录保留）。")
+        _member, active = await web.change(request, write)
+        return back_to(sheet, "已恢复启用。" if active else "已停用（历史记录保留）。")
 
     async def export(request: Request) -> Response:
         def read(session, member):
             _admin(member)
             return roster_export.workbook_bytes(session, tz)
 
-        outcome = await web.read(request, read)
-        if isinstance(outcome, Response):
-            return outcome
+        _member, body = await web.read(request, read)
         stamp = web.local(services.clock(), "%Y%m%d")
         headers = {"Content-Disposition": f'attachment; filename="roster-{stamp}.xlsx"'}
-        return secured(Response(outcome[1], media_type=XLSX, headers=headers))
+        return secured(Response(body, media_type=XLSX, headers=headers))
 
     async def upload(request: Request) -> Response:
         def write(session, member, form):
@@ -198,21 +186,19 @@ def roster_routes(web: Web) -> list[Route]:
                 except roster_admin.RowRefused as refused:
                     raise Refused(f"花名册有问题，没有导入任何一行：\n{refused}", 409, "未能导入") from None
 
-        outcome = await web.change(request, write)
-        if isinstance(outcome, Response):
-            return outcome
+        _member, imported = await web.change(request, write)
         counts = "；".join(
             f"{SHEET_NAMES[sheet]} " + "、".join(f"{kind} {n}" for kind, n in figures.items())
-            for sheet, figures in outcome[1].items()
+            for sheet, figures in imported.items()
         )
         return back_to("members", f"已导入：{counts}" if counts else "已导入。")
 
     return [
-        Route("/web/roster", listing),
-        Route("/web/roster.xlsx", export),
-        Route("/web/roster/import", upload, methods=["POST"]),
-        Route("/web/roster/{sheet}", save, methods=["POST"]),
-        Route("/web/roster/{sheet}/{row_id:int}", edit_page),
-        Route("/web/roster/{sheet}/{row_id:int}", save, methods=["POST"]),
-        Route("/web/roster/{sheet}/{row_id:int}/active", activate, methods=["POST"]),
+        web.route("/web/roster", listing),
+        web.route("/web/roster.xlsx", export),
+        web.route("/web/roster/import", upload, methods=["POST"]),
+        web.route("/web/roster/{sheet}", save, methods=["POST"]),
+        web.route("/web/roster/{sheet}/{row_id:int}", edit_page),
+        web.route("/web/roster/{sheet}/{row_id:int}", save, methods=["POST"]),
+        web.route("/web/roster/{sheet}/{row_id:int}/active", activate, methods=["POST"]),
     ]

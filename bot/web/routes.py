@@ -11,7 +11,7 @@ from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from bot.web.figures import figures_routes
@@ -60,18 +60,15 @@ def web_routes(services: Services, photos: dict[str, PhotoFetcher] | None = None
         return response
 
     async def board(request: Request) -> Response:
-        outcome = await web.read(
+        member, shown = await web.read(
             request, lambda session, member: workbench.board(session, member, services.policy, services.clock())
         )
-        if isinstance(outcome, Response):
-            return outcome
-        member, shown = outcome
         return web.page(request, "board.html", member=member, board=shown)
 
     return [
-        Route("/web/login/{token}", login),
-        Route("/web/logout", logout, methods=["GET", "POST"]),
-        Route("/web/", board),
+        web.route("/web/login/{token}", login),
+        web.route("/web/logout", logout, methods=["GET", "POST"]),
+        web.route("/web/", board),
         *ledger_routes(web),
         *order_routes(web, photos or {}),
         *roster_routes(web),
