@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func, insert
 from sqlmodel import select
 
+from bench.served import start_gridbot
 from storage.db import make_engine, migrate, transaction
 from storage.models import Building, Identity, Member, OutboxMessage, OutboxState, Resident, StudySession
 from storage.roster import apply_roster, read_roster
@@ -33,7 +34,6 @@ from tests.conftest import ROSTER
 from tests.fake_telegram import FakeTelegram, User
 from tests.running import free_port
 
-GRIDBOT = str(Path(sys.executable).with_name("gridbot"))
 RATE = 30.0
 FIRST_MEMBER = 1_000_000
 RESIDENT = User(501, "张阿姨")
@@ -88,28 +88,6 @@ def prepare(folder: Path, members: int) -> str:
     return url
 
 
-async def start(env: dict, port: int) -> asyncio.subprocess.Process:
-    import httpx
-
-    process = await asyncio.create_subprocess_exec(
-        GRIDBOT,
-        "run",
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            try:
-                if (await client.get(f"http://127.0.0.1:{port}/healthz")).text == "ok":
-                    return process
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("gridbot run did not become healthy")
-
-
 async def intake(tg: FakeTelegram, stop: asyncio.Event, latencies: list[tuple[float, float]]) -> None:
     """The resident writes every 2 s; (when pushed, latency = push → the bot's reply in their chat)."""
     while not stop.is_set():
@@ -145,7 +123,7 @@ async def run(members: int, kill: bool) -> None:
             chats = [FIRST_MEMBER + n for n in range(members)]
             reached = lambda: sum(1 for chat in chats if tg.chat(chat))
             stop, latencies = asyncio.Event(), []
-            process = await start(env, port)
+            process = await start_gridbot(env, port)
             resident = asyncio.create_task(intake(tg, stop, latencies))
             first = await first_send(tg, chats, timeout=60)
             downtime, outage = 0.0, (0.0, 0.0)
@@ -156,7 +134,7 @@ async def run(members: int, kill: bool) -> None:
                 await process.wait()
                 down = time.monotonic()
                 print(f"killed -9 at {reached()} members reached; restarting")
-                process = await start(env, port)
+                process = await start_gridbot(env, port)
                 downtime, outage = time.monotonic() - down, (down, time.monotonic())
             deadline = time.monotonic() + members / RATE * 2 + 120
             left = await until_outbox_settled(url, deadline)

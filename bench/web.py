@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 from sqlalchemy import func, insert, select, text
 
+from bench.served import start_gridbot
 from storage import web_auth
 from storage.db import make_engine, migrate, transaction
 from storage.models import Building, Member, Order, OrderEvent, OutboxMessage, OutboxState, Resident
@@ -36,7 +37,6 @@ from tests.fake_telegram import FakeTelegram
 from tests.running import free_port
 from tests.scratch_schema import scratch_schema
 
-GRIDBOT = str(Path(sys.executable).with_name("gridbot"))
 PG_ROOT = os.environ.get("GRIDBOT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 GRIDS = 8
 STAFF_PHONE, ADMIN_PHONE = "13900000001", "13900000002"
@@ -221,26 +221,6 @@ def trail(rng, moves, created, now, resident, staff, claimer) -> list[dict]:
     return events
 
 
-async def start(env: dict, port: int) -> asyncio.subprocess.Process:
-    process = await asyncio.create_subprocess_exec(
-        GRIDBOT,
-        "run",
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    async with httpx.AsyncClient() as client:
-        for _ in range(600):
-            try:
-                if (await client.get(f"http://127.0.0.1:{port}/healthz")).text == "ok":
-                    return process
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("gridbot run did not become healthy")
-
-
 async def settled(url: str) -> None:
     """The first tick's 督办 of the overdue orders queued and sent: timing starts on a quiet server."""
     engine = make_engine(url)
@@ -338,7 +318,7 @@ async def bench(url: str, orders: int, requests: int) -> None:
             GRIDBOT_TELEGRAM_RATE="1000",
             GRIDBOT_TELEGRAM_GROUP_RATE="1000",
         )
-        process = await start(env, port)
+        process = await start_gridbot(env, port)
         try:
             await settled(url)
             root = f"http://127.0.0.1:{port}"
