@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func, insert
 from sqlmodel import select
 
-from bench.served import start_gridbot
+from bench.served import gridbot_env, start_gridbot
 from storage.db import make_engine, migrate, transaction
 from storage.models import Building, Identity, Member, OutboxMessage, OutboxState, Resident, StudySession
 from storage.roster import apply_roster, read_roster
@@ -109,12 +109,10 @@ async def run(members: int, kill: bool) -> None:
         print(f"{members} members prepared in {time.monotonic() - started:.1f} s; limit {RATE:.0f} msg/s, 20/min per group")
         async with FakeTelegram() as tg:
             port = free_port()
-            env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDBOT_")}
-            env.update(
-                GRIDBOT_DATABASE_URL=url,
-                GRIDBOT_TELEGRAM_TOKEN="1:FANOUT",
-                GRIDBOT_TELEGRAM_API_URL=tg.root,
-                GRIDBOT_HTTP_PORT=str(port),
+            env = gridbot_env(
+                url,
+                tg.root,
+                port,
                 GRIDBOT_CONFIG=str(folder / "policy.toml"),
                 GRIDBOT_TELEGRAM_RATE=str(RATE),
                 GRIDBOT_TELEGRAM_GROUP_RATE="20",

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 from sqlalchemy import func, insert, select, text
 
-from bench.served import start_gridbot
+from bench.served import gridbot_env, start_gridbot
 from storage import web_auth
 from storage.db import make_engine, migrate, transaction
 from storage.models import Building, Member, Order, OrderEvent, OutboxMessage, OutboxState, Resident
@@ -308,12 +308,10 @@ async def bench(url: str, orders: int, requests: int) -> None:
     print(f"{kind}: seeded {orders} orders in {time.perf_counter() - started:.1f} s")
     async with FakeTelegram() as tg:
         port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDBOT_")}
-        env.update(
-            GRIDBOT_DATABASE_URL=url,
-            GRIDBOT_TELEGRAM_TOKEN="1:WEB",
-            GRIDBOT_TELEGRAM_API_URL=tg.root,
-            GRIDBOT_HTTP_PORT=str(port),
+        env = gridbot_env(
+            url,
+            tg.root,
+            port,
             GRIDBOT_TICK_SECONDS="3600",
             GRIDBOT_TELEGRAM_RATE="1000",
             GRIDBOT_TELEGRAM_GROUP_RATE="1000",
