@@ -8,6 +8,8 @@ Each line is sent by a registered resident of 1号楼 on a fresh copy of one mig
 - `followup`: the resident first has an order of their own — claimed (chase, add, resolved) or done
   (not_fixed) — and the line is right if it moved that order the named way (chase, amend, cancel,
   reopen) and created no second order.
+- `newreport` (the dev set's): the resident has a claimed order about rubbish, and the line names
+  another problem; right if it became a new order and did not move the first one.
 
 Also the labelled reports of the shared samples and bench/holdout.tsv: each should still become an
 order (lines labelled `other` are counted apart: some are small talk by any reading).
@@ -129,7 +131,7 @@ def outcome(driver: Driver) -> tuple[int, list[str]]:
 def run_line(template: Path, folder: Path, n: int, text: str, label: str, kind: str) -> tuple[bool, str]:
     driver = fresh_driver(template, folder, n)
     try:
-        if label == "followup":
+        if label in ("followup", "newreport"):
             prepare(driver, kind)
         before_orders, before_moves = outcome(driver)
         answer = driver.say(RESIDENT, text)
@@ -142,6 +144,8 @@ def run_line(template: Path, folder: Path, n: int, text: str, label: str, kind: 
     if label == "report":
         return created, answer
     new_moves = moves[len(before_moves) :]
+    if label == "newreport":
+        return created and not set(new_moves) & set(EXPECTED_MOVE.values()), answer
     return (not created and EXPECTED_MOVE[kind] in new_moves), answer
 
 
