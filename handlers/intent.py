@@ -48,6 +48,7 @@ from handlers.intent_words import (
     TROUBLE,
     VAGUE,
     WHO_ANSWERS,
+    WITHOUT_YOU,
 )
 
 INTENT_TRAINING = Path(__file__).with_name("classifier") / "intent_training.tsv"
@@ -77,6 +78,7 @@ SAYS_WHAT = 2  # letters left beside who, where and when: a thing or an act name
 NAME_REST = 3  # beside a greeting, this few letters are a name ("小张在吗")
 _EMOTICON = re.compile(r"\[[^\[\]]{1,6}\]")  # WeChat's [微笑], [抱拳]
 _LEADING_POLITE = re.compile(f"^(?:{POLITE.pattern})+")
+_INTERJECTION = re.compile(r"^(哦|噢|喔|嗯|啊|哎|诶|欸|唉|呃|额)+")
 CHAT_KINDS = (Kind.SMALL_TALK, Kind.OPENER, Kind.ABOUT_BOT)
 FOLLOW_UPS = ((Kind.NOT_FIXED, NOT_FIXED), (Kind.RESOLVED, RESOLVED), (Kind.CHASE, CHASE), (Kind.ADD, ADD))
 
@@ -119,10 +121,11 @@ def _follow_up_kind(cleaned: str) -> Kind | None:
     describes no problem, so it may name a place."""
     if len(cleaned) > FOLLOW_UP_MAX_CHARS:
         return None
-    tied = bool(REFERS_BACK.search(cleaned) or KEEPS_ON.search(cleaned))
-    opening = _LEADING_POLITE.sub("", cleaned)  # "噢对 是二楼": the follow-up starts after the acknowledgement
+    # "噢对 是二楼", "哦对了 …": the follow-up starts after the acknowledgement, or after the interjection
+    openings = (cleaned, _LEADING_POLITE.sub("", cleaned), _INTERJECTION.sub("", cleaned))
+    tied = any(REFERS_BACK.search(opening) for opening in openings) or bool(KEEPS_ON.search(cleaned))
     for kind, pattern in FOLLOW_UPS:
-        if pattern.search(cleaned) or pattern.search(opening):
+        if any(pattern.search(opening) for opening in openings):
             reads_like_one = tied or kind == Kind.RESOLVED or (len(cleaned) <= REPORT_LENGTH and not PLACE.search(cleaned))
             return kind if reads_like_one else None
     return None
@@ -131,6 +134,7 @@ def _follow_up_kind(cleaned: str) -> Kind | None:
 def is_chat(cleaned: str, rest: str) -> bool:
     """Thanks, an acknowledgement or a goodbye beside a few words that name no trouble and ask
     nothing ("收到 我转告我老伴", "谢谢你们上次修路灯"); or a greeting beside a name ("小张在吗")."""
+    rest = WITHOUT_YOU.sub("", rest)
     if TROUBLE.search(rest) or QUESTION.search(rest) or (REQUEST.search(rest) and not PAST.search(rest)):
         return False
     if GREETING.search(cleaned) and len(rest) <= NAME_REST:
