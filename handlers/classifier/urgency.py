@@ -18,6 +18,8 @@ URGENCY_TRAINING = Path(__file__).with_name("urgency_training.tsv")
 URGENCY_TRAINING_BY_KIND = Path(__file__).with_name("urgency_training_2.tsv")
 # Ordinary messages that sound alarming, written after reading the seen sets' false alarms (its header says how).
 URGENCY_TRAINING_CALM = Path(__file__).with_name("urgency_training_3.tsv")
+# Short everyday lines (acknowledgements, greetings, thanks): a space between a few words is no emergency.
+URGENCY_TRAINING_EVERYDAY = Path(__file__).with_name("urgency_training_4.tsv")
 URGENT, UNSURE, ORDINARY = "1", "?", "0"  # as `gridbot classify` prints them
 # A cue this close before a match, in the same clause, makes it hypothetical or past ("万一着火了…",
 # "去年冬天隔壁楼煤气中毒…"), not an emergency happening now.
@@ -67,14 +69,14 @@ def assess(text: str, rules: UrgencyRules) -> tuple[str, str | None]:
     """(URGENT, UNSURE or ORDINARY; the kind of emergency where a kind's pattern names it).
 
     What matched is then read against the whole message (the policy's `happening_now`, `over`, `asks_about`):
-    an alarm about something over is no alarm, and one in a question about danger becomes the question to
-    the resident — unless it is happening now."""
+    an alarm or a question about something over is neither, and an alarm in a question about danger
+    becomes the question to the resident — unless it is happening now."""
     urgency, kind = _assess_words(text, rules)
-    if urgency != URGENT or _any_match(text, rules.happening_now):
+    if urgency == ORDINARY or _any_match(text, rules.happening_now):
         return urgency, kind
     if _any_match(text, rules.over):
         return ORDINARY, None
-    if _any_match(text, rules.asks_about):
+    if urgency == URGENT and _any_match(text, rules.asks_about):
         return UNSURE, kind
     return urgency, kind
 
@@ -122,6 +124,7 @@ def urgency_model(patterns: tuple[str, ...], hypothetical: tuple[str, ...]) -> M
     if URGENCY_TRAINING_BY_KIND.exists():
         examples += shipped_examples(URGENCY_TRAINING_BY_KIND)
     examples += shipped_examples(URGENCY_TRAINING_CALM)
+    examples += shipped_examples(URGENCY_TRAINING_EVERYDAY)
     examples += [
         (URGENT if matches_a_pattern(text, patterns, hypothetical) else ORDINARY, text) for _, text in shipped_examples(TRAINING)
     ]
