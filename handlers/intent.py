@@ -33,6 +33,7 @@ from handlers.intent_words import (
     CHASE,
     CHAT,
     GREETING,
+    INTRODUCES,
     KEEPS_ON,
     NOT_FIXED,
     OPENER,
@@ -133,12 +134,15 @@ def _follow_up_kind(cleaned: str) -> Kind | None:
 
 def is_chat(cleaned: str, rest: str) -> bool:
     """Thanks, an acknowledgement or a goodbye beside a few words that name no trouble and ask
-    nothing ("收到 我转告我老伴", "谢谢你们上次修路灯"); or a greeting beside a name ("小张在吗")."""
+    nothing ("收到 我转告我老伴", "谢谢你们上次修路灯"); a greeting beside a name ("小张在吗"); the
+    resident saying who they are."""
     rest = WITHOUT_YOU.sub("", rest)
     if TROUBLE.search(rest) or QUESTION.search(rest) or (REQUEST.search(rest) and not PAST.search(rest)):
         return False
     if GREETING.search(cleaned) and len(rest) <= NAME_REST:
         return True
+    if INTRODUCES.search(cleaned) and not SUGGESTION.search(rest) and len(rest) <= THANKS_REST:
+        return True  # "我是退休教师 在这住了二十年了": who they are, nothing asked
     if not CHAT.search(cleaned):
         return False
     return len(rest) <= (THANKS_REST if "谢" in cleaned else CHAT_REST)

@@ -66,6 +66,15 @@ def test_a_greeting_with_a_name_is_chat(chat, text):  # noqa: F811
     assert "服务助手" in _files_nothing(chat, text)
 
 
+@pytest.mark.parametrize("text", ["我是新搬来的 住在五号楼", "俺是老住户了 在这住了三十年", "多亏你们 不然真不知道咋办"])
+def test_saying_who_one_is_or_thanks_with_a_what_if_is_chat(chat, text):  # noqa: F811
+    _files_nothing(chat, text)
+
+
+def test_a_topic_with_nothing_about_it_is_a_bare_opener(chat):  # noqa: F811
+    assert "请说说是什么问题" in _files_nothing(chat, "我想问个政策")
+
+
 @pytest.mark.parametrize("text", ["testing 123", "test test", "OK"])
 def test_latin_letters_alone_are_a_test(chat, text):  # noqa: F811
     _files_nothing(chat, text)
