@@ -20,6 +20,7 @@ TRAINING = [
     ROOT / "handlers" / "classifier" / "urgency_training.tsv",
     ROOT / "handlers" / "classifier" / "urgency_training_2.tsv",
     ROOT / "handlers" / "classifier" / "urgency_training_3.tsv",
+    ROOT / "handlers" / "classifier" / "urgency_training_4.tsv",
     ROOT / "handlers" / "classifier" / "intent_training.tsv",
 ]
 

@@ -11,9 +11,9 @@ from datetime import timedelta
 from sqlalchemy import bindparam
 from sqlmodel import col, select
 
-from handlers.classifier import keyword_hits, urgent_by_pattern
+from handlers.classifier import urgent_by_pattern
 from handlers.context import Ctx, Refusal
-from handlers.intent import Kind, letters_and_digits, refers_back
+from handlers.intent import Kind, keeps_on, letters_and_digits, names_other_things, refers_back
 from handlers.messages import Reply, buttons
 from storage import conversation, order_cards, orders, people
 from storage.conversation import Waiting
@@ -83,15 +83,19 @@ def _about_a_done_order(ctx: Ctx, kind: Kind, done: Order, text: str) -> list[Re
 
 
 def about_something_else(ctx: Ctx, order: Order) -> bool:
-    """The words name a problem of another category: a new report, not a follow-up ("楼道灯好几天不亮了"
-    chases nothing of an order about rubbish) — unless the resident ties them to an earlier job
-    ("上次报的电梯", "补充", "没修好"): the order's category is a guess too."""
+    """The words name a problem of another category, or another thing: a new report, not a follow-up
+    ("楼道灯好几天不亮了" chases nothing of an order about rubbish, "我家暖气不热 什么时候能修" nothing of
+    one about a lift) — unless the resident ties them to an earlier job ("上次报的电梯", "补充", "没修好",
+    "还是松的"): the order's category is a guess too."""
     text = ctx.inbound.text.strip()
     if refers_back(text):
         return False
-    if len(text) < DESCRIBES_A_PROBLEM:  # the category model is sure of anything on a few words; keywords are not
-        hits = keyword_hits(text, ctx.policy)
-        return bool(hits) and order.category not in hits
+    if names_other_things(text, order.text):
+        return True
+    if keeps_on(text):  # "能不能快点 老人在家等着": a chase, whatever category its words suggest
+        return False
+    if len(text) < DESCRIBES_A_PROBLEM:  # the category model is sure of anything on a few words: the things named decide
+        return False
     verdict = ctx.classify(text)
     return verdict.confidence >= ctx.policy.confidence_threshold and verdict.category not in (order.category, "other")
 

@@ -29,9 +29,12 @@ from handlers.classifier.model import Model, shipped_examples
 from handlers.intent_words import (
     ABOUT_BOT,
     ADD,
+    BROKEN,
     CHASE,
     CHAT,
     GREETING,
+    INTRODUCES,
+    KEEPS_ON,
     NOT_FIXED,
     OPENER,
     PAST,
@@ -42,8 +45,11 @@ from handlers.intent_words import (
     REQUEST,
     RESOLVED,
     SUGGESTION,
+    THING,
     TROUBLE,
     VAGUE,
+    WHO_ANSWERS,
+    WITHOUT_YOU,
 )
 
 INTENT_TRAINING = Path(__file__).with_name("classifier") / "intent_training.tsv"
@@ -62,6 +68,8 @@ class Kind(StrEnum):
     REPORT = "report"
 
 
+ABOUT_BOT_SHORT = 15  # a question about the bot is this short …
+ABOUT_BOT_CHARS = 20  # … or, about who answers, a little longer
 LONE_ASCII = 12  # a message in Latin letters alone, this short ("ok", "testing 123"), is a test or a slip
 FOLLOW_UP_MAX_CHARS = 30  # a longer message describes a problem of its own
 REPORT_LENGTH = 20  # longer than this, a follow-up's phrase needs words that tie it to an earlier job
@@ -71,6 +79,8 @@ SAYS_WHAT = 2  # letters left beside who, where and when: a thing or an act name
 NAME_REST = 3  # beside a greeting, this few letters are a name ("小张在吗")
 _EMOTICON = re.compile(r"\[[^\[\]]{1,6}\]")  # WeChat's [微笑], [抱拳]
 _LEADING_POLITE = re.compile(f"^(?:{POLITE.pattern})+")
+_INTERJECTION = re.compile(r"^(哦|噢|喔|嗯|啊|哎|诶|欸|唉|呃|额)+")
+CHAT_KINDS = (Kind.SMALL_TALK, Kind.OPENER, Kind.ABOUT_BOT)
 FOLLOW_UPS = ((Kind.NOT_FIXED, NOT_FIXED), (Kind.RESOLVED, RESOLVED), (Kind.CHASE, CHASE), (Kind.ADD, ADD))
 
 
@@ -81,7 +91,7 @@ def kind_of(text: str) -> Kind:
         return Kind.SMALL_TALK  # emoji, stickers, punctuation
     if cleaned.isascii() and not cleaned.isdigit() and len(cleaned) <= LONE_ASCII:
         return Kind.SMALL_TALK  # "ok", "testing123": a test or a slip of the finger (digits: a missed button)
-    if ABOUT_BOT.search(cleaned) and len(cleaned) <= 15:
+    if _about_the_bot(cleaned):
         return Kind.ABOUT_BOT
     rest = POLITE.sub("", cleaned)
     if not rest:
@@ -93,7 +103,17 @@ def kind_of(text: str) -> Kind:
         return Kind.SMALL_TALK
     if not OPENER.sub("", rest) and len(cleaned) <= 20:
         return Kind.OPENER
-    return _modelled(cleaned) if len(rest) <= MODEL_MAX_CHARS else Kind.REPORT
+    return _modelled(cleaned, may_chat=not BROKEN.search(rest)) if len(rest) <= MODEL_MAX_CHARS else Kind.REPORT
+
+
+def _about_the_bot(cleaned: str) -> bool:
+    """A short question about the bot ("你是机器人吗", "你能干什么"); at a little more length, one about
+    who answers ("你怎么回复这么快 是不是电脑在回") that names no trouble besides."""
+    if ABOUT_BOT.search(cleaned) and len(cleaned) <= ABOUT_BOT_SHORT:
+        return True
+    if len(cleaned) > ABOUT_BOT_CHARS or not WHO_ANSWERS.search(cleaned):
+        return False
+    return not TROUBLE.search(WHO_ANSWERS.sub("", cleaned))
 
 
 def _follow_up_kind(cleaned: str) -> Kind | None:
@@ -102,10 +122,11 @@ def _follow_up_kind(cleaned: str) -> Kind | None:
     describes no problem, so it may name a place."""
     if len(cleaned) > FOLLOW_UP_MAX_CHARS:
         return None
-    tied = bool(REFERS_BACK.search(cleaned))
-    opening = _LEADING_POLITE.sub("", cleaned)  # "噢对 是二楼": the follow-up starts after the acknowledgement
+    # "噢对 是二楼", "哦对了 …": the follow-up starts after the acknowledgement, or after the interjection
+    openings = (cleaned, _LEADING_POLITE.sub("", cleaned), _INTERJECTION.sub("", cleaned))
+    tied = any(REFERS_BACK.search(opening) for opening in openings) or bool(KEEPS_ON.search(cleaned))
     for kind, pattern in FOLLOW_UPS:
-        if pattern.search(cleaned) or pattern.search(opening):
+        if any(pattern.search(opening) for opening in openings):
             reads_like_one = tied or kind == Kind.RESOLVED or (len(cleaned) <= REPORT_LENGTH and not PLACE.search(cleaned))
             return kind if reads_like_one else None
     return None
@@ -113,11 +134,15 @@ def _follow_up_kind(cleaned: str) -> Kind | None:
 
 def is_chat(cleaned: str, rest: str) -> bool:
     """Thanks, an acknowledgement or a goodbye beside a few words that name no trouble and ask
-    nothing ("收到 我转告我老伴", "谢谢你们上次修路灯"); or a greeting beside a name ("小张在吗")."""
+    nothing ("收到 我转告我老伴", "谢谢你们上次修路灯"); a greeting beside a name ("小张在吗"); the
+    resident saying who they are."""
+    rest = WITHOUT_YOU.sub("", rest)
     if TROUBLE.search(rest) or QUESTION.search(rest) or (REQUEST.search(rest) and not PAST.search(rest)):
         return False
     if GREETING.search(cleaned) and len(rest) <= NAME_REST:
         return True
+    if INTRODUCES.search(cleaned) and not SUGGESTION.search(rest) and len(rest) <= THANKS_REST:
+        return True  # "我是退休教师 在这住了二十年了": who they are, nothing asked
     if not CHAT.search(cleaned):
         return False
     return len(rest) <= (THANKS_REST if "谢" in cleaned else CHAT_REST)
@@ -139,15 +164,36 @@ def says_what(text: str) -> bool:
     return len(VAGUE.sub("", POLITE.sub("", letters_and_digits(text)))) >= SAYS_WHAT
 
 
+def things_named(text: str) -> set[str]:
+    """The kinds of thing the words name (intent_words.THINGS): "电梯", "暖气", "井盖"."""
+    cleaned = letters_and_digits(text)
+    return {kind for kind, pattern in THING.items() if pattern.search(cleaned)}
+
+
+def names_other_things(text: str, earlier: str) -> bool:
+    """The words name things, and none of the kinds the earlier words name ("我家暖气不热" after a report
+    about a lift); False when either names none (a chase seldom says what it chases)."""
+    named, before = things_named(text), things_named(earlier)
+    return bool(named) and bool(before) and not named & before
+
+
 def refers_back(text: str) -> bool:
     """The resident points at an order of theirs ("我报的", "那个单子")."""
     return bool(REFERS_BACK.search(letters_and_digits(text)))
 
 
-def _modelled(cleaned: str) -> Kind:
-    """The intent model's call on a short message the rules would file; a report unless it is sure."""
+def keeps_on(text: str) -> bool:
+    """Hurrying something on ("快点", "尽快"), or saying it is still as it was ("还是")."""
+    return bool(KEEPS_ON.search(letters_and_digits(text)))
+
+
+def _modelled(cleaned: str, may_chat: bool) -> Kind:
+    """The intent model's call on a short message the rules would file; a report unless it is sure.
+    Words that name trouble ("人行道砖松了") are never chat, however sure the model is."""
     probabilities = intent_model().probabilities(cleaned)
     best = max(probabilities, key=probabilities.__getitem__)
+    if best in CHAT_KINDS and not may_chat:
+        return Kind.REPORT
     return Kind(best) if best != Kind.REPORT and probabilities[best] >= MODEL_SURE else Kind.REPORT
 
 

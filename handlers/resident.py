@@ -8,7 +8,7 @@ from sqlmodel import col, select
 from handlers import emergency, followup, triage
 from handlers.classifier import ORDINARY, UNSURE, URGENT, Verdict, keyword_hits, urgent_by_pattern
 from handlers.context import Ctx, Refusal, parse_order_number
-from handlers.intent import Kind, asks, kind_of, letters_and_digits, mentions_trouble, says_what
+from handlers.intent import Kind, asks, kind_of, letters_and_digits, mentions_trouble, names_other_things, says_what
 from handlers.messages import Reply, buttons
 from storage import audit, conversation, order_cards, orders, people
 from storage.conversation import Waiting
@@ -178,13 +178,14 @@ def problem_answer(ctx: Ctx, _state: conversation.State) -> list[Reply] | None:
 
 def _belongs_to_recent(ctx: Ctx, kind: Kind, text: str) -> bool:
     """Right after a report, a photo or a place belongs to it (补充 words were taken as a follow-up
-    already); so do words of the same category, or that name no category with confidence."""
+    already); so do words of the same category, or that name no category with confidence — unless they
+    name another thing, or an emergency ("那堆垃圾着火了": filed, and the alarm raised)."""
     if ctx.inbound.photo or ctx.inbound.location:
         return True
-    if not text:
+    if not text or urgent_by_pattern(text, ctx.policy):
         return False
     recent = followup.newest_open(ctx)
-    if recent is None:
+    if recent is None or names_other_things(text, recent.text):
         return False
     verdict = ctx.classify(text)
     return verdict.category == recent.category or verdict.confidence < ctx.policy.confidence_threshold

@@ -15,7 +15,7 @@ from bench.classify import (
     read_tsv,
 )
 from bot.cli import main
-from handlers.classifier import classify
+from handlers.classifier import ORDINARY, UNSURE, classify
 from handlers.classifier.model import NGRAMS, char_ngrams, shipped_examples
 from storage.policy import load_policy
 
@@ -94,6 +94,14 @@ def test_the_urgency_model_flags_what_no_pattern_foresaw_unless_the_config_turns
     patterns_only = tmp_path / "patterns_only.toml"
     patterns_only.write_text("[urgency]\nmodel_threshold = false\n", encoding="utf-8")
     assert not classify(text, load_policy(patterns_only)).urgent
+
+
+def test_how_the_whole_message_is_read_comes_from_the_config(tmp_path):
+    over, asked = "楼下车棚着火了 已经扑灭了", "油锅着火了该怎么处理"
+    assert classify(over, POLICY).urgency == ORDINARY and classify(asked, POLICY).urgency == UNSURE
+    words_alone = tmp_path / "words_alone.toml"
+    words_alone.write_text("[urgency]\nover = []\nasks_about = []\n", encoding="utf-8")
+    assert classify(over, load_policy(words_alone)).urgent and classify(asked, load_policy(words_alone)).urgent
 
 
 def test_urgency_is_whatever_the_category():

@@ -8,7 +8,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from storage.db import make_engine
-from storage.models import Order, OutboxMessage
+from storage.models import Order, OrderEvent, OutboxMessage
 from tests.fake_telegram import FakeTelegram, User
 from tests.running import bot_settings, running
 from tests.test_e2e_telegram import (  # noqa: F401 (db_url: a fixture)
@@ -136,6 +136,27 @@ async def test_chase_add_reopen_and_the_same_thing_through_telegram(db_url):  # 
         assert repost.message_id != card.message_id and details
         await tg.wait_for(lambda: "返工" in last_text(tg, WANGFANG.id))
     assert await _count(db_url, Order) == 1
+
+
+async def test_another_thing_worded_like_a_chase_while_an_order_is_open_is_a_new_order(db_url):  # noqa: F811
+    async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url)):
+        await bind_members(tg, (LIMING, "13800000011"))
+        await register_resident(tg)
+        card = await report_and_get_card(tg, "我们单元的电梯坏了，老人上下楼很不方便")
+        tg.push_callback(LIMING, card, button(card, "领单"))
+        await tg.wait_for(lambda: "已领单" in card.text)
+        told_liming = len(tg.chat(LIMING.id))
+        tg.push_text(RESIDENT, "我家暖气不热 什么时候能修")
+        await tg.wait_for(lambda: "工单 #2" in last_text(tg, RESIDENT.id))
+        assert "催办" not in last_text(tg, RESIDENT.id) and "催办" not in card.text
+        assert not any("催办" in m.text for m in tg.chat(LIMING.id)[told_liming:])
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        first, second = session.get(Order, 1), session.get(Order, 2)
+        assert first.chases == 0 and "暖气" not in first.text and "暖气" in second.text
+        moves = session.exec(select(OrderEvent.trigger).where(OrderEvent.order_id == 1).order_by(OrderEvent.id))
+        assert list(moves) == ["submit", "dispatch", "claim"]
+    engine.dispose()
 
 
 async def test_a_telegram_voice_message_goes_to_staff_triage(db_url):  # noqa: F811

@@ -66,6 +66,15 @@ def test_a_greeting_with_a_name_is_chat(chat, text):  # noqa: F811
     assert "服务助手" in _files_nothing(chat, text)
 
 
+@pytest.mark.parametrize("text", ["我是新搬来的 住在五号楼", "俺是老住户了 在这住了三十年", "多亏你们 不然真不知道咋办"])
+def test_saying_who_one_is_or_thanks_with_a_what_if_is_chat(chat, text):  # noqa: F811
+    _files_nothing(chat, text)
+
+
+def test_a_topic_with_nothing_about_it_is_a_bare_opener(chat):  # noqa: F811
+    assert "请说说是什么问题" in _files_nothing(chat, "我想问个政策")
+
+
 @pytest.mark.parametrize("text", ["testing 123", "test test", "OK"])
 def test_latin_letters_alone_are_a_test(chat, text):  # noqa: F811
     _files_nothing(chat, text)
@@ -81,6 +90,16 @@ def test_traditional_characters_are_read_as_simplified(chat):  # noqa: F811
 @pytest.mark.parametrize("text", ["我想问问怎么用", "我该怎么跟你说", "你是电脑回复的吗", "能发语音吗"])
 def test_questions_about_the_bot_are_answered_with_what_it_does(chat, text):  # noqa: F811
     assert "服务助手" in _files_nothing(chat, text)
+
+
+@pytest.mark.parametrize("text", ["跟我聊天的是真人还是机器", "秒回啊 是自动的吧", "你这回得也太快了 是程序吧"])
+def test_asking_who_answers_a_person_or_a_machine_is_about_the_bot(chat, text):  # noqa: F811
+    assert "服务助手" in _files_nothing(chat, text)
+
+
+@pytest.mark.parametrize("text", ["地砖翘起来了", "门禁失灵了", "信报箱门歪了", "楼顶防水层鼓起来了"])
+def test_a_thing_and_its_broken_state_in_a_few_words_is_filed(chat, text):  # noqa: F811
+    assert "工单 #1" in chat.say(RESIDENT, text)
 
 
 def test_a_message_with_trouble_beside_thanks_is_still_a_report(chat):  # noqa: F811
@@ -173,6 +192,22 @@ def test_asking_how_it_goes_after_done_is_told_and_asked_to_rate(chat):  # noqa:
     assert _order(chat.services).status == S.DONE
 
 
+@pytest.mark.parametrize(
+    "text", ["那个灯还是一闪一闪的", "你们写的已处理 其实水还在滴", "前天刚换的灯泡今天又不亮了", "说是弄好了 结果还是堵"]
+)
+def test_the_job_called_done_or_the_thing_still_as_it_was_reopens_whatever_it_names(chat, text):  # noqa: F811
+    _done_half_an_hour_ago(chat)
+    assert "返工" in chat.say(RESIDENT, text)
+    assert _order(chat.services).status == S.DISPATCHED and _count(chat.services.engine, Order) == 1
+
+
+@pytest.mark.parametrize("text", ["两家已经和解了 这个投诉我撤了", "对方赔了钱 不用你们管了", "事情说开了 不追究了"])
+def test_a_complaint_withdrawn_or_settled_withdraws_the_residents_order(chat, text):  # noqa: F811
+    _claimed_half_an_hour_ago(chat)
+    assert "已为您撤销" in chat.say(RESIDENT, text)
+    assert _order(chat.services).status == S.CANCELLED and _count(chat.services.engine, Order) == 1
+
+
 @pytest.mark.parametrize("text", ["邻居家已经不吵了 撤销吧", "车已经挪走了 没事了", "不用来了 物业已经弄好了"])
 def test_resolved_in_words_of_another_category_withdraws_the_residents_order(chat, text):  # noqa: F811
     _claimed_half_an_hour_ago(chat)
@@ -187,6 +222,28 @@ def test_a_correction_or_a_detail_goes_onto_the_order_whatever_it_names(chat, te
     _claimed_half_an_hour_ago(chat)
     assert "已补充到工单 #1" in chat.say(RESIDENT, text)
     assert _count(chat.services.engine, Order) == 1 and _moves(chat.services.engine)[-1] == "amend"
+
+
+@pytest.mark.parametrize("text", ["对了 主要是早上七八点最严重", "还有就是那边晚上没灯 很黑", "再补一句 最好下午来"])
+def test_words_that_go_on_from_the_report_go_onto_the_order_whatever_they_name(chat, text):  # noqa: F811
+    _claimed_half_an_hour_ago(chat)
+    assert "已补充到工单 #1" in chat.say(RESIDENT, text)
+    assert _count(chat.services.engine, Order) == 1 and _moves(chat.services.engine)[-1] == "amend"
+
+
+def test_a_detail_about_who_lives_there_added_to_the_order_raises_no_alarm(chat):  # noqa: F811
+    _claimed_half_an_hour_ago(chat)
+    answer = chat.say(RESIDENT, "再补一句 家里就我和老伴 爬楼费劲")
+    assert "已补充到工单 #1" in answer and "120" not in answer
+    assert _count(chat.services.engine, Order) == 1 and not _order(chat.services).urgent
+
+
+def test_danger_now_right_after_a_report_is_filed_as_an_emergency_not_added(chat):  # noqa: F811
+    chat.say(RESIDENT, LITTER)
+    chat.services.clock.advance(minutes=2)
+    answer = chat.say(RESIDENT, "那堆垃圾着火了 烧起来了")
+    assert "119" in answer and "工单 #2" in answer
+    assert _order(chat.services, 2).urgent and "amend" not in _moves(chat.services.engine)
 
 
 def test_a_bare_add_asks_for_what_to_add_and_tells_the_claimer_nothing_yet(chat):  # noqa: F811
@@ -213,3 +270,19 @@ def test_an_emergency_worded_like_a_chase_is_filed_as_an_emergency(chat):  # noq
     answer = chat.say(RESIDENT, "隔壁李奶奶摔倒了起不来 快来人")
     assert "120" in answer and "工单 #2" in answer
     assert _order(chat.services).chases == 0
+
+
+@pytest.mark.parametrize(
+    "text", ["我家暖气不热 什么时候能修", "单元门禁坏了 能快点修吗", "电梯又停了 什么时候能好", "我家停水了 多久来水"]
+)
+def test_another_thing_worded_like_a_chase_is_a_new_order_not_a_chase(chat, text):  # noqa: F811
+    _claimed_half_an_hour_ago(chat)
+    assert "工单 #2" in chat.say(RESIDENT, text)
+    assert _order(chat.services).chases == 0 and _moves(chat.services.engine)[-1] == "claim"
+
+
+@pytest.mark.parametrize("text", ["能不能快点 老人在家等着呢", "那个事有人跟进吗", "师傅今天能过来不"])
+def test_a_chase_that_names_no_other_thing_is_still_a_chase(chat, text):  # noqa: F811
+    _claimed_half_an_hour_ago(chat)
+    assert "已替您催办" in chat.say(RESIDENT, text)
+    assert _count(chat.services.engine, Order) == 1 and _order(chat.services).chases == 1

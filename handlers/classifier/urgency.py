@@ -18,6 +18,8 @@ URGENCY_TRAINING = Path(__file__).with_name("urgency_training.tsv")
 URGENCY_TRAINING_BY_KIND = Path(__file__).with_name("urgency_training_2.tsv")
 # Ordinary messages that sound alarming, written after reading the seen sets' false alarms (its header says how).
 URGENCY_TRAINING_CALM = Path(__file__).with_name("urgency_training_3.tsv")
+# Short everyday lines (acknowledgements, greetings, thanks): a space between a few words is no emergency.
+URGENCY_TRAINING_EVERYDAY = Path(__file__).with_name("urgency_training_4.tsv")
 URGENT, UNSURE, ORDINARY = "1", "?", "0"  # as `gridbot classify` prints them
 # A cue this close before a match, in the same clause, makes it hypothetical or past ("万一着火了…",
 # "去年冬天隔壁楼煤气中毒…"), not an emergency happening now.
@@ -27,23 +29,6 @@ LOOKAHEAD = 8
 STILL_GOING = re.compile(r"到现在|现在还|还在|还没|正在|从.{0,4}(起|开始)")  # overrides a past cue: it has not stopped
 OVER = re.compile(r"后来|好多了|没事了|已经(好了|拔了|关了|灭了|救出来了|处理了|修好了|送医院了|找到了)|(就|已经)跑了|找到了")
 NEGATED = re.compile(r"(没|没有|不|未|并没)$")  # "没漏气", "还没掉": the words deny the danger they name
-# The message as a whole, whatever matched: it is over ("早扑灭了", "血已经不流了 没事"), or it asks
-# about danger rather than reporting one ("…的话 哪里有AED", "假设…咋做", "是一个东西吗"), unless it
-# also says something is happening now.
-HAPPENING_NOW = re.compile(
-    r"快来|快点来|赶紧|赶快|马上|快救|救救|正在|现在还|还在|一直在|出不来|喘不上|叫不醒|没气了|没呼吸|流了好多|到处都是"
-)
-ALL_OVER = re.compile(
-    r"(早|已经|都)(被)?(扑灭|灭|拔|关|救出来|送医院|抢救过来|立案|处理|修好|找到)(了|\s|$)|不流了|止住了|没事(了|$)|好像没事"
-    r"|(送|去)医院了.{0,6}(回来|出院)|出院了|后来(好|没事|找到)"
-    r"|(已经|都)(被)?(放|救|拉|抬|送|接|劝)(出来|走|下来|回来|回家|去医院)了|(幸好|还好|好在)没|没(受伤|伤着|砸到人)"
-)
-ASKS_ABOUT_IT = re.compile(
-    r"的话|假设|假如|要是|如果|万一|遇到|的时候|以防|预防|防止"
-    r"|(怎么|咋|如何)(做|办理|申请|弄|救|处理|预防|防|买|换|登记)|该怎么|哪里(有|能|可以|买|申请)|去哪"
-    r"|怕(以后|会|哪天|掉|砸|出事)|担心|怎么用|注意(什么|啥|哪些)|(带|备|准备|放)(什么|啥)|什么区别|平时|是什么|是不是|是.{1,10}吗|有没有.{0,8}(地方|电话|办法|人管)|吃(啥|什么)|想问|请问|帮.{0,3}问|咨询"
-    r"|后来(咋样|怎么样)|^(前阵子|前段时间|前些天|去年|上周|上个月|前天|昨天|昨晚|之前|以前|上次)"
-)
 DEFAULT_MODEL_THRESHOLD = 0.5  # recall first: a false alarm costs staff a glance, a miss may cost a life
 
 
@@ -55,6 +40,10 @@ class UrgencyRules:
     ask_threshold: float | None = None  # the model at least this sure (below model_threshold): ask the resident
     kinds: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (kind code, its patterns), in priority order
     ask: tuple[str, ...] = ()  # patterns of "maybe": the resident is asked whether anyone is in danger
+    # The whole message, whatever matched: it says the danger is happening now, or over, or asks about it.
+    happening_now: tuple[str, ...] = ()
+    over: tuple[str, ...] = ()
+    asks_about: tuple[str, ...] = ()
 
 
 def urgency_rules(raw_policy: dict) -> UrgencyRules:
@@ -70,20 +59,24 @@ def urgency_rules(raw_policy: dict) -> UrgencyRules:
         None if ask_threshold is False or threshold is False else float(ask_threshold),
         kinds,
         tuple(table.get("ask", ())),
+        tuple(table.get("happening_now", ())),
+        tuple(table.get("over", ())),
+        tuple(table.get("asks_about", ())),
     )
 
 
 def assess(text: str, rules: UrgencyRules) -> tuple[str, str | None]:
     """(URGENT, UNSURE or ORDINARY; the kind of emergency where a kind's pattern names it).
 
-    What matched is then read against the whole message: an alarm about something over is no alarm, and
-    one in a question about danger becomes the question to the resident — unless it is happening now."""
+    What matched is then read against the whole message (the policy's `happening_now`, `over`, `asks_about`):
+    an alarm or a question about something over is neither, and an alarm in a question about danger
+    becomes the question to the resident — unless it is happening now."""
     urgency, kind = _assess_words(text, rules)
-    if urgency != URGENT or HAPPENING_NOW.search(text):
+    if urgency == ORDINARY or _any_match(text, rules.happening_now):
         return urgency, kind
-    if ALL_OVER.search(text):
+    if _any_match(text, rules.over):
         return ORDINARY, None
-    if ASKS_ABOUT_IT.search(text):
+    if urgency == URGENT and _any_match(text, rules.asks_about):
         return UNSURE, kind
     return urgency, kind
 
@@ -120,6 +113,10 @@ def matches_a_pattern(text: str, patterns: tuple[str, ...], hypothetical: tuple[
     return False
 
 
+def _any_match(text: str, patterns: tuple[str, ...]) -> bool:
+    return any(pattern.search(text) for pattern in _compiled(patterns))
+
+
 @lru_cache(maxsize=4)
 def urgency_model(patterns: tuple[str, ...], hypothetical: tuple[str, ...]) -> Model:
     """Trained once per process: the urgency examples, and the category examples labelled by the patterns."""
@@ -127,13 +124,14 @@ def urgency_model(patterns: tuple[str, ...], hypothetical: tuple[str, ...]) -> M
     if URGENCY_TRAINING_BY_KIND.exists():
         examples += shipped_examples(URGENCY_TRAINING_BY_KIND)
     examples += shipped_examples(URGENCY_TRAINING_CALM)
+    examples += shipped_examples(URGENCY_TRAINING_EVERYDAY)
     examples += [
         (URGENT if matches_a_pattern(text, patterns, hypothetical) else ORDINARY, text) for _, text in shipped_examples(TRAINING)
     ]
     return Model(examples)
 
 
-@lru_cache(maxsize=64)  # every kind's patterns, the kindless ones, the cues and the asks: about 30 sets
+@lru_cache(maxsize=64)  # every kind's patterns, the kindless ones, the cues, the asks, the whole-message sets: ~33
 def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern, ...]:
     return tuple(re.compile(pattern) for pattern in patterns)
 
