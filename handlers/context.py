@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from handlers.classifier import Verdict, classify
+from handlers.intent import Kind, kind_of
 from handlers.messages import Inbound
 from storage import orders
 from storage.conversation import State
@@ -56,6 +57,7 @@ class Ctx:
     resident: Resident | None = None
     answering: State | None = None  # the question this message answers, if any
     verdicts: dict[str, Verdict] = field(default_factory=dict)  # the category model's, by text: once per message
+    kinds: dict[str, Kind] = field(default_factory=dict)  # handlers.intent's, by text: once per message
     around: tuple | None = None  # handlers.followup's read of the open orders near the resident, until a move
 
     def classify(self, text: str) -> Verdict:
@@ -65,6 +67,13 @@ class Ctx:
         if verdict is None:
             verdict = self.verdicts[text] = classify(text, self.policy)
         return verdict
+
+    def kind_of(self, text: str) -> Kind:
+        """What `text` is (small talk, a follow-up, a report: handlers.intent), worked out once per message."""
+        kind = self.kinds.get(text)
+        if kind is None:
+            kind = self.kinds[text] = kind_of(text)
+        return kind
 
     @property
     def policy(self) -> Policy:

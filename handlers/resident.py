@@ -8,7 +8,7 @@ from sqlmodel import col, select
 from handlers import emergency, followup, triage
 from handlers.classifier import ORDINARY, UNSURE, URGENT, Verdict, keyword_hits, urgent_by_pattern
 from handlers.context import Ctx, Refusal, parse_order_number
-from handlers.intent import Kind, asks, kind_of, letters_and_digits, mentions_trouble, names_other_things, says_what
+from handlers.intent import Kind, asks, letters_and_digits, mentions_trouble, names_other_things, says_what
 from handlers.messages import Reply, buttons
 from storage import audit, conversation, order_cards, orders, people
 from storage.conversation import Waiting
@@ -85,7 +85,7 @@ def report(ctx: Ctx, asked: bool = False) -> list[Reply]:
     if len(text) > MAX_TEXT:
         raise Refusal(f"内容太长了（{len(text)} 字），请精简到 {MAX_TEXT} 字以内再发。")
     registered = ctx.resident is not None and ctx.resident.building_id is not None
-    kind = kind_of(text) if text else (Kind.SMALL_TALK if inbound.sticker else Kind.REPORT)
+    kind = ctx.kind_of(text) if text else (Kind.SMALL_TALK if inbound.sticker else Kind.REPORT)
     if kind in followup.SMALL_TALK and not (inbound.photo or inbound.location or inbound.voice):
         answer = followup.small_talk(ctx, kind, text)
         if kind == Kind.OPENER and registered:
@@ -170,7 +170,7 @@ def problem_answer(ctx: Ctx, _state: conversation.State) -> list[Reply] | None:
     (it is answered as such, and the question stands)."""
     inbound = ctx.inbound
     text = inbound.text.strip()
-    if text and kind_of(text) in followup.SMALL_TALK and not (inbound.photo or inbound.location or inbound.voice):
+    if text and ctx.kind_of(text) in followup.SMALL_TALK and not (inbound.photo or inbound.location or inbound.voice):
         return None
     conversation.end(ctx.identity)
     return report(ctx, asked=True)

@@ -4,6 +4,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import NamedTuple
 
 from sqlmodel import Session
 
@@ -24,7 +25,7 @@ from handlers import (
 )
 from handlers.classifier import Verdict, classify
 from handlers.context import Ctx, Refusal, Services, parse_order_number
-from handlers.intent import kind_of
+from handlers.intent import Kind, kind_of
 from handlers.messages import Inbound, Reply
 from storage import arrivals, calendar_buttons, consequences, conversation, events, inbox, orders, outbox, people
 from storage.conversation import Waiting
@@ -102,6 +103,13 @@ BUSY = Reply("系统繁忙，请稍后再试。")
 NOT_PERMITTED = "这个操作您没有权限。"
 
 
+class ReadAhead(NamedTuple):
+    """What a message's words are, by text, worked out before its transaction (Ctx keeps them)."""
+
+    verdicts: dict[str, Verdict]
+    kinds: dict[str, Kind]
+
+
 # Called with the replies just before the transaction commits (an adapter's last word in it).
 BeforeCommit = Callable[[Session, list[Reply]], None]
 
@@ -117,12 +125,12 @@ def handle(
 
     The person's earlier update, still being handled by another process, goes first (storage/arrivals).
     """
-    verdicts = read_ahead(services, inbound)
+    ahead = read_ahead(services, inbound)
     stop_waiting_at = time.monotonic() + arrivals.HOLD
     while True:
         try:
             wait = time.monotonic() < stop_waiting_at
-            return _handle_in_turn(services, inbound, verdicts, wait, deliver_held, before_commit)
+            return _handle_in_turn(services, inbound, ahead, wait, deliver_held, before_commit)
         except arrivals.NotYourTurn:
             time.sleep(arrivals.POLL)
 
@@ -130,7 +138,7 @@ def handle(
 def _handle_in_turn(
     services: Services,
     inbound: Inbound,
-    verdicts: dict[str, Verdict],
+    ahead: ReadAhead,
     wait: bool,
     deliver_held: bool,
     before_commit: BeforeCommit | None,
@@ -154,7 +162,8 @@ def _handle_in_turn(
             now,
             member=_active(session.get(Member, identity.member_id)) if identity.member_id else None,
             resident=session.get(Resident, identity.resident_id) if identity.resident_id else None,
-            verdicts=verdicts,
+            verdicts=ahead.verdicts,
+            kinds=ahead.kinds,
         )
         mark = events.mark(session)
         try:
@@ -177,15 +186,18 @@ def _handle_in_turn(
     return replies
 
 
-def read_ahead(services: Services, inbound: Inbound) -> dict[str, Verdict]:
+def read_ahead(services: Services, inbound: Inbound) -> ReadAhead:
     """Words that may be a report, classified before the transaction: the model's work (the costliest
     step of a report) then holds no write lock. Small talk, commands and buttons are not classified."""
     text = inbound.text.strip()
     if inbound.is_group or inbound.callback is not None or not text or inbound.command or text in CANCEL_WORDS:
-        return {}
-    if _worded_command(text) is not None or kind_of(text) in followup.SMALL_TALK:
-        return {}
-    return {text: classify(text, services.policy)}
+        return ReadAhead({}, {})
+    if _worded_command(text) is not None:
+        return ReadAhead({}, {})
+    kinds = {text: kind_of(text)}
+    if kinds[text] in followup.SMALL_TALK:
+        return ReadAhead({}, kinds)
+    return ReadAhead({text: classify(text, services.policy)}, kinds)
 
 
 def route(ctx: Ctx) -> list[Reply]:

@@ -13,6 +13,7 @@ import math
 import re
 from collections import Counter
 from functools import lru_cache
+from operator import add
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +44,9 @@ def keyword_examples(keywords: dict[str, tuple[str, ...]]) -> list[Example]:
 def char_ngrams(text: str) -> Counter:
     """The same n-grams scikit-learn's `analyzer="char"` makes (lower-cased, runs of spaces squeezed)."""
     text = _SPACES.sub(" ", text.lower())
-    low, high = NGRAMS
-    return Counter(text[i : i + n] for n in range(low, high + 1) for i in range(len(text) - n + 1))
+    grams = Counter(text)  # NGRAMS (1, 2): the characters, then each with the next, counted in C
+    grams.update(map(add, text, text[1:]))
+    return grams
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
@@ -84,12 +86,13 @@ class Model:
         return float(TEMPERATURES[int(np.argmin(losses))])
 
     def margins(self, text: str) -> np.ndarray:
-        counts = [(self.vocabulary[gram], count) for gram, count in char_ngrams(text).items() if gram in self.vocabulary]
+        vocabulary = self.vocabulary
+        counts = [(column, count) for gram, count in char_ngrams(text).items() if (column := vocabulary.get(gram)) is not None]
         if not counts:
             return self.bias.copy()
         columns = np.array([column for column, _ in counts])
         values = np.array([1 + math.log(count) for _, count in counts]) * self.idf[columns]
-        values /= np.linalg.norm(values)
+        values /= math.sqrt(values @ values)  # the L2 norm, without np.linalg's checks
         return values @ self.weights[columns] + self.bias
 
     def probabilities(self, text: str) -> dict[str, float]:

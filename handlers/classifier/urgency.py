@@ -44,16 +44,31 @@ class UrgencyRules:
     happening_now: tuple[str, ...] = ()
     over: tuple[str, ...] = ()
     asks_about: tuple[str, ...] = ()
+    kindless: tuple[str, ...] = ()  # the patterns of no kind (once no kind's matched, only these are left to try)
 
 
 def urgency_rules(raw_policy: dict) -> UrgencyRules:
-    """The policy TOML's `[urgency]` table; `model_threshold = false` turns the model off."""
+    """The policy TOML's `[urgency]` table; `model_threshold = false` turns the model off. Read once
+    per table: every message asks for them, and a policy does not change while it is in use."""
     table = raw_policy.get("urgency", {})
+    known = _RULES_READ.get(id(table))
+    if known is None or known[0] is not table:
+        if len(_RULES_READ) >= 8:
+            _RULES_READ.clear()
+        known = _RULES_READ[id(table)] = (table, _read_rules(table))
+    return known[1]
+
+
+_RULES_READ: dict[int, tuple[dict, UrgencyRules]] = {}  # id of a policy's table → (the table, kept alive; its rules)
+
+
+def _read_rules(table: dict) -> UrgencyRules:
     threshold = table.get("model_threshold", DEFAULT_MODEL_THRESHOLD)
     ask_threshold = table.get("ask_threshold", False)
     kinds = tuple((code, tuple(spec.get("patterns", ()))) for code, spec in table.get("kinds", {}).items())
+    kindless = tuple(table.get("patterns", ()))
     return UrgencyRules(
-        tuple(table.get("patterns", ())) + tuple(pattern for _, patterns in kinds for pattern in patterns),
+        kindless + tuple(pattern for _, patterns in kinds for pattern in patterns),
         tuple(table.get("hypothetical", ())),
         None if threshold is False else float(threshold),
         None if ask_threshold is False or threshold is False else float(ask_threshold),
@@ -62,6 +77,7 @@ def urgency_rules(raw_policy: dict) -> UrgencyRules:
         tuple(table.get("happening_now", ())),
         tuple(table.get("over", ())),
         tuple(table.get("asks_about", ())),
+        kindless,
     )
 
 
@@ -85,7 +101,7 @@ def _assess_words(text: str, rules: UrgencyRules) -> tuple[str, str | None]:
     for code, patterns in rules.kinds:
         if matches_a_pattern(text, patterns, rules.hypothetical):
             return URGENT, code
-    if matches_a_pattern(text, rules.patterns, rules.hypothetical):
+    if matches_a_pattern(text, rules.kindless, rules.hypothetical):
         return URGENT, None
     probability = 0.0
     if rules.model_threshold is not None:
