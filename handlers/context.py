@@ -34,7 +34,7 @@ class Services:
 
 
 class Refusal(Exception):
-    """A request we answer with a short reason and no change (the savepoint is rolled back).
+    """A request we answer with a short reason and no change (what the handler wrote is rolled back).
 
     Refused while answering a question, the question is over (nobody is stuck in it), unless
     `ask_again`: the same question stands, the reason says what a good answer looks like."""
