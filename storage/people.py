@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import bindparam
+from sqlalchemy import String, bindparam, func, update
 from sqlmodel import Session, col, select
 
 from storage.models import Building, Grid, Identity, Member, Resident, Role, Setting
@@ -19,22 +19,33 @@ _WHO = (
 )
 
 
+# What every update notes of its sender (seen now, the name they go by, their private chat), written
+# before the read: the identity then comes back as it is now and clean, and the ORM's flush is left
+# the handler's own changes (one UPDATE, not a second one for this bookkeeping).
+_IDENTITY = Identity.__table__
+_SEEN = (
+    update(_IDENTITY)
+    .where(_IDENTITY.c.platform == bindparam("of_platform"), _IDENTITY.c.user_id == bindparam("of_user"))
+    .values(last_seen_at=bindparam("now"), display_name=func.coalesce(bindparam("name", type_=String), _IDENTITY.c.display_name))
+)
+_SEEN_IN_PRIVATE = _SEEN.values(chat_id=bindparam("in_chat"))  # no parameter is named after a column: Core would set it
+
+
 def identity_for(
     session: Session, platform: str, user_id: str, chat_id: str, name: str, now: datetime, private: bool
 ) -> Identity:
     """The identity behind a platform user, created on first contact."""
+    seen = {"of_platform": platform, "of_user": user_id, "now": now, "name": name or None, "in_chat": chat_id}
+    session.execute(_SEEN_IN_PRIVATE if private else _SEEN, seen)
     found = session.exec(_WHO, params={"platform": platform, "user_id": user_id}).first()
-    identity = found[0] if found else None
-    if identity is None:
-        # Telegram's private chat id equals the user id; a first contact from a group knows no better.
-        identity = Identity(platform=platform, user_id=user_id, chat_id=chat_id if private else user_id, display_name=name)
-    if private:
-        identity.chat_id = chat_id
-    identity.display_name = name or identity.display_name
-    identity.last_seen_at = now
+    if found:
+        return found[0]
+    # Telegram's private chat id equals the user id; a first contact from a group knows no better.
+    identity = Identity(
+        platform=platform, user_id=user_id, chat_id=chat_id if private else user_id, display_name=name, last_seen_at=now
+    )
     session.add(identity)
-    if identity.id is None:
-        session.flush()
+    session.flush()
     return identity
 
 
