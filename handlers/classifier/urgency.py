@@ -121,10 +121,9 @@ def is_urgent(text: str, rules: UrgencyRules) -> bool:
 
 
 def matches_a_pattern(text: str, patterns: tuple[str, ...], hypothetical: tuple[str, ...]) -> bool:
-    cues = _compiled(hypothetical)
     for pattern in _compiled(patterns):
-        for match in pattern.finditer(text):
-            if not _hypothetical_or_past(text, match.start(), match.end(), cues):
+        for match in pattern.finditer(text):  # the cues are looked up only for a match: most texts have none
+            if not _hypothetical_or_past(text, match.start(), match.end(), _compiled(hypothetical)):
                 return True
     return False
 
