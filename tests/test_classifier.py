@@ -1,6 +1,7 @@
 """The classifier behind one function, and `gridbot classify` printing what the bot would decide."""
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,9 @@ from bench.classify import (
 )
 from bot.cli import main
 from handlers.classifier import ORDINARY, UNSURE, classify
-from handlers.classifier.model import NGRAMS, char_ngrams, shipped_examples
+from handlers.classifier.model import NGRAMS, TRAINING, char_ngrams, shipped_examples
+from handlers.classifier.screen import needed_characters
+from handlers.classifier.urgency import URGENCY_TRAINING, urgency_rules
 from storage.policy import load_policy
 
 POLICY = load_policy(None)
@@ -160,3 +163,17 @@ def test_the_training_data_ships_with_the_package():
     pyproject = (Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8")
     assert '"classifier/*.tsv"' in pyproject
     assert {code for code, _ in shipped_examples()} == set(POLICY.categories)
+
+
+def test_the_urgency_screen_passes_over_a_pattern_only_where_it_cannot_match():
+    """A text without any of the characters a pattern needs is not searched: on every shipped and bench
+    text, no pattern the screen passed over would have matched."""
+    rules = urgency_rules(POLICY.raw)
+    texts = [text for path in (TRAINING, URGENCY_TRAINING) for _, text in shipped_examples(path)] + read_lines(EMERGENCIES)
+    for pattern in rules.patterns + rules.ask:
+        needs, compiled = needed_characters(pattern), re.compile(pattern)
+        assert needs is not None, pattern  # every shipped pattern is screened
+        assert not [text for text in texts if needs.isdisjoint(text) and compiled.search(text)], pattern
+    assert needed_characters("(往外|一直|直)冒烟") == {"冒"}  # the element with the fewest characters
+    assert needed_characters("[^。！？]{0,3}(炸了|爆了)") == {"炸", "爆"}
+    assert needed_characters("(?i)fire") is None and needed_characters("a?.{0,3}") is None  # nothing told: searched

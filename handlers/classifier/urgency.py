@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from handlers.classifier.model import TRAINING, Model, shipped_examples
+from handlers.classifier.screen import Needs, may_match, needed_characters
 
 URGENCY_TRAINING = Path(__file__).with_name("urgency_training.tsv")
 # Written by someone who had seen no evaluation set nor the rules: emergencies of every kind and near-misses.
@@ -98,10 +99,11 @@ def assess(text: str, rules: UrgencyRules) -> tuple[str, str | None]:
 
 
 def _assess_words(text: str, rules: UrgencyRules) -> tuple[str, str | None]:
+    present = frozenset(text)  # the characters of the text, for every pattern's screen
     for code, patterns in rules.kinds:
-        if matches_a_pattern(text, patterns, rules.hypothetical):
+        if matches_a_pattern(text, patterns, rules.hypothetical, present):
             return URGENT, code
-    if matches_a_pattern(text, rules.kindless, rules.hypothetical):
+    if matches_a_pattern(text, rules.kindless, rules.hypothetical, present):
         return URGENT, None
     probability = 0.0
     if rules.model_threshold is not None:
@@ -110,7 +112,7 @@ def _assess_words(text: str, rules: UrgencyRules) -> tuple[str, str | None]:
             return URGENT, None
     if rules.ask_threshold is not None and probability >= rules.ask_threshold:
         return UNSURE, None
-    if matches_a_pattern(text, rules.ask, rules.hypothetical):
+    if matches_a_pattern(text, rules.ask, rules.hypothetical, present):
         return UNSURE, None
     return ORDINARY, None
 
@@ -120,8 +122,14 @@ def is_urgent(text: str, rules: UrgencyRules) -> bool:
     return assess(text, rules)[0] == URGENT
 
 
-def matches_a_pattern(text: str, patterns: tuple[str, ...], hypothetical: tuple[str, ...]) -> bool:
-    for pattern in _compiled(patterns):
+def matches_a_pattern(
+    text: str, patterns: tuple[str, ...], hypothetical: tuple[str, ...], present: frozenset[str] | None = None
+) -> bool:
+    """A pattern matches, and not in a hypothetical or past clause. `present`: the text's characters."""
+    present = frozenset(text) if present is None else present
+    for pattern, needs in _screened(patterns):
+        if not may_match(needs, present):  # a character every match needs is not in the text
+            continue
         for match in pattern.finditer(text):  # the cues are looked up only for a match: most texts have none
             if not _hypothetical_or_past(text, match.start(), match.end(), _compiled(hypothetical)):
                 return True
@@ -149,6 +157,12 @@ def urgency_model(patterns: tuple[str, ...], hypothetical: tuple[str, ...]) -> M
 @lru_cache(maxsize=64)  # every kind's patterns, the kindless ones, the cues, the asks, the whole-message sets: ~33
 def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern, ...]:
     return tuple(re.compile(pattern) for pattern in patterns)
+
+
+@lru_cache(maxsize=64)
+def _screened(patterns: tuple[str, ...]) -> tuple[tuple[re.Pattern, Needs], ...]:
+    """Each pattern with the characters one of which its every match contains (handlers.classifier.screen)."""
+    return tuple(zip(_compiled(patterns), (needed_characters(pattern) for pattern in patterns), strict=True))
 
 
 def _hypothetical_or_past(text: str, start: int, end: int, cues: tuple[re.Pattern, ...]) -> bool:
