@@ -127,7 +127,10 @@ def matches_a_pattern(
 ) -> bool:
     """A pattern matches, and not in a hypothetical or past clause. `present`: the text's characters."""
     present = frozenset(text) if present is None else present
-    for pattern, needs in _screened(patterns):
+    needs_of_any, screened = _screened(patterns)
+    if not may_match(needs_of_any, present):  # one look for all of them (a kind's, say)
+        return False
+    for pattern, needs in screened:
         if not may_match(needs, present):  # a character every match needs is not in the text
             continue
         for match in pattern.finditer(text):  # the cues are looked up only for a match: most texts have none
@@ -160,9 +163,12 @@ def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern, ...]:
 
 
 @lru_cache(maxsize=64)
-def _screened(patterns: tuple[str, ...]) -> tuple[tuple[re.Pattern, Needs], ...]:
-    """Each pattern with the characters one of which its every match contains (handlers.classifier.screen)."""
-    return tuple(zip(_compiled(patterns), (needed_characters(pattern) for pattern in patterns), strict=True))
+def _screened(patterns: tuple[str, ...]) -> tuple[Needs, tuple[tuple[re.Pattern, Needs], ...]]:
+    """Each pattern with the characters one of which its every match contains (handlers.classifier.screen),
+    and those of all of them together (None if one pattern's cannot be told)."""
+    needs = [needed_characters(pattern) for pattern in patterns]
+    of_any = None if None in needs else frozenset().union(*needs)
+    return of_any, tuple(zip(_compiled(patterns), needs, strict=True))
 
 
 def _hypothetical_or_past(text: str, start: int, end: int, cues: tuple[re.Pattern, ...]) -> bool:
