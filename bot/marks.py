@@ -21,7 +21,7 @@ from storage.db import transaction
 
 logger = logging.getLogger(__name__)
 
-CONNECTIONS = 4  # marks written side by side at most; more wait for one
+CONNECTIONS = 2  # marks written side by side at most (a short statement each); more wait for one
 _THREAD = ThreadPoolExecutor(1, thread_name_prefix="send-marks")  # one per process: the marks' own
 
 
