@@ -8,7 +8,9 @@ round-robin spreader in this script stands in front of them (as nginx would). Pe
   per second; latency = webhook POST → its 200, which comes after the reply was sent.
 - WeChat: 200 residents (a building each) push a report at the same instant, AES-sealed. Latency =
   push → the answer: the passive reply, or for a push answered `success` at the 3 s guard, the
-  customer-service message carrying its answer (late count beside it).
+  customer-service message carrying its answer (late count beside it). Beside it, the CPU seconds the
+  burst took (Linux /proc): the workers, PostgreSQL, and this script (the client and the fakes), which
+  share the machine's cores.
 - Outbox: FANOUT notices queued at once to as many members' private chats; delivered rate with the
   bot's configured limit (GRIDBOT_TELEGRAM_RATE, 30/s) against that limit.
 - Scheduler failover (2 and 4 workers): SIGKILL the leader; time until another says it leads.
@@ -21,6 +23,7 @@ group for the whole district where a real one has dozens.
 
 import asyncio
 import itertools
+import os
 import signal
 import sys
 import time
@@ -121,6 +124,33 @@ async def wechat_burst(wx: FakeWeChat, spread: Spreader, account: Account) -> tu
     return passive + [arrived[openid] - started for openid, started in late if openid in arrived], len(late)
 
 
+def cpu_seconds(workers: dict) -> tuple[float, float, float]:
+    """CPU seconds used so far by the workers, by every PostgreSQL process, and by this script."""
+    own = os.times()
+    return sum(map(_process_cpu, (w.pid for w in workers.values()))), _postgres_cpu(), own.user + own.system
+
+
+def _process_cpu(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _postgres_cpu() -> float:
+    total = 0.0
+    for entry in os.scandir("/proc"):
+        try:
+            with open(f"{entry.path}/comm") as comm:
+                if entry.name.isdigit() and comm.read().strip() == "postgres":
+                    total += _process_cpu(int(entry.name))
+        except OSError:
+            continue
+    return total
+
+
 def _arrived(wx: FakeWeChat, since: int) -> dict[str, float]:
     first = {}
     for (openid, content), at in zip(wx.sent[since:], wx.sent_at[since:], strict=True):
@@ -171,7 +201,9 @@ async def run(count: int, reports: int, notices: int) -> None:
                 rate, telegram = await telegram_load(tg, spread, reports)
                 await _drained(url)
                 account = Account(wechat_settings(wx.root, url), client)
+                before = cpu_seconds(workers)
                 wechat, late = await wechat_burst(wx, spread, account)
+                burst_cpu = [after - then for after, then in zip(cpu_seconds(workers), before, strict=True)]
                 await _drained(url)
                 delivered = await fanout(tg, url, notices)
                 takeover = await failover(client, workers, ports)
@@ -180,6 +212,7 @@ async def run(count: int, reports: int, notices: int) -> None:
     print(
         f"{count} worker(s): telegram {rate:5.1f} updates/s, webhook→200 p50 {_p(telegram, 50)} p99 {_p(telegram, 99)}"
         f" | wechat 200 at once: answer p50 {_p(wechat, 50)} p99 {_p(wechat, 99)} ({late} late)"
+        f" (cpu: workers {burst_cpu[0]:.2f} s, postgres {burst_cpu[1]:.2f} s, bench {burst_cpu[2]:.2f} s)"
         f" | outbox {delivered:5.1f} sends/s against the limit {RATE}/s ({delivered / RATE:.0%})"
         + (f" | scheduler failover {takeover:.2f} s" if takeover is not None else ""),
         flush=True,

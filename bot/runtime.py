@@ -12,12 +12,14 @@ from starlette.responses import Response
 
 from bot.config import Settings
 from bot.http import http_app, serve_http
+from bot.marks import SendMarks
 from bot.metrics import LEADS_SCHEDULER
 from bot.sender import OutboxSender
 from bot.services import build_services
 from bot.web.routes import web_routes
 from scheduler.runner import run_scheduler
 from storage import arrivals
+from storage.presence import Presence
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +34,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
     if not (settings.telegram_enabled or settings.wechat_enabled):
         raise NothingConfigured("没有配置任何平台：请设置 GRIDBOT_TELEGRAM_TOKEN 或 GRIDBOT_WECHAT_APPID/GRIDBOT_WECHAT_TOKEN")
     services = await asyncio.to_thread(build_services, settings, clock=clock)
+    presence = Presence(services.engine)  # held while this process runs: what it leaves half done is others' once it dies
+    await asyncio.to_thread(presence.hold)
     if stop is None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -39,12 +43,14 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
             loop.add_signal_handler(sig, stop.set)
 
     transports, jobs, webhook, photos = {}, [], None, {}
-    sender, sender_stopped = OutboxSender(services.engine, transports, services.clock), asyncio.Event()
+    marks = SendMarks(services.engine)
+    await marks.start()
+    sender, sender_stopped = OutboxSender(services.engine, transports, services.clock, marks=marks), asyncio.Event()
     if settings.telegram_enabled:
         from bot.telegram.app import build_application, run_telegram
         from bot.telegram.delivery import photo_fetcher, transport
 
-        app = build_application(settings, services, sender.wake_soon)
+        app = build_application(settings, services, sender.wake_soon, marks)
         photos["telegram"] = photo_fetcher(app.bot)
         transports["telegram"] = transport(app.bot)
         # Webhook mode always has a secret: with none configured, one is made for this run and
@@ -87,6 +93,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
     logger.info("gridbot running: http://%s:%s", settings.http_host, settings.http_port)
     results = await asyncio.gather(*(_stop_all_if_fails(job, stop) for job in jobs), return_exceptions=True)
     await client.aclose()
+    await marks.close()
+    await asyncio.to_thread(presence.release)
     for result in results:
         if isinstance(result, BaseException):
             raise result

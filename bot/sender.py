@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, update
 
+from bot.marks import SendMarks
 from bot.metrics import FAILED, SENT
 from storage import chat_moves, outbox
 from storage.db import transaction
@@ -90,6 +91,7 @@ class OutboxSender:
         idle_poll: float = 1.0,
         max_chats: int = 64,
         renew_every: float = RENEW_EVERY,
+        marks: SendMarks | None = None,
     ):
         self.engine = engine
         self.transports = transports
@@ -101,6 +103,7 @@ class OutboxSender:
         self._in_flight: dict[str, asyncio.Task] = {}  # chat → its delivery, while `run` goes on
         self._leased: set[int] = set()  # rows leased by this sender, not yet recorded
         self._pass_pending = False  # a lease pass is scheduled (chats finished)
+        self.marks = marks or SendMarks(engine)  # a delivery recorded the moment the platform took it
         self.delivered = 0
         self.failed = 0
 
@@ -192,7 +195,12 @@ class OutboxSender:
         async with self._chats:
             for index, row in enumerate(rows):
                 outcome = await self._attempt(row)
-                await asyncio.to_thread(self._record, row, outcome)
+                if isinstance(outcome, Delivered):
+                    await self.marks.write(outbox.sent(row.id, self.clock(), outcome.message_id))
+                    self.delivered += 1
+                    SENT.labels(row.platform).inc()
+                else:
+                    await asyncio.to_thread(self._record, row, outcome)
                 self._leased.discard(row.id)
                 if isinstance(outcome, Retry | Moved):
                     rest = [r.id for r in rows[index + 1 :]]
@@ -217,13 +225,9 @@ class OutboxSender:
             return outbox.sent_message_id(session, key) if key else None
 
     def _record(self, row: OutboxMessage, outcome: Outcome) -> None:
+        """What to do after a delivery that did not go through."""
         now = self.clock()
         with transaction(self.engine) as session:
-            if isinstance(outcome, Delivered):
-                outbox.mark_sent(session, row.id, now, outcome.message_id)
-                self.delivered += 1
-                SENT.labels(row.platform).inc()
-                return
             if isinstance(outcome, Moved):
                 moved = chat_moves.move_chat(session, row.platform, row.chat_id, outcome.new_chat_id, now)
                 logger.info(

@@ -229,6 +229,7 @@ class InboxEntry(SQLModel, table=True):
     replies: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     received_at: datetime = _created()
     replied_at: datetime | None = _at()  # the replies reached the person: a retry sends them no second time
+    replying_by: int | None = None  # the process sending the replies after commit (storage/presence.py's token)
 
 
 class Arrival(SQLModel, table=True):

@@ -3,7 +3,7 @@
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, exists, or_, text, update
+from sqlalchemy import Update, case, exists, or_, text, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -92,7 +92,12 @@ def renew_leases(session: Session, row_ids: list[int], until: datetime) -> None:
 
 
 def mark_sent(session: Session, row_id: int, now: datetime, message_id: str | None) -> None:
-    session.execute(
+    session.execute(sent(row_id, now, message_id))
+
+
+def sent(row_id: int, now: datetime, message_id: str | None) -> Update:
+    """The row delivered: a statement, for the caller to run the moment the platform answered (bot/marks.py)."""
+    return (
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id)
         .values(

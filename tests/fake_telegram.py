@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import copy
 import inspect
 import itertools
@@ -94,6 +95,9 @@ class SentMessage:
     chat_id: int = 0
     keyboard: list[list[str]] = field(default_factory=list)  # reply keyboard labels
     raw: dict = field(default_factory=dict, repr=False)  # the Message object, current state
+    sent_by: str = ""  # the bot token it came with: which process sent it, when each has a token of its own
+    sent_text: str | None = None  # the text as first sent, before any edit
+    arrived_at: float = 0.0  # time.monotonic() when the fake took it
 
 
 class ApiError(Exception):
@@ -148,6 +152,9 @@ async def _read_params(request: Request) -> dict[str, Any]:
         else:  # application/x-www-form-urlencoded, what PTB sends without files
             fields.update(parse_qsl(body.decode(), keep_blank_values=True))
     return {k: _decode(k, v) for k, v in fields.items()}
+
+
+_CALLER: contextvars.ContextVar[str] = contextvars.ContextVar("caller", default="")  # the token of the call being served
 
 
 class FakeTelegram:
@@ -212,6 +219,7 @@ class FakeTelegram:
     # ---- HTTP ------------------------------------------------------------------------
     async def _endpoint(self, request: Request) -> Response:
         method = request.path_params["method"]
+        _CALLER.set(request.path_params["token"])
         params = await _read_params(request)
         self.calls.append((method, params))
         handler = getattr(self, f"_api_{method.lower()}", None)  # names ignore case
@@ -351,6 +359,9 @@ class FakeTelegram:
                 chat_id=chat_id,
                 keyboard=_keyboard_labels(markup),
                 raw=msg,
+                sent_by=_CALLER.get(),
+                sent_text=msg.get("text", msg.get("caption")),
+                arrived_at=time.monotonic(),
             )
         )  # labels kept: what the person sees
         self.sent_at[chat_id].append(time.monotonic())

@@ -6,7 +6,8 @@ across processes, a duty reminder falling due during the run, and one process ki
 import asyncio
 import random
 import signal
-from collections import Counter
+import time
+from collections import Counter, defaultdict
 
 import httpx
 import pytest
@@ -14,9 +15,9 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from storage.db import make_engine
-from storage.models import Order, OutboxMessage, OutboxState
+from storage.models import InboxEntry, Order, OutboxMessage, OutboxState
 from storage.order_buttons import OrderCb
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import FakeTelegram, SentMessage
 from tests.running import free_port
 from tests.workers import (
     MEMBER_IDS,
@@ -40,6 +41,7 @@ ON_DUTY = range(10)  # members on the shift whose reminder falls due after the k
 TEXTS = ["楼道里堆满了垃圾好几天没人清理", "楼上装修太吵了电钻响一天", "小区里流浪猫太多了晚上叫", "单元门的门禁坏了关不上"]
 # The send limits lifted (the fake Bot API has none): the test is about processes, not pacing.
 UNLIMITED = {"GRIDBOT_TELEGRAM_RATE": "1000", "GRIDBOT_TELEGRAM_GROUP_RATE": "100000"}
+TOKEN = "GRIDBOT_TELEGRAM_TOKEN"
 pytestmark = pytest.mark.timeout(300)
 
 
@@ -48,7 +50,8 @@ async def test_three_workers_lose_nothing_double_nothing_and_one_may_die(postgre
     random.seed(7)
     async with FakeTelegram() as tg, httpx.AsyncClient() as client:
         ports = [free_port() for _ in range(3)]
-        workers = {port: start_worker(postgres_url, tg.root, port, **UNLIMITED) for port in ports}
+        tokens = {port: f"123456:WORKER{port}" for port in ports}  # the fake tells by the token which process sent what
+        workers = {port: start_worker(postgres_url, tg.root, port, **UNLIMITED | {TOKEN: tokens[port]}) for port in ports}
         try:
             await wait_healthy(client, ports)
             balancer = Balancer(client, ports)
@@ -66,8 +69,10 @@ async def test_three_workers_lose_nothing_double_nothing_and_one_may_die(postgre
             await half.wait()
             victim = (await leaders(client, ports))[0]  # the scheduler's leader: another one sends the reminder
             workers[victim].send_signal(signal.SIGKILL)  # midway, updates in flight, without a goodbye
+            killed_at = time.monotonic()
             balancer.alive.discard(victim)
             in_flight = _leased_now(postgres_url)  # notices a process was sending (or about to) when it died
+            unmarked = _unmarked_at_kill(postgres_url, reports)
             shift_due_in(postgres_url, 3, list(ON_DUTY))  # due after the kill: whoever ticks now sends it
             await sending
             replies = {n: [m.text for m in tg.chat(RESIDENT_IDS + n) if "工单 #" in (m.text or "")] for n in range(REPORTS)}
@@ -110,7 +115,17 @@ async def test_three_workers_lose_nothing_double_nothing_and_one_may_die(postgre
         extra = len(tg.chat(chat)) - rows - len(replies.get(chat - RESIDENT_IDS, []))
         assert extra == 0 or (extra == 1 and chat in in_flight), (chat, [m.text for m in tg.chat(chat)])
         extras += extra
-    print(f"sent twice because their process was killed mid-send: {len(doubled)} replies, {extras} notices")
+    # Each message that arrived twice: the killed process sent the first copy (so before it died), and
+    # the row (the notice, or its update's reply) was not marked sent when it died.
+    twice = _arrived_twice(tg)
+    for (chat, text), copies in twice.items():
+        assert len(copies) == 2 and copies[0].sent_by == tokens[victim] != copies[1].sent_by, (chat, text, copies)
+        assert (chat, text) in unmarked, (chat, text)
+    after_kill = sorted(round((copies[0].arrived_at - killed_at) * 1000) for copies in twice.values())
+    print(
+        f"sent twice because their process was killed mid-send: {len(doubled)} replies, {extras} notices"
+        f" (first copies taken by the fake {after_kill} ms after the kill signal)"
+    )
 
 
 def _claim(tg: FakeTelegram, m: int, number: int, card) -> dict:
@@ -149,6 +164,33 @@ def _leased_now(url: str) -> dict[int, set[int]]:
         text = row.payload.get("text", "")
         leased.setdefault(int(row.chat_id), set()).add(_number(text) if "工单 #" in text else 0)
     return leased
+
+
+def _unmarked_at_kill(url: str, updates: list[dict]) -> set[tuple[int, str]]:
+    """(chat, text) of every message not marked sent: notices leased (being sent) and the replies of
+    updates handled and not marked replied, the moment a process died."""
+    chats = {update["update_id"]: update["message"]["chat"]["id"] for update in updates}
+    engine = make_engine(url)
+    with Session(engine) as session:
+        notices = session.exec(
+            select(OutboxMessage).where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.lease_until.is_not(None))
+        ).all()
+        entries = session.exec(select(InboxEntry).where(InboxEntry.replied_at.is_(None))).all()
+    engine.dispose()
+    unmarked = {(int(row.chat_id), row.payload.get("text")) for row in notices if row.kind == "send"}
+    for entry in entries:
+        chat = chats.get(int(entry.message_key))
+        unmarked |= {(chat, reply.get("text")) for reply in entry.replies if chat is not None}
+    return unmarked
+
+
+def _arrived_twice(tg: FakeTelegram) -> dict[tuple[int, str], list[SentMessage]]:
+    """(chat, text as sent) → its copies, for each message that arrived more than once."""
+    copies: dict[tuple[int, str], list[SentMessage]] = defaultdict(list)
+    for chat in list(tg._chats):
+        for message in tg.chat(chat):
+            copies[(chat, message.sent_text)].append(message)
+    return {key: sorted(found, key=lambda m: m.arrived_at) for key, found in copies.items() if len(found) > 1}
 
 
 def _outbox_settled(url: str) -> bool:

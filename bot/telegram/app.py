@@ -4,6 +4,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from telegram import Update
@@ -16,15 +17,16 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
+from bot.marks import SendMarks
 from bot.metrics import REPLIES_LOST
 from bot.telegram.limiter import SendLimiter
 from bot.telegram.normalise import to_inbound
 from bot.telegram.render import reply_markup
-from bot.telegram.replied import RepliedMarks
 from bot.workers import handler_pool
 from handlers.context import Services
 from handlers.messages import Inbound, Reply
 from handlers.router import BUSY, handle
+from storage import inbox
 from storage.order_buttons import BadCallback, BuildingCb, RateCb, unpack
 
 logger = logging.getLogger(__name__)
@@ -69,7 +71,9 @@ class PerUserOrder(BaseUpdateProcessor):
 COMMITTED = "committed"  # bot_data key: update_id → the future a webhook request waits on
 
 
-def build_application(settings: Settings, services: Services, after_update: Callable[[], None]) -> Application:
+def build_application(
+    settings: Settings, services: Services, after_update: Callable[[], None], marks: SendMarks | None = None
+) -> Application:
     root = settings.telegram_api_url.rstrip("/")
     builder = (
         Application.builder()
@@ -86,7 +90,7 @@ def build_application(settings: Settings, services: Services, after_update: Call
     if settings.telegram_webhook_url:
         builder = builder.updater(None)
     app = builder.build()
-    workers, replied = handler_pool(services.engine, "telegram"), RepliedMarks(services.engine, services.clock)
+    workers, marks = handler_pool(services.engine, "telegram"), marks or SendMarks(services.engine)
 
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Any update: normalise, let handlers/ decide in a worker thread, answer the sender."""
@@ -94,8 +98,9 @@ def build_application(settings: Settings, services: Services, after_update: Call
         if inbound is None:
             _settle(app, update.update_id)
             return
+        handling = partial(handle, services, inbound, before_commit=_sending_replies(inbound))
         try:
-            replies = await asyncio.get_running_loop().run_in_executor(workers, handle, services, inbound)
+            replies = await asyncio.get_running_loop().run_in_executor(workers, handling)
         except Exception as error:
             logger.exception("update %s failed", update.update_id)
             _settle(app, update.update_id, error)
@@ -103,12 +108,23 @@ def build_application(settings: Settings, services: Services, after_update: Call
             return
         after_update()
         if await answer(update, inbound, replies) and replies:
-            await replied.mark(inbound.message_key)
+            await marks.write(inbox.replied(inbound.platform, [inbound.message_key], services.clock()))
         _settle(app, update.update_id)  # the webhook answers 200 now: committed, and the replies sent
 
     app.add_handler(TypeHandler(Update, on_update))
     app.add_error_handler(on_error)
     return app
+
+
+def _sending_replies(inbound: Inbound):
+    """The update's transaction records that this process sends its replies: a retry of it meanwhile
+    (its 200 late) sends them only if this process dies first (storage/inbox.earlier_replies)."""
+
+    def record(session, replies: list[Reply]) -> None:
+        if replies:
+            inbox.sending_replies(session, inbound.platform, inbound.message_key)
+
+    return record
 
 
 def committed(app: Application, update_id: int) -> asyncio.Future:
