@@ -53,7 +53,7 @@ def seed(services: Services) -> list[DemoPerson]:
             for number in range(1, 5):
                 session.add(Building(name=f"{number}号楼", grid_id=grids["G01" if number <= 2 else "G02"].id))
             for code in grids:
-                directory.put_setting(session, f"grid_chat:console:{code}", f"group-{code}")
+                directory.put_setting(session, directory.GRID_CHAT.format(platform="console", code=code), f"group-{code}")
             directory.put_setting(session, "staff_chat:console", GROUPS["工作人员群"])
             session.flush()
             for name, phone, role, grid in MEMBERS:

@@ -128,6 +128,15 @@ class Ctx:
             raise Refusal("这个操作需要管理员权限。", alert=True)
         return self.member
 
+    def group_to_bind(self, args: list[str], group: str, usage: str) -> str:
+        """The code an admin's `/bind…` names, sent in the group to bind (`group`: 网格群, 部门群)."""
+        self.require_admin()
+        if not self.inbound.is_group:
+            raise Refusal(f"请在{group}里发送这条命令。")
+        if not args:
+            raise Refusal(usage)
+        return args[0]
+
 
 def parse_order_number(text: str) -> int:
     """`128`, `#128`, `＃128` → 128; anything else is a Refusal."""

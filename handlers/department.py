@@ -117,15 +117,12 @@ def return_command(ctx: Ctx, args: list[str]) -> list[Reply]:
 
 def bind_department(ctx: Ctx, args: list[str]) -> list[Reply]:
     """`/binddept CG`: an admin in the department's group makes it the place of its cards."""
-    ctx.require_admin()
-    if not ctx.inbound.is_group:
-        raise Refusal("请在部门群里发送这条命令。")
-    if not args:
-        raise Refusal("用法：/binddept 部门编号，例如 /binddept CG")
-    department = departments.by_code(ctx.session, args[0])
+    code = ctx.group_to_bind(args, "部门群", "用法：/binddept 部门编号，例如 /binddept CG")
+    department = departments.by_code(ctx.session, code)
     if department is None:
-        raise Refusal(f"没有部门编号 {args[0][:20]}，请核对（花名册 departments 表）。")
-    note = f"{ctx.inbound.platform}:{ctx.inbound.chat_id}; was {department.telegram_chat_id}"
+        raise Refusal(f"没有部门编号 {code[:20]}，请核对（花名册 departments 表）。")
+    was = next((c.chat_id for c in departments.group_chats(ctx.session, department) if c.platform == ctx.inbound.platform), None)
+    note = f"{ctx.inbound.platform}:{ctx.inbound.chat_id}; was {was}"
     audit.record(ctx.session, "department", department.id, ctx.actor.label, "group_bound", ctx.now, note=note)
     departments.bind_group(ctx.session, department, ctx.inbound.platform, ctx.inbound.chat_id)
     return [Reply(f"本群已绑定为{department.name}（{department.code}）的部门群，转给部门的工单会发到这里。")]

@@ -95,25 +95,15 @@ def _grid_name(ctx: Ctx, order: Order) -> str:
 
 
 def bind_grid(ctx: Ctx, args: list[str]) -> list[Reply]:
-    ctx.require_admin()
-    if not ctx.inbound.is_group:
-        raise Refusal("请在网格群里发送这条命令。")
-    if not args:
-        raise Refusal("用法：/bindgrid 网格编号，例如 /bindgrid G01")
-    grid = people.grid_by_code(ctx.session, args[0])
+    """`/bindgrid G01`: an admin in the grid's group makes it the place of the grid's cards."""
+    code = ctx.group_to_bind(args, "网格群", "用法：/bindgrid 网格编号，例如 /bindgrid G01")
+    grid = people.grid_by_code(ctx.session, code)
     if grid is None:
-        raise Refusal(f"没有网格编号 {args[0][:20]}，请核对。")
-    audit.record(
-        ctx.session,
-        "grid",
-        grid.id,
-        ctx.actor.label,
-        "group_bound",
-        ctx.now,
-        note=f"{ctx.inbound.platform}:{ctx.inbound.chat_id}; was {grid.telegram_chat_id}",
-    )
-    grid.telegram_chat_id = ctx.inbound.chat_id
-    ctx.session.add(grid)
+        raise Refusal(f"没有网格编号 {code[:20]}，请核对。")
+    was = dict(people.grid_chats(ctx.session, grid)).get(ctx.inbound.platform)
+    note = f"{ctx.inbound.platform}:{ctx.inbound.chat_id}; was {was}"
+    audit.record(ctx.session, "grid", grid.id, ctx.actor.label, "group_bound", ctx.now, note=note)
+    people.bind_grid_group(ctx.session, grid, ctx.inbound.platform, ctx.inbound.chat_id)
     return [Reply(f"本群已绑定为{grid.name}（{grid.code}）的网格群，新工单会发到这里。")]
 
 

@@ -72,11 +72,23 @@ def grid_of_building(session: Session, building: Building | None) -> Grid | None
     return session.get(Grid, building.grid_id) if building is not None and building.grid_id else None
 
 
+GRID_CHAT = "grid_chat:{platform}:{code}"  # a Setting: a grid group bound on a platform other than Telegram (the demo)
+
+
 def grid_chats(session: Session, grid: Grid) -> list[tuple[str, str]]:
     """The group chats a grid's cards go to, as (platform, chat id); WeCom robots aside."""
     chats = [("telegram", grid.telegram_chat_id)] if grid.telegram_chat_id else []
-    console = get_setting(session, f"grid_chat:console:{grid.code}")
+    console = get_setting(session, GRID_CHAT.format(platform="console", code=grid.code))
     return chats + ([("console", console)] if console else [])
+
+
+def bind_grid_group(session: Session, grid: Grid, platform: str, chat_id: str) -> None:
+    """`/bindgrid` in a group: Telegram's chat is the grid's column, another platform's a setting."""
+    if platform == "telegram":
+        grid.telegram_chat_id = chat_id
+        session.add(grid)
+    else:
+        put_setting(session, GRID_CHAT.format(platform=platform, code=grid.code), chat_id)
 
 
 def grid_has_group(session: Session, grid: Grid) -> bool:

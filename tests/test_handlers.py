@@ -214,3 +214,19 @@ def test_emergency_tells_staff_and_leader_first(chat):
     assert reply.splitlines()[0].startswith("⚠️") and "119" in reply.splitlines()[0]
     alerts = [row for row in chat.outbox() if row.key.startswith("urgent:1")]
     assert alerts and all("紧急" in row.payload["text"] for row in alerts)
+
+
+def test_bindgrid_on_the_console_binds_the_console_group_not_the_telegram_one(chat, services):
+    """The demo's groups are console chats: /bindgrid there is kept as the console's group, and the grid's
+    Telegram group stays what it was."""
+    from storage import people
+    from storage.models import Grid
+
+    console = Driver(services, "console")
+    assert "绑定成功" in console.say("541", contact=("13800000041", "541"))  # 周敏, the admin
+    assert "二网格" in console.say("541", "/bindgrid G02", group="group-G02")
+    with Session(services.engine) as session:
+        grid = session.exec(select(Grid).where(Grid.code == "G02")).one()
+        assert people.grid_chats(session, grid) == [("telegram", "-1002"), ("console", "group-G02")]
+    [(_, action, note)] = _trail(services.engine, "grid", 2)
+    assert action == "group_bound" and note == "console:group-G02; was None"
