@@ -28,7 +28,7 @@ from sklearn.model_selection import StratifiedKFold
 from bench import near_duplicates
 from handlers.classifier import category_keywords, classify
 from handlers.classifier.model import Model, keyword_examples, shipped_examples
-from handlers.classifier.urgency import ORDINARY, UNSURE, URGENT, assess, matches_a_pattern, urgency_rules
+from handlers.classifier.urgency import ORDINARY, UNSURE, URGENT, assess, matches_a_pattern
 from storage.policy import load_policy
 
 SAMPLES = ROOT / "tests" / "fixtures" / "resident_messages.tsv"  # a copy of ../shared/samples: CI has only the repo
@@ -136,7 +136,7 @@ def print_held_out(title: str, policy, truth: list[str], verdicts: list) -> None
 def print_urgency(title: str, policy, emergencies: list[str], ordinary: list[str], kinds: list[str] | None = None) -> None:
     """The bot's verdict (patterns + model; `?` = the resident is asked, counted as caught only then),
     the patterns' alone for comparison, and recall per kind of emergency where the set names kinds."""
-    rules = urgency_rules(policy.raw)
+    rules = policy.urgency
     emergency_verdicts = [assess(text, rules)[0] for text in emergencies]
     ordinary_verdicts = [assess(text, rules)[0] for text in ordinary]
     missed = [text for text, verdict in zip(emergencies, emergency_verdicts, strict=True) if verdict == ORDINARY]

@@ -11,6 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from storage.urgency_rules import UrgencyRules, urgency_rules_of
+
 DEFAULT_POLICY = Path(__file__).with_name("default_policy.toml")
 LIMIT_DEFAULTS = (("claim_within", "2h"), ("finish_within", "48h"), ("rate_within", "3d"), ("sign_within", "2h"))
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
@@ -88,6 +90,7 @@ class Policy:
     confidence_threshold: float
     raw: dict = field(repr=False, default_factory=dict)
     emergencies: Emergencies = field(default_factory=lambda: emergencies_of({}))
+    urgency: UrgencyRules = field(default_factory=lambda: urgency_rules_of({}))
 
     def category(self, code: str) -> Category:
         return self.categories.get(code) or self.categories["other"]
@@ -135,4 +138,5 @@ def load_policy(path: str | Path | None = None) -> Policy:
         confidence_threshold=float(raw.get("confidence_threshold", 0.5)),
         raw=raw,
         emergencies=emergencies_of(raw),
+        urgency=urgency_rules_of(raw),
     )

@@ -19,7 +19,7 @@ from bot.cli import main
 from handlers.classifier import ORDINARY, UNSURE, classify
 from handlers.classifier.model import NGRAMS, TRAINING, char_ngrams, shipped_examples
 from handlers.classifier.screen import needed_characters
-from handlers.classifier.urgency import URGENCY_TRAINING, urgency_rules
+from handlers.classifier.urgency import URGENCY_TRAINING
 from storage.policy import load_policy
 
 POLICY = load_policy(None)
@@ -168,7 +168,7 @@ def test_the_training_data_ships_with_the_package():
 def test_the_urgency_screen_passes_over_a_pattern_only_where_it_cannot_match():
     """A text without any of the characters a pattern needs is not searched: on every shipped and bench
     text, no pattern the screen passed over would have matched."""
-    rules = urgency_rules(POLICY.raw)
+    rules = POLICY.urgency
     texts = [text for path in (TRAINING, URGENCY_TRAINING) for _, text in shipped_examples(path)] + read_lines(EMERGENCIES)
     for pattern in rules.patterns + rules.ask:
         needs, compiled = needed_characters(pattern), re.compile(pattern)

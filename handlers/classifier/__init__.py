@@ -8,7 +8,7 @@ tier from the category's default unless a `[[tier_rules]]` entry matches, urgenc
 from dataclasses import dataclass
 
 from handlers.classifier.model import Model, model_for
-from handlers.classifier.urgency import ORDINARY, UNSURE, URGENT, assess, matches_a_pattern, urgency_rules
+from handlers.classifier.urgency import ORDINARY, UNSURE, URGENT, assess, matches_a_pattern
 
 __all__ = ["ORDINARY", "UNSURE", "URGENT", "Verdict", "classify"]
 from storage.policy import Policy
@@ -37,7 +37,7 @@ def classify(text: str, policy: Policy, model: Model | None = None) -> Verdict:
     scores = blended_scores(text, policy, model or model_for(category_keywords(policy)))
     category = max(scores, key=lambda code: scores[code])
     confidence = round(float(scores[category]), 2)
-    urgency, emergency = assess(text, urgency_rules(policy.raw))
+    urgency, emergency = assess(text, policy.urgency)
     return Verdict(category, tier_for(text, category, policy), confidence, urgency, emergency)
 
 
@@ -46,7 +46,7 @@ def urgent_by_pattern(text: str, policy: Policy) -> bool:
     on a few words it still guesses (taught urgency_training_4.tsv, it calls 25 of the 991 small-talk and
     follow-up lines of the seen conversation sets urgent), and words about an order already filed (a 补充,
     a 催办) describe that order ("再补一句 老人腿脚不方便": a detail, not an alarm)."""
-    rules = urgency_rules(policy.raw)
+    rules = policy.urgency
     return matches_a_pattern(text, rules.patterns, rules.hypothetical)
 
 

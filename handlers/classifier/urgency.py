@@ -7,12 +7,12 @@ they caught a third. The model (character n-grams, as for categories) learns fro
 """
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from handlers.classifier.model import TRAINING, Model, shipped_examples
 from handlers.classifier.screen import Needs, may_match, needed_characters
+from storage.urgency_rules import UrgencyRules
 
 URGENCY_TRAINING = Path(__file__).with_name("urgency_training.tsv")
 # Written by someone who had seen no evaluation set nor the rules: emergencies of every kind and near-misses.
@@ -30,56 +30,6 @@ LOOKAHEAD = 8
 STILL_GOING = re.compile(r"到现在|现在还|还在|还没|正在|从.{0,4}(起|开始)")  # overrides a past cue: it has not stopped
 OVER = re.compile(r"后来|好多了|没事了|已经(好了|拔了|关了|灭了|救出来了|处理了|修好了|送医院了|找到了)|(就|已经)跑了|找到了")
 NEGATED = re.compile(r"(没|没有|不|未|并没)$")  # "没漏气", "还没掉": the words deny the danger they name
-DEFAULT_MODEL_THRESHOLD = 0.5  # recall first: a false alarm costs staff a glance, a miss may cost a life
-
-
-@dataclass(frozen=True)
-class UrgencyRules:
-    patterns: tuple[str, ...]  # every pattern: the kindless ones and each kind's
-    hypothetical: tuple[str, ...]
-    model_threshold: float | None  # None: patterns only
-    ask_threshold: float | None = None  # the model at least this sure (below model_threshold): ask the resident
-    kinds: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (kind code, its patterns), in priority order
-    ask: tuple[str, ...] = ()  # patterns of "maybe": the resident is asked whether anyone is in danger
-    # The whole message, whatever matched: it says the danger is happening now, or over, or asks about it.
-    happening_now: tuple[str, ...] = ()
-    over: tuple[str, ...] = ()
-    asks_about: tuple[str, ...] = ()
-    kindless: tuple[str, ...] = ()  # the patterns of no kind (once no kind's matched, only these are left to try)
-
-
-def urgency_rules(raw_policy: dict) -> UrgencyRules:
-    """The policy TOML's `[urgency]` table; `model_threshold = false` turns the model off. Read once
-    per table: every message asks for them, and a policy does not change while it is in use."""
-    table = raw_policy.get("urgency", {})
-    known = _RULES_READ.get(id(table))
-    if known is None or known[0] is not table:
-        if len(_RULES_READ) >= 8:
-            _RULES_READ.clear()
-        known = _RULES_READ[id(table)] = (table, _read_rules(table))
-    return known[1]
-
-
-_RULES_READ: dict[int, tuple[dict, UrgencyRules]] = {}  # id of a policy's table → (the table, kept alive; its rules)
-
-
-def _read_rules(table: dict) -> UrgencyRules:
-    threshold = table.get("model_threshold", DEFAULT_MODEL_THRESHOLD)
-    ask_threshold = table.get("ask_threshold", False)
-    kinds = tuple((code, tuple(spec.get("patterns", ()))) for code, spec in table.get("kinds", {}).items())
-    kindless = tuple(table.get("patterns", ()))
-    return UrgencyRules(
-        kindless + tuple(pattern for _, patterns in kinds for pattern in patterns),
-        tuple(table.get("hypothetical", ())),
-        None if threshold is False else float(threshold),
-        None if ask_threshold is False or threshold is False else float(ask_threshold),
-        kinds,
-        tuple(table.get("ask", ())),
-        tuple(table.get("happening_now", ())),
-        tuple(table.get("over", ())),
-        tuple(table.get("asks_about", ())),
-        kindless,
-    )
 
 
 def assess(text: str, rules: UrgencyRules) -> tuple[str, str | None]:
