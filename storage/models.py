@@ -269,6 +269,7 @@ class OutboxMessage(SQLModel, table=True):
     not_before: datetime = _created()
     attempts: int = 0
     lease_until: datetime | None = _at()
+    leased_by: int | None = None  # the token of the process that leased it (storage/presence.py)
     sent_at: datetime | None = _at()
     sent_message_id: str | None = None
     error: str | None = None

@@ -3,10 +3,11 @@
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import Update, case, exists, or_, text, update
+from sqlalchemy import ColumnElement, Update, case, exists, func, or_, text, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from storage import presence
 from storage.db import insert_if_new
 from storage.models import OutboxMessage, OutboxState
 
@@ -46,6 +47,7 @@ def due_batches(
     yet, or leased by another worker, sends none of its later rows (per-chat order is kept), except
     an urgent one: emergencies go ahead of every queue.
     """
+    dialect = session.get_bind().dialect.name
     earlier = aliased(OutboxMessage)
     urgent = col(OutboxMessage.key).startswith(URGENT_PREFIX)  # an emergency skips its chat's queue too
     held_back = exists().where(
@@ -53,7 +55,7 @@ def due_batches(
         earlier.chat_id == OutboxMessage.chat_id,
         earlier.state == OutboxState.PENDING,
         earlier.id < OutboxMessage.id,
-        or_(earlier.not_before > now, earlier.lease_until > now),
+        or_(earlier.not_before > now, _leased_by_the_living(earlier, now, dialect)),
     )
     query = (
         select(OutboxMessage)
@@ -61,13 +63,13 @@ def due_batches(
             OutboxMessage.state == OutboxState.PENDING,
             col(OutboxMessage.platform).in_(platforms),
             OutboxMessage.not_before <= now,
-            or_(col(OutboxMessage.lease_until).is_(None), OutboxMessage.lease_until <= now),
+            ~_leased_by_the_living(OutboxMessage, now, dialect),
             or_(urgent, ~held_back),
         )
         .order_by(case((urgent, 0), else_=1), OutboxMessage.id)
         .limit(limit)
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         # One leasing pass at a time across processes: another pass's leases are not committed yet, so
         # `held_back` could not see them and would hand a chat's later row to a second process.
         session.execute(text("SELECT pg_advisory_xact_lock(:k, hashtext(current_schema()))"), {"k": LEASING_LOCK})
@@ -77,8 +79,19 @@ def due_batches(
         batches[f"{row.platform}:{row.chat_id}"].append(row)
     leased = [row.id for rows in batches.values() for row in rows]
     if leased:
-        session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(leased)).values(lease_until=now + lease))
+        session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(leased))
+            .values(lease_until=now + lease, leased_by=presence.token())
+        )
     return batches
+
+
+def _leased_by_the_living(row, now: datetime, dialect: str) -> ColumnElement[bool]:
+    """SQL: the row is being sent by a live process. A process killed mid-send leaves its lease; its rows
+    (a grid's cards, in order) are taken over at once rather than when the lease runs out."""
+    leased = col(row.lease_until).is_not(None) & (row.lease_until > now)
+    return leased & ~func.coalesce(presence.gone(row.leased_by, dialect), False)
 
 
 def renew_leases(session: Session, row_ids: list[int], until: datetime) -> None:
