@@ -60,31 +60,13 @@ def seed(services: Services) -> list[DemoPerson]:
                 member = Member(name=name, phone=phone, role=role, grid_id=grids[grid].id if grid else None, branch="第一支部")
                 session.add(member)
                 session.flush()
-                session.add(
-                    Identity(
-                        platform="console",
-                        user_id=f"u-{name}",
-                        chat_id=f"u-{name}",
-                        display_name=name,
-                        member_id=member.id,
-                        last_seen_at=now,
-                    )
-                )
+                session.add(_console_identity(name, now, member_id=member.id))
             for name, phone, building_name, room in RESIDENTS:
                 building = session.exec(select(Building).where(Building.name == building_name)).one()
                 resident = Resident(name=name, phone=phone, building_id=building.id, room=room)
                 session.add(resident)
                 session.flush()
-                session.add(
-                    Identity(
-                        platform="console",
-                        user_id=f"u-{name}",
-                        chat_id=f"u-{name}",
-                        display_name=name,
-                        resident_id=resident.id,
-                        last_seen_at=now,
-                    )
-                )
+                session.add(_console_identity(name, now, resident_id=resident.id))
             _seed_calendar(session, services, now)
             _seed_open_order(session, services, now)
             _seed_department_order(session, services, now)
@@ -138,6 +120,11 @@ def _seed_department_order(session, services: Services, now: datetime) -> None:
     changes = {"department": department.name, "department_id": department.id, "escalated_at": escalated}
     orders.apply(session, order, "escalate", orders.Actor("member", staff.id, Role.STAFF), escalated, **changes)
     consequences.publish(session, services.policy, services.timezone)  # its card in 城管中队群
+
+
+def _console_identity(name: str, now: datetime, **who) -> Identity:
+    """The demo person's console chat (`u-张阿姨`), as a member or a resident."""
+    return Identity(platform="console", user_id=f"u-{name}", chat_id=f"u-{name}", display_name=name, last_seen_at=now, **who)
 
 
 def _seed_calendar(session, services: Services, now: datetime) -> None:

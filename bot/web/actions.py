@@ -22,24 +22,25 @@ def _form_text(form: dict, name: str, limit: int) -> str:
     return " ".join(str(form.get(name) or "").split())[:limit]
 
 
+def _required_text(form: dict, name: str, limit: int, missing: str) -> str:
+    text = _form_text(form, name, limit)
+    if not text:
+        raise Refusal(missing)
+    return text
+
+
 def _dispatch(ctx: Ctx, order: Order, form: dict) -> list[Reply]:
-    grid = _form_text(form, "grid", 20)
-    if not grid:
-        raise Refusal("请选择要派往的网格。")
+    grid = _required_text(form, "grid", 20, "请选择要派往的网格。")
     return staff.dispatch(ctx, [str(order.id), grid])
 
 
 def _escalate(ctx: Ctx, order: Order, form: dict) -> list[Reply]:
-    department = _form_text(form, "department", 40)
-    if not department:
-        raise Refusal("请选择或填写承办部门。")
+    department = _required_text(form, "department", 40, "请选择或填写承办部门。")
     return staff.escalate(ctx, [str(order.id), department])
 
 
 def _close(ctx: Ctx, order: Order, form: dict) -> list[Reply]:
-    note = _form_text(form, "note", 500)
-    if not note:
-        raise Refusal("关闭工单请写一句说明，居民会看到。")
+    note = _required_text(form, "note", 500, "关闭工单请写一句说明，居民会看到。")
     return staff.close(ctx, [str(order.id), note])
 
 
