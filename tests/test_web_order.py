@@ -100,3 +100,20 @@ async def test_a_post_without_the_sessions_csrf_token_is_refused_and_writes_noth
             assert not [m for m in tg.chat(G01) if f"#{waiting}" in (m.text or "")]
             dispatched = await web.post(f"/web/orders/{waiting}/dispatch", data={"grid": "G01", "csrf": await csrf(web)})
             assert dispatched.status_code == 303 and _state(web_db, waiting)[0].status == "dispatched"
+
+
+async def test_an_action_missing_its_field_says_what_to_fill_in_and_writes_nothing(web_db, clock):
+    _, waiting, _ = _seed(web_db, clock())
+    async with FakeTelegram() as tg, running(settings := bot_settings(tg.root, web_db), clock=clock):
+        root = await served(f"http://127.0.0.1:{settings.http_port}")
+        async with browser(root, session_cookie(web_db, STAFF_ID, clock())) as web:
+            order, *before = _state(web_db, waiting)
+            for action, field, reason in (
+                ("dispatch", "grid", "请选择要派往的网格"),
+                ("escalate", "department", "请选择或填写承办部门"),
+                ("close", "note", "关闭工单请写一句说明"),
+            ):
+                refused = await web.post(f"/web/orders/{waiting}/{action}", data={field: "  ", "csrf": await csrf(web)})
+                assert refused.status_code == 409 and reason in refused.text, (action, refused.status_code)
+            order_after, *after = _state(web_db, waiting)
+            assert after == before and (order_after.status, order_after.version) == (order.status, order.version)
