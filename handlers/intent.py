@@ -18,13 +18,11 @@ report). What stays unclear is the caller's: a few words that name no trouble ar
 """
 
 import re
-import unicodedata
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-import opencc
-
+from handlers import acts
 from handlers.classifier.model import Model, shipped_examples
 from handlers.intent_words import (
     ABOUT_BOT,
@@ -51,14 +49,20 @@ from handlers.intent_words import (
     WHO_ANSWERS,
     WITHOUT_YOU,
 )
+from handlers.letters import letters_and_digits
 
 INTENT_TRAINING = Path(__file__).with_name("classifier") / "intent_training.tsv"
 MODEL_MAX_CHARS = 12  # letters left after the polite words: more than this describes something, the model is not asked
 MODEL_SURE = 0.5  # the model overrules "report" only above this probability
+CHAT_SURE = 0.8  # the chat model calls words the rules would file small talk only this sure (chosen leaving each set out)
+REPORT_SURE = 0.9999  # … and a report, when it files words the rules would ask about (its odds are steep) …
+REPORT_MIN_CHARS = 10  # … of at least this many letters
+CHAT_MAX_CHARS = 40  # longer, a message describes something: filed, and the staff read it
 
 
 class Kind(StrEnum):
     SMALL_TALK = "smalltalk"
+    CHITCHAT = "chitchat"  # news, praise, a pet, the weather: small talk the chat model recognised
     OPENER = "opener"
     ABOUT_BOT = "about_bot"
     CHASE = "chase"
@@ -77,7 +81,6 @@ CHAT_REST = 8  # letters left beside a thanks, an acknowledgement or a goodbye t
 THANKS_REST = 20  # thanks may recall what was done ("谢谢你们上次修路灯") at more length
 SAYS_WHAT = 2  # letters left beside who, where and when: a thing or an act named
 NAME_REST = 3  # beside a greeting, this few letters are a name ("小张在吗")
-_EMOTICON = re.compile(r"\[[^\[\]]{1,6}\]")  # WeChat's [微笑], [抱拳]
 _LEADING_POLITE = re.compile(f"^(?:{POLITE.pattern})+")
 _INTERJECTION = re.compile(r"^(哦|噢|喔|嗯|啊|哎|诶|欸|唉|呃|额)+")
 CHAT_KINDS = (Kind.SMALL_TALK, Kind.OPENER, Kind.ABOUT_BOT)
@@ -103,7 +106,19 @@ def kind_of(text: str) -> Kind:
         return Kind.SMALL_TALK
     if not OPENER.sub("", rest) and len(cleaned) <= 20:
         return Kind.OPENER
-    return _modelled(cleaned, may_chat=not BROKEN.search(rest)) if len(rest) <= MODEL_MAX_CHARS else Kind.REPORT
+    kind = _modelled(cleaned, may_chat=not BROKEN.search(rest)) if len(rest) <= MODEL_MAX_CHARS else Kind.REPORT
+    return Kind.CHITCHAT if kind == Kind.REPORT and chat_by_model(cleaned, rest) else kind
+
+
+def chat_by_model(cleaned: str, rest: str) -> bool:
+    """Where the rules are silent, the chat model (handlers/acts.py) may call it small talk when sure: news,
+    praise, a pet, the food, the weather ("今天楼下的桂花开了 真香"). Never words that name trouble or
+    something broken ("暖气片冰凉" names neither: the model hears it as a report)."""
+    if TROUBLE.search(rest) or len(cleaned) > CHAT_MAX_CHARS or cleaned.isdigit():  # digits: a missed button
+        return False
+    if any(pattern.search(rest) for pattern in (QUESTION, REQUEST, SUGGESTION)):
+        return False  # a question or a request to the staff is a report ("想问一下老年卡怎么办")
+    return acts.chat_probability(cleaned) >= CHAT_SURE
 
 
 def _about_the_bot(cleaned: str) -> bool:
@@ -146,6 +161,14 @@ def is_chat(cleaned: str, rest: str) -> bool:
     if not CHAT.search(cleaned):
         return False
     return len(rest) <= (THANKS_REST if "谢" in cleaned else CHAT_REST)
+
+
+def report_by_model(text: str) -> bool:
+    """The chat model is sure these words are a report: a state of trouble, a request, a question to staff,
+    in words no rule knows ("屋里冷冰冰的", "有人在楼顶私自搭房子"). Not on a few words: there it is sure of
+    anything ("走了走了", "你叫什么名字" left out of its training, it calls reports)."""
+    cleaned = letters_and_digits(text)
+    return len(cleaned) >= REPORT_MIN_CHARS and acts.chat_probability(cleaned) <= 1 - REPORT_SURE
 
 
 def mentions_trouble(text: str) -> bool:
@@ -202,19 +225,3 @@ def intent_model() -> Model:
     """Trained once per process (about a second): intent examples against the shipped reports."""
     reports = [(Kind.REPORT.value, text) for _, text in shipped_examples()]
     return Model(shipped_examples(INTENT_TRAINING) + reports)
-
-
-def letters_and_digits(text: str) -> str:
-    """Letters and digits only, lower-cased and in simplified characters: emoji, WeChat emoticons,
-    punctuation and spaces go."""
-    text = _simplified(_EMOTICON.sub("", text))
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN").lower()
-
-
-@lru_cache(maxsize=1)
-def _converter() -> "opencc.OpenCC":
-    return opencc.OpenCC("t2s")
-
-
-def _simplified(text: str) -> str:
-    return _converter().convert(text) if text else text
