@@ -12,9 +12,13 @@ messages, then chat: thanks, an acknowledgement or a goodbye beside a few words 
 and ask nothing ("收到 我转告我老伴"). Then, for a short message the rules would file, the intent
 model (character n-grams, the same kind as the category model) trained on
 handlers/classifier/intent_training.tsv against every report in handlers/classifier/training.tsv:
-it may call it small talk, an opener or a follow-up when it is sure. Follow-ups only count when the
-resident has an order to follow up (handlers/followup.py decides that; otherwise the message is a
-report). What stays unclear is the caller's: a few words that name no trouble are asked about.
+it may call it small talk, an opener or a follow-up when it is sure. Last, where the rules still file
+it, the chat model of handlers/acts.py (learnt from every seen conversation line) may call it chat at any
+length (Kind.CHITCHAT: news, praise, a pet, the weather), never when it names trouble, asks or requests;
+and when it is very sure words of some length are a report, they are filed, not asked about (resident.py).
+Follow-ups only count when the resident has an order to follow up (handlers/followup.py decides that, with
+the follow-up model where no phrase matched; otherwise the message is a report). What stays unclear is the
+caller's: a few words that name no trouble are asked about.
 """
 
 import re
@@ -94,7 +98,7 @@ def kind_of(text: str) -> Kind:
         return Kind.SMALL_TALK  # emoji, stickers, punctuation
     if cleaned.isascii() and not cleaned.isdigit() and len(cleaned) <= LONE_ASCII:
         return Kind.SMALL_TALK  # "ok", "testing123": a test or a slip of the finger (digits: a missed button)
-    if _about_the_bot(cleaned):
+    if _about_the_bot(cleaned) and not report_by_model(cleaned):  # "孩子上学要开居住证明 找谁" asks the staff
         return Kind.ABOUT_BOT
     rest = POLITE.sub("", cleaned)
     if not rest:

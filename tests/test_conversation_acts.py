@@ -92,3 +92,13 @@ def test_leaving_lines_out_trains_the_models_without_them():
     finally:
         acts.leave_out([])
     assert len(acts.examples()) == everything
+
+
+@pytest.mark.parametrize("text", ["家里老人要办高龄补贴 该找谁", "新生儿上户口需要的证明 找谁开"])
+def test_a_matter_for_the_staff_asked_as_who_to_see_is_a_report_not_about_the_bot(text):
+    assert kind_of(text) == Kind.REPORT
+
+
+@pytest.mark.parametrize("text", ["有事找谁", "你们几点上班", "你叫什么名字"])
+def test_a_few_words_about_the_bot_stay_about_the_bot(text):
+    assert kind_of(text) == Kind.ABOUT_BOT
