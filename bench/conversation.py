@@ -17,7 +17,10 @@ order (lines labelled `other` are counted apart: some are small talk by any read
 `bench/conversation_holdout.tsv` was written by a helper who read no code and committed (bc5a5d2)
 before this bench or any rule ran on it; handlers/intent.py was written before it was seen.
 
-    .venv/bin/python bench/conversation.py [HOLDOUT.tsv]
+    .venv/bin/python bench/conversation.py [--leave-out] [HOLDOUT.tsv]
+
+--leave-out trains the act models (handlers/acts.py) without the set's lines and without the training
+lines that nearly repeat one of them (bench/near_duplicates.py): the set is then one they never saw.
 
 Set 1 (conversation_holdout.tsv, bc5a5d2) was run once, on the rules alone (handlers/intent.py as of
 8d7eec8): small talk 98/151 not filed, reports 64/64 filed, follow-ups 41/68 routed right. The intent
@@ -83,6 +86,35 @@ every seen set): small talk filed 5/158 (chat about the day: 桂花开了 真香
 right 60/72 (add 9/18, chase 18/19, not_fixed 16/18, resolved 17/17). The 补充 kind is the weak one: details
 with no word of adding (还在漏 比昨天还大, 周六周日都在, 来之前给我打个电话) were chased or filed as second orders.
 The honest figure; SEEN from now on: the next change is measured on a set 5.
+
+Issue 11's fifth round added models of what a message does where the rules are silent (handlers/acts.py):
+a chat model (small talk against everything else, at any length) and a follow-up model (add, chase,
+not_fixed, resolved, or a new report, for a resident with an order), both learnt from every line of sets
+1–4, dev and the shared samples' reports (act_training.tsv), lines written for thin classes
+(act_written.tsv: chat naming things, neighbourly kindness, praise of staff, reports in no complaint word,
+details for the visit, a job getting worse; some written after reading set 4's misses, so set 4's figure
+below is a little optimistic), intent_training.tsv and training.tsv. Their thresholds (CHAT_SURE 0.8,
+REPORT_SURE 0.9999 on 10+ letters, FOLLOW_UP_SURE 0.5, the follow-up model without training.tsv's reports)
+were chosen on the leave-one-out figures. Leave-one-out: `--leave-out` trains the act models without the
+set's lines and the training lines that nearly repeat one of them (461–580 of 2,746 examples); the rules
+were tuned on sets 2, 3 and dev before, so only the models are measured honestly there. Before is main
+(3d7a82e), after is this round, 2026-11-29:
+
+| set (left out) | small talk filed | reports not filed | follow-ups right (add, chase, not_fixed, resolved) | newreport |
+|---|---|---|---|---|
+| 2 | 0/106 → 0/106 | 0/98 → 0/98 | 52/52 → 52/52 | |
+| 3 | 0/111 → 0/111 | 0/105 → 0/105 | 64/64 → 64/64 | |
+| 4 | 5/158 → 3/158 | 4/138 → 0/138 | 60/72 → 65/72 (add 9 → 14/18, chase 18/19, not_fixed 16/18, resolved 17/17) | |
+| dev | 1/252 → 1/252 | 0/54 → 0/54 | 185/187 → 184/187 | 12/12 → 12/12 |
+
+Set 4's small talk still filed: 广场舞比赛好热闹 (the model hears a noise complaint), 我家猫今天特别乖 and
+面馆 味道巴适 (猫 and 味 are trouble words: never chat, the safety line); its adds missed: 还在漏 比昨天还大,
+越来越严重了 and 今天又坏了一回 (the not_fixed phrase on an open order chases), 灯一闪一闪的 (filed anew). Dev
+loses 另外门口的灯也有点暗 and 门口有个红色的牌子 (now filed, the chat model sure they are reports) and gains
+还有个情况 晚上更严重. With everything trained (optimistic): set 1 0/151, 1/64, 68/68; set 2 0/106, 0/98,
+52/52; set 3 0/111, 0/105, 64/64; set 4 2/158, 0/138, 69/72; dev 0/252, 0/54, 185/187, newreport 12/12.
+The shared samples and bench/holdout.tsv: 116/120 and 147/151 still filed at once, before and after (the
+samples' reports are now trained on; holdout.tsv's are not).
 """
 
 import csv
@@ -99,6 +131,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from bench.near_duplicates import near_pairs
+from handlers import acts
 from handlers.context import Services
 from storage.db import make_engine, migrate, transaction
 from storage.models import Building, Order, OrderEvent
@@ -190,14 +224,27 @@ def read_reports(path: Path) -> list[tuple[str, str]]:
     return rows
 
 
+def leave_out(lines: list[str]) -> int:
+    """Trains the act models without these lines and their near-duplicates; returns how many examples went."""
+    trained = [text for _, text in acts.examples()]
+    near = {text for _, text, _ in near_pairs(trained, lines)}
+    acts.leave_out([*lines, *near])
+    return len(trained) - len(acts.examples())
+
+
 def main() -> None:
     started = time.perf_counter()
+    arguments = [argument for argument in sys.argv[1:] if argument != "--leave-out"]
+    holdout = Path(arguments[0]) if arguments else HERE / "conversation_holdout.tsv"
+    lines = read_holdout(holdout)
+    if "--leave-out" in sys.argv:
+        gone = leave_out([text for text, _, _ in lines])
+        print(f"act models trained without this set: {gone} examples left out (its lines and their near-duplicates)")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         template = template_db(folder)
         right, total, misses = Counter(), Counter(), defaultdict(list)
-        holdout = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "conversation_holdout.tsv"
-        for n, (text, label, kind) in enumerate(read_holdout(holdout)):
+        for n, (text, label, kind) in enumerate(lines):
             ok, answer = run_line(template, folder, n, text, label, kind)
             group = f"{label}/{kind}" if label == "followup" else label
             total[group] += 1

@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import bindparam
 from sqlmodel import col, select
 
+from handlers import acts
 from handlers.classifier import urgent_by_pattern
 from handlers.context import Ctx, Refusal
 from handlers.intent import Kind, keeps_on, letters_and_digits, names_other_things, refers_back
@@ -25,10 +26,12 @@ DESCRIBES_A_PROBLEM = 16  # characters: shorter follow-ups ("都三天了", "是
 ADD_WINDOW = timedelta(minutes=10)  # words, a photo or a place sent this soon after a report belong to it
 OPEN = (S.SUBMITTED, S.DISPATCHED, S.CLAIMED, S.ESCALATED, S.SIGNED)
 SAYS_NOT_DONE = re.compile(r"没|不|莫|冇")  # "还没人来", "人不来": the job was not done
+FOLLOW_UP_SURE = 0.5  # the follow-up model moves an order only this sure (chosen leaving each set out)
 ADD_PREFIX = re.compile(r"^(再补充|补充一下|补充|另外|再说一下|再说一句)[，,：:、。\s]*")
 
 SMALL_TALK = {
     Kind.SMALL_TALK: "您好！我是{community}服务助手 😊 有什么问题直接告诉我，比如「3号楼路灯坏了」，也可以发照片或位置。",
+    Kind.CHITCHAT: "😊 谢谢您跟我们分享！有需要帮忙的事，随时发文字、照片或位置给我。",
     Kind.OPENER: "好的，请说说是什么问题、在哪里，我马上为您登记。也可以发照片或位置。",
     Kind.ABOUT_BOT: "我是{community}的服务助手：您反映的问题我会登记成工单，派给网格党员处理，并随时告诉您进度。"
     "直接发文字、照片或位置就行；/my 查看您的工单。",
@@ -43,21 +46,24 @@ def small_talk(ctx: Ctx, kind: Kind, text: str) -> list[Reply]:
     return [Reply(SMALL_TALK[kind].format(community=ctx.policy.community_name))]
 
 
-def follow_up(ctx: Ctx, kind: Kind) -> list[Reply] | None:
+def follow_up(ctx: Ctx, kind: Kind, modelled: bool = False) -> list[Reply] | None:
     """The follow-up `kind` on the resident's order; None when there is no order it could be about
-    (or the words are an emergency: that is filed, however it is worded)."""
+    (or the words are an emergency: that is filed, however it is worded). `modelled`: the follow-up model
+    named the kind, having read the words whole; only another thing named makes them a new report."""
     text = ctx.inbound.text.strip()
     if ctx.resident is None or urgent_by_pattern(text, ctx.policy):
         return None
     done = _recently_done(ctx)
-    if done is not None and kind != Kind.RESOLVED and about_something_else(ctx, done):
+    if done is not None and kind != Kind.RESOLVED and about_something_else(ctx, done, modelled):
         done = None
     if kind == Kind.NOT_FIXED and done is not None:
         return reopen(ctx, done, text[:60])
     # "已经不吵了" describes no problem at all: whatever category its words name, it is about their order.
-    mine = [order for order in _open_orders(ctx) if kind == Kind.RESOLVED or not about_something_else(ctx, order)]
+    mine = [order for order in _open_orders(ctx) if kind == Kind.RESOLVED or not about_something_else(ctx, order, modelled)]
     if not mine:
         return _about_a_done_order(ctx, kind, done, text) if done is not None else None
+    if kind == Kind.NOT_FIXED and _modelled_act(text) == Kind.ADD:  # "还在漏 比昨天还大": it got worse, a detail
+        return amend(ctx, mine[0], note=text)
     if kind in (Kind.CHASE, Kind.NOT_FIXED):  # "还是不行" while it is being done: hurry it up
         if len(mine) > 1:
             return [
@@ -72,6 +78,22 @@ def follow_up(ctx: Ctx, kind: Kind) -> list[Reply] | None:
     return amend(ctx, mine[0], note=text)
 
 
+def modelled_kind(ctx: Ctx, text: str) -> Kind | None:
+    """No phrase rule matched: the follow-up model's act (handlers/acts.py), when the resident has an order
+    it could be about and the model is sure ("周六周日都在 工作日要晚上七点以后": a detail for the visit).
+    None: a new report."""
+    if ctx.resident is None or urgent_by_pattern(text, ctx.policy):
+        return None
+    if not _open_orders(ctx) and _recently_done(ctx) is None:
+        return None
+    return _modelled_act(text)
+
+
+def _modelled_act(text: str) -> Kind | None:
+    act, probability = acts.follow_up_act(letters_and_digits(text))
+    return Kind(act) if act != acts.REPORT and probability >= FOLLOW_UP_SURE else None
+
+
 def _about_a_done_order(ctx: Ctx, kind: Kind, done: Order, text: str) -> list[Reply] | None:
     """Chasing a job called done: "怎么还没人来" says it was not done (返工); "怎么样了" asks, and is
     told it is done and asked to rate. 已经好了: the rating is what is missing."""
@@ -82,7 +104,7 @@ def _about_a_done_order(ctx: Ctx, kind: Kind, done: Order, text: str) -> list[Re
     return rate_instead(ctx, done) if kind == Kind.RESOLVED else None
 
 
-def about_something_else(ctx: Ctx, order: Order) -> bool:
+def about_something_else(ctx: Ctx, order: Order, modelled: bool = False) -> bool:
     """The words name a problem of another category, or another thing: a new report, not a follow-up
     ("楼道灯好几天不亮了" chases nothing of an order about rubbish, "我家暖气不热 什么时候能修" nothing of
     one about a lift) — unless the resident ties them to an earlier job ("上次报的电梯", "补充", "没修好",
@@ -92,7 +114,7 @@ def about_something_else(ctx: Ctx, order: Order) -> bool:
         return False
     if names_other_things(text, order.text):
         return True
-    if keeps_on(text):  # "能不能快点 老人在家等着": a chase, whatever category its words suggest
+    if keeps_on(text) or modelled:  # "能不能快点 老人在家等着": a chase, whatever category its words suggest
         return False
     if len(text) < DESCRIBES_A_PROBLEM:  # the category model is sure of anything on a few words: the things named decide
         return False

@@ -12,19 +12,21 @@ messages, then chat: thanks, an acknowledgement or a goodbye beside a few words 
 and ask nothing ("收到 我转告我老伴"). Then, for a short message the rules would file, the intent
 model (character n-grams, the same kind as the category model) trained on
 handlers/classifier/intent_training.tsv against every report in handlers/classifier/training.tsv:
-it may call it small talk, an opener or a follow-up when it is sure. Follow-ups only count when the
-resident has an order to follow up (handlers/followup.py decides that; otherwise the message is a
-report). What stays unclear is the caller's: a few words that name no trouble are asked about.
+it may call it small talk, an opener or a follow-up when it is sure. Last, where the rules still file
+it, the chat model of handlers/acts.py (learnt from every seen conversation line) may call it chat at any
+length (Kind.CHITCHAT: news, praise, a pet, the weather), never when it names trouble, asks or requests;
+and when it is very sure words of some length are a report, they are filed, not asked about (resident.py).
+Follow-ups only count when the resident has an order to follow up (handlers/followup.py decides that, with
+the follow-up model where no phrase matched; otherwise the message is a report). What stays unclear is the
+caller's: a few words that name no trouble are asked about.
 """
 
 import re
-import unicodedata
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-import opencc
-
+from handlers import acts
 from handlers.classifier.model import Model, shipped_examples
 from handlers.intent_words import (
     ABOUT_BOT,
@@ -51,14 +53,20 @@ from handlers.intent_words import (
     WHO_ANSWERS,
     WITHOUT_YOU,
 )
+from handlers.letters import letters_and_digits
 
 INTENT_TRAINING = Path(__file__).with_name("classifier") / "intent_training.tsv"
 MODEL_MAX_CHARS = 12  # letters left after the polite words: more than this describes something, the model is not asked
 MODEL_SURE = 0.5  # the model overrules "report" only above this probability
+CHAT_SURE = 0.8  # the chat model calls words the rules would file small talk only this sure (chosen leaving each set out)
+REPORT_SURE = 0.9999  # … and a report, when it files words the rules would ask about (its odds are steep) …
+REPORT_MIN_CHARS = 10  # … of at least this many letters
+CHAT_MAX_CHARS = 40  # longer, a message describes something: filed, and the staff read it
 
 
 class Kind(StrEnum):
     SMALL_TALK = "smalltalk"
+    CHITCHAT = "chitchat"  # news, praise, a pet, the weather: small talk the chat model recognised
     OPENER = "opener"
     ABOUT_BOT = "about_bot"
     CHASE = "chase"
@@ -77,7 +85,6 @@ CHAT_REST = 8  # letters left beside a thanks, an acknowledgement or a goodbye t
 THANKS_REST = 20  # thanks may recall what was done ("谢谢你们上次修路灯") at more length
 SAYS_WHAT = 2  # letters left beside who, where and when: a thing or an act named
 NAME_REST = 3  # beside a greeting, this few letters are a name ("小张在吗")
-_EMOTICON = re.compile(r"\[[^\[\]]{1,6}\]")  # WeChat's [微笑], [抱拳]
 _LEADING_POLITE = re.compile(f"^(?:{POLITE.pattern})+")
 _INTERJECTION = re.compile(r"^(哦|噢|喔|嗯|啊|哎|诶|欸|唉|呃|额)+")
 CHAT_KINDS = (Kind.SMALL_TALK, Kind.OPENER, Kind.ABOUT_BOT)
@@ -91,7 +98,7 @@ def kind_of(text: str) -> Kind:
         return Kind.SMALL_TALK  # emoji, stickers, punctuation
     if cleaned.isascii() and not cleaned.isdigit() and len(cleaned) <= LONE_ASCII:
         return Kind.SMALL_TALK  # "ok", "testing123": a test or a slip of the finger (digits: a missed button)
-    if _about_the_bot(cleaned):
+    if _about_the_bot(cleaned) and not report_by_model(cleaned):  # "孩子上学要开居住证明 找谁" asks the staff
         return Kind.ABOUT_BOT
     rest = POLITE.sub("", cleaned)
     if not rest:
@@ -103,7 +110,19 @@ def kind_of(text: str) -> Kind:
         return Kind.SMALL_TALK
     if not OPENER.sub("", rest) and len(cleaned) <= 20:
         return Kind.OPENER
-    return _modelled(cleaned, may_chat=not BROKEN.search(rest)) if len(rest) <= MODEL_MAX_CHARS else Kind.REPORT
+    kind = _modelled(cleaned, may_chat=not BROKEN.search(rest)) if len(rest) <= MODEL_MAX_CHARS else Kind.REPORT
+    return Kind.CHITCHAT if kind == Kind.REPORT and chat_by_model(cleaned, rest) else kind
+
+
+def chat_by_model(cleaned: str, rest: str) -> bool:
+    """Where the rules are silent, the chat model (handlers/acts.py) may call it small talk when sure: news,
+    praise, a pet, the food, the weather ("今天楼下的桂花开了 真香"). Never words that name trouble or
+    something broken ("暖气片冰凉" names neither: the model hears it as a report)."""
+    if TROUBLE.search(rest) or len(cleaned) > CHAT_MAX_CHARS or cleaned.isdigit():  # digits: a missed button
+        return False
+    if any(pattern.search(rest) for pattern in (QUESTION, REQUEST, SUGGESTION)):
+        return False  # a question or a request to the staff is a report ("想问一下老年卡怎么办")
+    return acts.chat_probability(cleaned) >= CHAT_SURE
 
 
 def _about_the_bot(cleaned: str) -> bool:
@@ -146,6 +165,14 @@ def is_chat(cleaned: str, rest: str) -> bool:
     if not CHAT.search(cleaned):
         return False
     return len(rest) <= (THANKS_REST if "谢" in cleaned else CHAT_REST)
+
+
+def report_by_model(text: str) -> bool:
+    """The chat model is sure these words are a report: a state of trouble, a request, a question to staff,
+    in words no rule knows ("屋里冷冰冰的", "有人在楼顶私自搭房子"). Not on a few words: there it is sure of
+    anything ("走了走了", "你叫什么名字" left out of its training, it calls reports)."""
+    cleaned = letters_and_digits(text)
+    return len(cleaned) >= REPORT_MIN_CHARS and acts.chat_probability(cleaned) <= 1 - REPORT_SURE
 
 
 def mentions_trouble(text: str) -> bool:
@@ -202,19 +229,3 @@ def intent_model() -> Model:
     """Trained once per process (about a second): intent examples against the shipped reports."""
     reports = [(Kind.REPORT.value, text) for _, text in shipped_examples()]
     return Model(shipped_examples(INTENT_TRAINING) + reports)
-
-
-def letters_and_digits(text: str) -> str:
-    """Letters and digits only, lower-cased and in simplified characters: emoji, WeChat emoticons,
-    punctuation and spaces go."""
-    text = _simplified(_EMOTICON.sub("", text))
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN").lower()
-
-
-@lru_cache(maxsize=1)
-def _converter() -> "opencc.OpenCC":
-    return opencc.OpenCC("t2s")
-
-
-def _simplified(text: str) -> str:
-    return _converter().convert(text) if text else text

@@ -8,7 +8,15 @@ from sqlmodel import col, select
 from handlers import emergency, followup, triage
 from handlers.classifier import ORDINARY, UNSURE, URGENT, Verdict, keyword_hits, urgent_by_pattern
 from handlers.context import Ctx, Refusal, parse_order_number
-from handlers.intent import Kind, asks, letters_and_digits, mentions_trouble, names_other_things, says_what
+from handlers.intent import (
+    Kind,
+    asks,
+    letters_and_digits,
+    mentions_trouble,
+    names_other_things,
+    report_by_model,
+    says_what,
+)
 from handlers.messages import Reply, buttons
 from storage import audit, conversation, order_cards, orders, people
 from storage.conversation import Waiting
@@ -86,6 +94,10 @@ def report(ctx: Ctx, asked: bool = False) -> list[Reply]:
         raise Refusal(f"内容太长了（{len(text)} 字），请精简到 {MAX_TEXT} 字以内再发。")
     registered = ctx.resident is not None and ctx.resident.building_id is not None
     kind = ctx.kind_of(text) if text else (Kind.SMALL_TALK if inbound.sticker else Kind.REPORT)
+    if kind in (Kind.SMALL_TALK, Kind.CHITCHAT) and urgent_by_pattern(text, ctx.policy):  # danger named is never chat
+        kind = Kind.REPORT
+    if kind == Kind.CHITCHAT and registered and followup.modelled_kind(ctx, text) is not None:
+        kind = Kind.REPORT  # "我下午两点以后都在家" while an order is open: about the job, not chat
     if kind in followup.SMALL_TALK and not (inbound.photo or inbound.location or inbound.voice):
         answer = followup.small_talk(ctx, kind, text)
         if kind == Kind.OPENER and registered:
@@ -101,6 +113,11 @@ def report(ctx: Ctx, asked: bool = False) -> list[Reply]:
         added = followup.amend_recent(ctx)
         if added is not None:
             return added
+    modelled = followup.modelled_kind(ctx, text) if registered and kind == Kind.REPORT and text else None
+    if modelled is not None:
+        answered = followup.follow_up(ctx, modelled, modelled=True)
+        if answered is not None:
+            return answered
     if not asked and _says_too_little(ctx, text):
         return ask_what_the_problem_is(ctx, text, registered)
     draft = dict(ctx.identity.draft or {})
@@ -137,15 +154,17 @@ def _chat_at_length(ctx: Ctx, text: str) -> bool:
     """No trouble, no question, no keyword, and the category model sure it is 其他."""
     if mentions_trouble(text) or asks(text) or keyword_hits(text, ctx.policy) or urgent_by_pattern(text, ctx.policy):
         return False
+    if report_by_model(text):
+        return False
     verdict = ctx.classify(text)  # at this length the urgency model is heard too: it may be what no pattern foresaw
     return verdict.category == OTHER and verdict.confidence >= ctx.policy.confidence_threshold and verdict.urgency == ORDINARY
 
 
 def names_a_problem(ctx: Ctx, text: str) -> bool:
-    """Trouble words (坏, 漏, 没人管) or an emergency pattern; else, unless the category model calls it
-    其他, a category's keyword, or words that name a thing or an act ("电动车在楼道充电", not "门口那个")
-    of which the model is sure."""
-    if mentions_trouble(text) or urgent_by_pattern(text, ctx.policy):
+    """Trouble words (坏, 漏, 没人管), an emergency pattern, or words the chat model is sure are a report;
+    else, unless the category model calls it 其他, a category's keyword, or words that name a thing or an
+    act ("电动车在楼道充电", not "门口那个") of which the model is sure."""
+    if mentions_trouble(text) or urgent_by_pattern(text, ctx.policy) or report_by_model(text):
         return True
     verdict = ctx.classify(text)
     if verdict.category == OTHER:  # a keyword alone is an object, not a problem ("广场舞队今天表演得真好看")

@@ -2,6 +2,7 @@
 
 import asyncio
 import re
+from datetime import UTC, datetime
 
 import httpx
 from sqlalchemy import func
@@ -9,6 +10,7 @@ from sqlmodel import Session, select
 
 from storage.db import make_engine
 from storage.models import Order, OrderEvent, OutboxMessage
+from tests.conftest import Clock
 from tests.fake_telegram import FakeTelegram, User
 from tests.running import bot_settings, running
 from tests.test_e2e_telegram import (  # noqa: F401 (db_url: a fixture)
@@ -191,3 +193,31 @@ async def test_unclear_words_are_asked_about_and_the_next_message_is_filed(db_ur
         tg.push_text(RESIDENT, "门口那个")
         await tg.wait_for(lambda: "工单 #1" in last_text(tg, RESIDENT.id))
     assert await _count(db_url, Order) == 1
+
+
+async def test_chat_that_names_a_thing_files_no_order_and_no_outbox_row(db_url):  # noqa: F811
+    async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url)):
+        await register_resident(tg)
+        before = await _count(db_url, OutboxMessage)
+        tg.push_text(RESIDENT, "院子里的玉兰花开了 白白的一树 真好看")
+        await tg.wait_for(lambda: "谢谢您跟我们分享" in last_text(tg, RESIDENT.id))
+    assert await _count(db_url, Order) == 0 and await _count(db_url, OutboxMessage) == before
+
+
+async def test_a_detail_with_no_word_of_adding_goes_onto_the_open_order(db_url):  # noqa: F811
+    clock = Clock(datetime.now(UTC))
+    async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url), clock=clock):
+        await bind_members(tg, (LIMING, "13800000011"))
+        await register_resident(tg)
+        card = await report_and_get_card(tg)
+        tg.push_callback(LIMING, card, button(card, "领单"))
+        await tg.wait_for(lambda: "已领单" in card.text)
+        clock.advance(minutes=30)  # past the minutes in which any words are added to a report
+        tg.push_text(RESIDENT, "礼拜天一整天都有人 平时要晚上七点以后")
+        await tg.wait_for(lambda: "已补充到工单 #1" in last_text(tg, RESIDENT.id))
+    assert await _count(db_url, Order) == 1
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        assert "平时要晚上七点以后" in session.get(Order, 1).text
+        assert list(session.exec(select(OrderEvent.trigger).where(OrderEvent.order_id == 1)))[-1] == "amend"
+    engine.dispose()

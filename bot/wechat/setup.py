@@ -34,10 +34,13 @@ def http_client() -> httpx.AsyncClient:
 
 
 def warm_up(services: Services) -> None:
-    """Load the classifier and the intent model before the first message: their first use takes
+    """Load the classifier, the intent model and the act models before the first message: their first use takes
     seconds, and WeChat gives 5."""
+    from handlers.acts import chat_model, follow_up_model
     from handlers.classifier import classify
     from handlers.intent import intent_model
 
     classify("楼道里的灯坏了", services.policy)
     intent_model()
+    chat_model()
+    follow_up_model()

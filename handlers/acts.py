@@ -1,0 +1,80 @@
+"""What a message does, learnt from every seen line: the models handlers/intent.py and handlers/resident.py
+ask where the rules are silent.
+
+- the chat model: small talk (praise, news, the weather, a pet, food, a greeting at length) against a report
+  (a state of trouble, a request, a question to staff), at any length;
+- the follow-up model, for a resident with an order to follow: 补充 (a detail about the job: when they are
+  home, a phone, where, that it got worse, what it looks like), 催办, 没解决, 已经好了 — or a new report.
+
+Both are the category model's kind (handlers/classifier/model.py: character n-grams, a linear SVM) trained
+at first use on: handlers/classifier/act_training.tsv (every line of the seen conversation sets and the
+shared samples' reports, built by bench/act_examples.py), act_written.tsv (lines written for the thin
+classes, in no set's words), intent_training.tsv and the category model's reports (training.tsv).
+
+`leave_out` trains them again without some lines: bench/conversation.py --leave-out measures a set the
+models never saw.
+"""
+
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+from handlers.classifier.model import Model, shipped_examples
+from handlers.letters import letters_and_digits
+
+HERE = Path(__file__).with_name("classifier")
+ACT_TRAINING = HERE / "act_training.tsv"
+ACT_WRITTEN = HERE / "act_written.tsv"
+INTENT_TRAINING = HERE / "intent_training.tsv"
+SMALL_TALK, REPORT = "smalltalk", "report"
+FOLLOW_UP_ACTS = ("add", "chase", "not_fixed", "resolved")
+CHAT_INTENTS = ("smalltalk", "opener", "about_bot")  # intent_training.tsv's kinds of small talk
+
+_left_out: frozenset[str] = frozenset()
+
+
+def examples(category_reports: bool = True) -> list[tuple[str, str]]:
+    """(act, letters of the text) for every example, but those left out; `category_reports`: with the
+    category model's reports (written as complaints: the follow-up model does better without them)."""
+    rows = [(act, text) for act, text, *_ in _rows(ACT_TRAINING)] + [(act, text) for act, text, *_ in _rows(ACT_WRITTEN)]
+    rows += [(SMALL_TALK if kind in CHAT_INTENTS else kind, text) for kind, text in shipped_examples(INTENT_TRAINING)]
+    rows += [(REPORT, text) for _, text in shipped_examples()] if category_reports else []
+    cleaned = [(act, letters_and_digits(text)) for act, text in rows]
+    return [(act, text) for act, text in cleaned if text and text not in _left_out]
+
+
+def leave_out(texts: Iterable[str]) -> None:
+    """Train the models again without these lines (read as letters and digits): for measuring only."""
+    global _left_out
+    _left_out = frozenset(letters_and_digits(text) for text in texts)
+    chat_model.cache_clear()
+    follow_up_model.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def chat_model() -> Model:
+    """Small talk against the rest: reports, and follow-ups ("我下午两点以后都在家" is about a job, not chat)."""
+    return Model([(act if act == SMALL_TALK else REPORT, text) for act, text in examples()])
+
+
+@lru_cache(maxsize=1)
+def follow_up_model() -> Model:
+    """Each follow-up act, and a new report, for a resident with an order."""
+    return Model([(act, text) for act, text in examples(category_reports=False) if act in (*FOLLOW_UP_ACTS, REPORT)])
+
+
+def chat_probability(cleaned: str) -> float:
+    """How sure the chat model is that these letters (intent.letters_and_digits) are small talk."""
+    return chat_model().probabilities(cleaned)[SMALL_TALK]
+
+
+def follow_up_act(cleaned: str) -> tuple[str, float]:
+    """The follow-up model's act for these letters ("report": a new problem) and its probability."""
+    probabilities = follow_up_model().probabilities(cleaned)
+    act = max(probabilities, key=probabilities.__getitem__)
+    return act, probabilities[act]
+
+
+def _rows(path: Path) -> list[list[str]]:
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return [line.split("\t") for line in lines if line.strip() and not line.startswith("#")]

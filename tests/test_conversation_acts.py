@@ -1,0 +1,104 @@
+"""What a message does, where the rules are silent: the chat model and the follow-up model (handlers/acts.py),
+through handlers.router as the platforms call it, and the models' own pieces."""
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from handlers import acts
+from handlers.intent import Kind, kind_of
+from storage.models import Order, OrderEvent, OutboxMessage
+from storage.order_buttons import OrderCb
+from tests.driver import Driver
+from tests.test_move_consequences import (
+    G01_CHAT,
+    LIMING,
+    LITTER,
+    RESIDENT,
+    _order,
+    chat,  # noqa: F401 (a fixture)
+)
+
+
+def _count(engine, table) -> int:
+    with Session(engine) as session:
+        return session.exec(select(func.count()).select_from(table)).one()
+
+
+def _claimed_half_an_hour_ago(chat: Driver) -> None:  # noqa: F811
+    """The resident's rubbish order, claimed by 李明, past the minutes in which any words are added to it."""
+    assert "工单 #1" in chat.say(RESIDENT, LITTER)
+    chat.say(LIMING, group=G01_CHAT, callback=OrderCb("claim", 1).pack())
+    chat.services.clock.advance(minutes=30)
+
+
+# ---- the chat model --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["院子里的玉兰花开了 白白的一树 真好看", "社区义剪的师傅手艺真不错 剪得精神", "隔壁阿姨包了粽子分给大家"]
+)
+def test_chat_that_names_a_thing_is_answered_kindly_and_files_nothing(chat, text):  # noqa: F811
+    before = (_count(chat.services.engine, Order), _count(chat.services.engine, OutboxMessage))
+    assert "谢谢您跟我们分享" in chat.say(RESIDENT, text)
+    assert (_count(chat.services.engine, Order), _count(chat.services.engine, OutboxMessage)) == before
+
+
+@pytest.mark.parametrize(
+    "text", ["院子里的玉兰树倒了 压在车上", "今天社区的理发活动怎么报名", "楼下那棵桂花树的枝子太长 挡着窗户"]
+)
+def test_trouble_a_question_or_a_request_beside_a_pleasant_thing_is_never_chat(text):
+    assert kind_of(text) != Kind.CHITCHAT
+
+
+def test_a_state_of_trouble_in_no_complaint_word_is_filed_not_asked_about(chat):  # noqa: F811
+    assert "工单 #1" in chat.say(RESIDENT, "有人在小区绿地上私自盖了个鸡棚")
+
+
+# ---- the follow-up model -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["礼拜天一整天都有人 平时要晚上七点以后", "上门之前先打个电话给我"])
+def test_a_detail_for_the_visit_with_no_word_of_adding_goes_onto_the_open_order(chat, text):  # noqa: F811
+    _claimed_half_an_hour_ago(chat)
+    assert "已补充到工单 #1" in chat.say(RESIDENT, text)
+    assert _count(chat.services.engine, Order) == 1 and text in _order(chat.services).text
+    assert any(text[:6] in line for line in chat.texts(LIMING))
+
+
+def test_another_problem_while_an_order_is_open_is_still_a_new_order(chat):  # noqa: F811
+    _claimed_half_an_hour_ago(chat)
+    assert "工单 #2" in chat.say(RESIDENT, "3号楼门口的路灯一到晚上就灭 黑乎乎的")
+    with Session(chat.services.engine) as session:
+        moves = list(session.exec(select(OrderEvent.trigger).where(OrderEvent.order_id == 1).order_by(OrderEvent.id)))
+    assert moves == ["submit", "dispatch", "claim"]
+
+
+# ---- the pieces ----------------------------------------------------------------------------------------
+
+
+def test_the_models_read_a_message_as_the_rules_do():
+    assert acts.chat_probability("今天天气真好") > 0.5 > acts.chat_probability("楼道的灯坏了好几天了")
+    act, probability = acts.follow_up_act("我周末都在家")
+    assert act == "add" and probability > 0.5
+
+
+def test_leaving_lines_out_trains_the_models_without_them():
+    everything = len(acts.examples())
+    try:
+        acts.leave_out(["今天天气真好", "我周末都在家"])
+        assert len(acts.examples()) < everything
+        assert acts.chat_probability("今天天气真好") > 0.5  # other lines teach the same: it still reads it
+    finally:
+        acts.leave_out([])
+    assert len(acts.examples()) == everything
+
+
+@pytest.mark.parametrize("text", ["家里老人要办高龄补贴 该找谁", "新生儿上户口需要的证明 找谁开"])
+def test_a_matter_for_the_staff_asked_as_who_to_see_is_a_report_not_about_the_bot(text):
+    assert kind_of(text) == Kind.REPORT
+
+
+@pytest.mark.parametrize("text", ["有事找谁", "你们几点上班", "你叫什么名字"])
+def test_a_few_words_about_the_bot_stay_about_the_bot(text):
+    assert kind_of(text) == Kind.ABOUT_BOT
