@@ -8,7 +8,7 @@ marks, who is told) is storage/consequences.py's. Small talk is answered here to
 import re
 from datetime import timedelta
 
-from sqlalchemy import bindparam
+from sqlalchemy import Row, bindparam
 from sqlmodel import col, select
 
 from handlers import acts
@@ -185,7 +185,7 @@ def reopen(ctx: Ctx, order: Order, why: str) -> list[Reply]:
     return [Reply(f"抱歉！工单 #{order.id} 已退回重新处理（返工），{who} 会跟进。")]
 
 
-def offer_same(ctx: Ctx, earlier: Order) -> Reply:
+def offer_same(ctx: Ctx, earlier: Order | Row) -> Reply:
     """Before filing: is this what a neighbour already reported?"""
     conversation.begin(ctx.identity, Waiting.SAME_THING, ctx.now, order_id=earlier.id)
     return Reply(
@@ -214,31 +214,44 @@ def same_thing(ctx: Ctx, order_id: int) -> list[Reply]:
     return [Reply(f"好的，您已关注工单 #{order.id}，有进展会通知您。（已有 {count} 位居民反映）")]
 
 
-def same_open_order(ctx: Ctx, category: str) -> Order | None:
-    """A neighbour's open order of this category in the resident's building, not yet followed."""
+def same_open_order(ctx: Ctx, category: str) -> Row | None:
+    """A neighbour's open order of this category in the resident's building, not yet followed (its row
+    of `_AROUND`: its number and words are what the question shows)."""
     if ctx.resident is None or ctx.resident.building_id is None:
         return None
-    return next(
+    found = next(
         (
-            order
-            for order, followed in _orders_around(ctx)
-            if order.building_id == ctx.resident.building_id
-            and order.category == category
-            and order.resident_id != ctx.resident.id
-            and not followed
-            and not order.urgent
+            row
+            for row in _orders_around(ctx)
+            if row.building_id == ctx.resident.building_id
+            and row.category == category
+            and row.resident_id != ctx.resident.id
+            and not row.followed
+            and not row.urgent
         ),
         None,
     )
+    return found
 
 
 # ---- reading ------------------------------------------------------------------------------------
 
 _FOLLOWED = col(Order.id).in_(select(OrderFollower.order_id).where(OrderFollower.resident_id == bindparam("resident")))
 # The open orders a resident's message may be about, newest first: their own, those they follow, and
-# their building's (a neighbour may have reported the same thing) — with whether they follow it.
+# their building's (a neighbour may have reported the same thing) — with whether they follow it. Only
+# the columns that decide which one it is about: a building has dozens open, a message concerns one.
 _AROUND = (
-    select(Order, _FOLLOWED.label("followed"))
+    select(
+        Order.id,
+        Order.status,
+        Order.resident_id,
+        Order.building_id,
+        Order.category,
+        Order.urgent,
+        Order.created_at,
+        Order.text,
+        _FOLLOWED.label("followed"),
+    )
     .where(
         col(Order.status).in_(OPEN),
         (Order.resident_id == bindparam("resident")) | (Order.building_id == bindparam("building")) | _FOLLOWED,
@@ -247,30 +260,48 @@ _AROUND = (
 )
 
 
-def _orders_around(ctx: Ctx) -> list[tuple[Order, bool]]:
+def _orders_around(ctx: Ctx) -> list[Row]:
     """Read once per message (a report asks "recent?" and "a neighbour's?" of the same rows), again
     after a move (Ctx.move, submit_order) or when the resident's building changed; open ones only."""
     key = (ctx.resident.id, ctx.resident.building_id)
     if ctx.around is None or ctx.around[0] != key:
-        rows = ctx.session.exec(_AROUND, params={"resident": key[0], "building": key[1]})
-        ctx.around = (key, [(order, bool(followed)) for order, followed in rows])
-    return [(order, followed) for order, followed in ctx.around[1] if order.status in OPEN]
+        ctx.around = (key, ctx.session.exec(_AROUND, params={"resident": key[0], "building": key[1]}).all())
+    return [row for row in ctx.around[1] if row.status in OPEN]
+
+
+def _orders(ctx: Ctx, rows: list[Row]) -> list[Order]:
+    """The orders of these rows of `_orders_around`, newest first, those still open (in this transaction)."""
+    if not rows:
+        return []
+    found = {o.id: o for o in ctx.session.exec(select(Order).where(col(Order.id).in_([row.id for row in rows])))}
+    return [order for row in rows if (order := found.get(row.id)) is not None and order.status in OPEN]
+
+
+def recent_report(ctx: Ctx) -> Row | None:
+    """The resident's own newest open order reported within ADD_WINDOW, its row of `_AROUND`."""
+    since = ctx.now - ADD_WINDOW
+    return next((r for r in _open_rows(ctx) if r.resident_id == ctx.resident.id and r.created_at >= since), None)
 
 
 def newest_open(ctx: Ctx) -> Order | None:
     """The resident's own newest open order reported within ADD_WINDOW."""
-    recent = [o for o in _open_orders(ctx) if o.resident_id == ctx.resident.id and o.created_at >= ctx.now - ADD_WINDOW]
-    return recent[0] if recent else None
+    recent = recent_report(ctx)
+    return next(iter(_orders(ctx, [recent])), None) if recent is not None else None
 
 
 def newest_own_open(ctx: Ctx) -> Order | None:
     """The resident's own newest open order, whenever it was reported."""
-    return next((o for o in _open_orders(ctx) if o.resident_id == ctx.resident.id), None)
+    own = [row for row in _open_rows(ctx) if row.resident_id == ctx.resident.id]
+    return next(iter(_orders(ctx, own[:1])), None)
 
 
 def _open_orders(ctx: Ctx) -> list[Order]:
     """The resident's open orders, reported or followed, newest first."""
-    return [order for order, followed in _orders_around(ctx) if order.resident_id == ctx.resident.id or followed]
+    return _orders(ctx, _open_rows(ctx))
+
+
+def _open_rows(ctx: Ctx) -> list[Row]:
+    return [row for row in _orders_around(ctx) if row.resident_id == ctx.resident.id or row.followed]
 
 
 def _recently_done(ctx: Ctx) -> Order | None:
@@ -291,7 +322,7 @@ def _recently_done(ctx: Ctx) -> Order | None:
 
 def _followed_order(ctx: Ctx, order_id: int) -> Order:
     order = orders.get(ctx.session, order_id)
-    if order is None or ctx.resident is None or order.id not in {o.id for o in _open_orders(ctx)}:
+    if order is None or ctx.resident is None or order.id not in {row.id for row in _open_rows(ctx)}:
         raise Refusal(f"没有找到您在办理中的工单 #{order_id}，发送 /my 查看。", alert=True)
     return order
 

@@ -203,7 +203,7 @@ def _belongs_to_recent(ctx: Ctx, kind: Kind, text: str) -> bool:
         return True
     if not text or urgent_by_pattern(text, ctx.policy):
         return False
-    recent = followup.newest_open(ctx)
+    recent = followup.recent_report(ctx)
     if recent is None or names_other_things(text, recent.text):
         return False
     verdict = ctx.classify(text)
