@@ -14,6 +14,7 @@ bench/intake.py prints these beside its rates; `counting()` also tallies a whole
 """
 
 import cProfile
+import os
 import pstats
 import sys
 import tempfile
@@ -56,13 +57,48 @@ class Tally:
     statements: int = 0
     cpu: float = field(default_factory=time.process_time)
 
-    def per(self, reports: int) -> tuple[float, float]:
-        """(statements, CPU ms) per report."""
-        return self.statements / reports, (time.process_time() - self.cpu) * 1000 / reports
+    def per(self, reports: int, child: tuple[int, float] = (0, 0.0)) -> tuple[float, float]:
+        """(statements, CPU ms) per report; `child`: what a handler process spent meanwhile (`children`)."""
+        cpu = time.process_time() - self.cpu + child[1]
+        return (self.statements + child[0]) / reports, cpu * 1000 / reports
 
-    def line(self, reports: int, what: str = "whole process") -> str:
-        statements, cpu = self.per(reports)
-        return f"  {what}: {statements:.1f} statements/report, {cpu:.2f} ms CPU/report"
+    def line(self, reports: int, what: str = "whole process", child: tuple[int, float] = (0, 0.0)) -> str:
+        statements, cpu = self.per(reports, child)
+        apart = f" (the handler process: {child[1] * 1000 / reports:.2f} ms of it)" if child[1] else ""
+        return f"  {what}: {statements:.1f} statements/report, {cpu:.2f} ms CPU/report{apart}"
+
+
+def statements_so_far(_services) -> int:
+    """Run in a handler process: the statements its engines have sent since it was first asked."""
+    global _child_statements
+    if _child_statements is None:
+        _child_statements = 0
+
+        def count(*_args) -> None:
+            global _child_statements
+            _child_statements += 1
+
+        event.listen(Engine, "before_cursor_execute", count)
+    return _child_statements
+
+
+_child_statements: int | None = None
+
+
+async def children() -> tuple[int, float]:
+    """(statements, CPU seconds) of the running handler processes (bot/handler_process.py) so far."""
+    from bot.handler_process import live
+
+    statements, cpu = 0, 0.0
+    for child in list(live):
+        statements += await child.run(statements_so_far)
+        fields = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        cpu += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    return statements, cpu
+
+
+def spent(before: tuple[int, float], after: tuple[int, float]) -> tuple[int, float]:
+    return after[0] - before[0], after[1] - before[1]
 
 
 @contextmanager

@@ -158,9 +158,11 @@ async def gridbot_run(messages: int, residents: int) -> None:
         unlimited = {"telegram_rate": 100_000.0, "telegram_group_rate": 100_000}
         async with FakeTelegram() as tg, running(bot_settings(tg.root, url, **unlimited)):
             startup = await ready(tg)
+            before = await cost.children()
             with cost.counting() as tally:
                 rate, latencies = await drive(tg, messages, residents)
-                burst = tally.line(messages, "whole process (bot, sender, the fake Bot API, this script), per message")
+                child = cost.spent(before, await cost.children())
+                burst = tally.line(messages, "whole process (bot, sender, the fake Bot API, this script), per message", child)
             became = outcomes(tg, residents)
         report("gridbot at once, limiter lifted", rate, latencies)
         print(f"  gridbot answered its first message {startup:.1f} s after start (migrations, models); the clock started then")

@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     telegram_group_rate: int = 20  # messages per minute, per group
 
     tick_seconds: float = 30.0  # how often the scheduler looks for due reminders
+    handler_process: bool = True  # SQLite: the handlers in a process of their own (bot/handler_process.py)
 
     http_host: str = "127.0.0.1"
     http_port: int = 8080

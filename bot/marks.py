@@ -4,12 +4,14 @@ No platform call and its record can happen in one instant: a process killed afte
 message and before its mark committed leaves it for another process to send again. That window is
 kept as short as it gets. A mark is one statement, committed on its own (autocommit), from the event
 loop itself on PostgreSQL (an asyncio connection: no thread to wake, no pool check, no BEGIN and
-COMMIT round trips, no queue behind another mark); elsewhere, and until `start`, on a thread of its
-own, never queued behind other work.
+COMMIT round trips, no queue behind another mark); with the handlers in a child process (SQLite,
+bot/handler_process.py), on that child's marks thread, so one process writes; elsewhere, and until
+`start`, on a thread of its own, never queued behind other work.
 """
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine
@@ -26,10 +28,12 @@ _THREAD = ThreadPoolExecutor(1, thread_name_prefix="send-marks")  # one per proc
 
 
 class SendMarks:
-    """`await marks.write(statement)` returns once `statement` has committed."""
+    """`await marks.write(make, *args)` returns once the statement `make(*args)` has committed (built
+    where it runs: a statement itself pickles with its whole schema)."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, child=None):
         self.engine = engine
+        self.child = child  # a HandlerProcess: the marks go to it
         self._async: AsyncEngine | None = None
 
     async def start(self) -> None:
@@ -47,7 +51,11 @@ class SendMarks:
         if engine is not None:
             await engine.dispose()
 
-    async def write(self, statement: Executable) -> None:
+    async def write(self, make: Callable[..., Executable], *args) -> None:
+        if self.child is not None:
+            await self.child.mark(make, *args)
+            return
+        statement = make(*args)
         if self._async is None:
             await asyncio.get_running_loop().run_in_executor(_THREAD, self._commit, statement)
             return

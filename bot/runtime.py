@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.config import Settings
+from bot.handler_process import HandlerProcess
 from bot.http import http_app, serve_http
 from bot.marks import SendMarks
 from bot.metrics import LEADS_SCHEDULER
@@ -43,14 +44,15 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
             loop.add_signal_handler(sig, stop.set)
 
     transports, jobs, webhook, photos = {}, [], None, {}
-    marks = SendMarks(services.engine)
+    child = await _handler_process(settings, services, clock)
+    marks = SendMarks(services.engine, child)
     await marks.start()
     sender, sender_stopped = OutboxSender(services.engine, transports, services.clock, marks=marks), asyncio.Event()
     if settings.telegram_enabled:
         from bot.telegram.app import build_application, run_telegram
         from bot.telegram.delivery import photo_fetcher, transport
 
-        app = build_application(settings, services, sender.wake_soon, marks)
+        app = build_application(settings, services, sender.wake_soon, marks, child)
         photos["telegram"] = photo_fetcher(app.bot)
         transports["telegram"] = transport(app.bot)
         # Webhook mode always has a secret: with none configured, one is made for this run and
@@ -67,10 +69,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
     transports.update(wechat.wecom_parts(settings, client))
     # The models' first use takes seconds: WeChat's 5 s deadline cannot wait for it, so with WeChat the
     # process serves only once they are loaded; otherwise they load beside a start that stays quick.
-    warming = asyncio.create_task(asyncio.to_thread(wechat.warm_up, services))
+    # Where the handlers run, that is: in the handler process when there is one.
+    warming = child.warmed if child else asyncio.create_task(asyncio.to_thread(wechat.warm_up, services))
     if settings.wechat_enabled:
         await warming
-        wechat_routes, wechat_transports = wechat.wechat_parts(settings, services, client, sender.wake_soon)
+        wechat_routes, wechat_transports = wechat.wechat_parts(settings, services, client, sender.wake_soon, child)
         routes += wechat_routes
         transports.update(wechat_transports)
 
@@ -94,12 +97,27 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock=Non
     results = await asyncio.gather(*(_stop_all_if_fails(job, stop) for job in jobs), return_exceptions=True)
     await client.aclose()
     await marks.close()
+    if child is not None:
+        await child.close()
     await asyncio.to_thread(presence.release)
     for result in results:
         if isinstance(result, BaseException):
             raise result
     services.engine.dispose()
     logger.info("gridbot stopped")
+
+
+async def _handler_process(settings: Settings, services, clock) -> HandlerProcess | None:
+    """The handlers' own process (GRIDBOT_HANDLER_PROCESS, on by default) on SQLite. PostgreSQL keeps
+    its threads: it takes two writers side by side, and more capacity there is more `gridbot run`
+    workers. A test's hand-moved clock cannot reach another process: with one, threads too."""
+    if not settings.handler_process or services.engine.dialect.name != "sqlite" or clock is not None:
+        return None
+    from bot.wechat.setup import warm_up
+
+    child = HandlerProcess(settings, warm_up)
+    await child.start()
+    return child
 
 
 async def _then_set(job, done: asyncio.Event) -> None:

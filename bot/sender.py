@@ -196,7 +196,7 @@ class OutboxSender:
             for index, row in enumerate(rows):
                 outcome = await self._attempt(row)
                 if isinstance(outcome, Delivered):
-                    await self.marks.write(outbox.sent(row.id, self.clock(), outcome.message_id))
+                    await self.marks.write(outbox.sent, row.id, self.clock(), outcome.message_id)
                     self.delivered += 1
                     SENT.labels(row.platform).inc()
                 else:

@@ -42,6 +42,7 @@ ACCOUNT = "gh_gridbot"
 
 def wechat_settings(api_root: str, database_url: str, *, safe_mode: bool = True, **extra) -> Settings:
     extra.setdefault("http_port", free_port())
+    extra.setdefault("handler_process", False)  # as tests.running.bot_settings: threads unless asked
     return Settings(
         _env_file=None,
         wechat_appid=APPID,

@@ -31,7 +31,10 @@ def free_port() -> int:
 
 
 def bot_settings(api_root: str, database_url: str, **extra) -> Settings:
+    """Handlers in threads unless a test asks for their process (it takes seconds to start, and most
+    tests start the bot many times; tests/test_handler_process.py covers it)."""
     extra.setdefault("http_port", free_port())
+    extra.setdefault("handler_process", False)
     return Settings(_env_file=None, telegram_token="123456:TEST", telegram_api_url=api_root, database_url=database_url, **extra)
 
 

@@ -4,7 +4,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from telegram import Update
@@ -22,7 +21,7 @@ from bot.metrics import REPLIES_LOST
 from bot.telegram.limiter import SendLimiter
 from bot.telegram.normalise import to_inbound
 from bot.telegram.render import reply_markup
-from bot.workers import handler_pool
+from bot.workers import Handlers, handler_pool
 from handlers.context import Services
 from handlers.messages import Inbound, Reply
 from handlers.router import BUSY, handle
@@ -72,7 +71,11 @@ COMMITTED = "committed"  # bot_data key: update_id → the future a webhook requ
 
 
 def build_application(
-    settings: Settings, services: Services, after_update: Callable[[], None], marks: SendMarks | None = None
+    settings: Settings,
+    services: Services,
+    after_update: Callable[[], None],
+    marks: SendMarks | None = None,
+    workers: Handlers | None = None,
 ) -> Application:
     root = settings.telegram_api_url.rstrip("/")
     builder = (
@@ -90,17 +93,16 @@ def build_application(
     if settings.telegram_webhook_url:
         builder = builder.updater(None)
     app = builder.build()
-    workers, marks = handler_pool(services.engine, "telegram"), marks or SendMarks(services.engine)
+    workers, marks = workers or handler_pool(services, "telegram"), marks or SendMarks(services.engine)
 
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Any update: normalise, let handlers/ decide in a worker thread, answer the sender."""
+        """Any update: normalise, let handlers/ decide off the event loop, answer the sender."""
         inbound = to_inbound(update)
         if inbound is None:
             _settle(app, update.update_id)
             return
-        handling = partial(handle, services, inbound, before_commit=_sending_replies(inbound))
         try:
-            replies = await asyncio.get_running_loop().run_in_executor(workers, handling)
+            replies = await workers.run(handle_update, inbound)
         except Exception as error:
             logger.exception("update %s failed", update.update_id)
             _settle(app, update.update_id, error)
@@ -108,12 +110,17 @@ def build_application(
             return
         after_update()
         if await answer(update, inbound, replies) and replies:
-            await marks.write(inbox.replied(inbound.platform, [inbound.message_key], services.clock()))
+            await marks.write(inbox.replied, inbound.platform, [inbound.message_key], services.clock())
         _settle(app, update.update_id)  # the webhook answers 200 now: committed, and the replies sent
 
     app.add_handler(TypeHandler(Update, on_update))
     app.add_error_handler(on_error)
     return app
+
+
+def handle_update(services: Services, inbound: Inbound) -> list[Reply]:
+    """handlers.router.handle for a Telegram update, whose replies this process sends after commit."""
+    return handle(services, inbound, before_commit=_sending_replies(inbound))
 
 
 def _sending_replies(inbound: Inbound):

@@ -1,6 +1,5 @@
 """The Official Account callback `GET|POST /wechat`: verify, parse, hand to handlers, reply at once."""
 
-import asyncio
 import hashlib
 import logging
 import secrets
@@ -22,7 +21,7 @@ from wechatpy.utils import check_signature
 from bot.wechat import choices
 from bot.wechat.normalise import to_inbound
 from bot.wechat.render import render
-from bot.workers import handler_pool
+from bot.workers import Handlers, handler_pool
 from handlers.context import Services
 from handlers.router import BUSY, handle
 from storage import inbox, outbox
@@ -50,6 +49,7 @@ class WeChatCallback:
         aes_key: str | None,
         wake: Callable[[], None] = lambda: None,  # the sender's next pass, soon (OutboxSender.wake_soon)
         wall: Callable[[], float] = time.time,
+        workers: Handlers | None = None,
     ):
         self.services = services
         self.wall = wall  # WeChat's timestamps are wall-clock time, whatever the business clock says
@@ -57,7 +57,7 @@ class WeChatCallback:
         self.token = token
         self.crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
         self.wake = wake
-        self.workers = handler_pool(services.engine, "wechat")
+        self.workers = workers or handler_pool(services, "wechat")
 
     async def receive(self, request: Request) -> Response:
         query = request.query_params
@@ -98,7 +98,7 @@ class WeChatCallback:
         the push is answered `success`, before WeChat's 5 s are up."""
         answer_by = time.monotonic() + ANSWER_WITHIN
         try:
-            return await asyncio.get_running_loop().run_in_executor(self.workers, answer, self.services, inbound, answer_by)
+            return await self.workers.run(answer, inbound, answer_by)
         except Exception:
             logger.exception("wechat push %s failed", inbound.message_key)
             return BUSY.text

@@ -9,6 +9,7 @@ from bot.config import Settings
 from bot.wechat.api import WeChatApi
 from bot.wechat.callback import WeChatCallback
 from bot.wechat.delivery import RobotLimiter, wechat_transport, wecom_transport
+from bot.workers import Handlers
 from handlers.context import Services
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -21,9 +22,15 @@ def wecom_parts(settings: Settings, client: httpx.AsyncClient) -> dict:
 
 
 def wechat_parts(
-    settings: Settings, services: Services, client: httpx.AsyncClient, wake: Callable[[], None]
+    settings: Settings,
+    services: Services,
+    client: httpx.AsyncClient,
+    wake: Callable[[], None],
+    workers: Handlers | None = None,
 ) -> tuple[list[Route], dict]:
-    callback = WeChatCallback(services, settings.wechat_token, settings.wechat_appid, settings.wechat_aes_key, wake)
+    callback = WeChatCallback(
+        services, settings.wechat_token, settings.wechat_appid, settings.wechat_aes_key, wake, workers=workers
+    )
     api = WeChatApi(settings.wechat_api_url, settings.wechat_appid, settings.wechat_secret or "", client)
     transport = wechat_transport(api, services.engine, services.clock, settings.wechat_template_id)
     return [Route("/wechat", callback.receive, methods=["GET", "POST"])], {"wechat": transport}
