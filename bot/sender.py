@@ -15,7 +15,7 @@ from sqlalchemy import Engine, update
 from bot.marks import SendMarks
 from bot.metrics import FAILED, SENT
 from storage import chat_moves, outbox
-from storage.db import transaction
+from storage.db import reading, transaction
 from storage.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -182,6 +182,9 @@ class OutboxSender:
         return bool(batches)
 
     def _lease(self) -> dict[str, list[OutboxMessage]]:
+        with reading(self.engine) as session:  # most passes find nothing: then no write lock is taken
+            if not outbox.any_due(session, set(self.transports), self.clock()):
+                return {}
         with transaction(self.engine) as session:
             batches = outbox.due_batches(session, set(self.transports), self.clock(), LEASE)
         self._leased.update(row.id for rows in batches.values() for row in rows)

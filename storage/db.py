@@ -44,7 +44,7 @@ def make_engine(url: str) -> Engine:
     def _begin_immediate(conn) -> None:
         # Take the write lock up front: a deferred transaction that reads and then writes
         # fails with "database is locked" under concurrency instead of waiting its turn.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -61,6 +61,17 @@ def _hold(session: Session, instance: object) -> None:
 
 for _becomes_persistent in ("loaded_as_persistent", "pending_to_persistent", "detached_to_persistent"):
     event.listen(HeldSession, _becomes_persistent, _hold)
+
+
+READ_ONLY = "gridbot_read_only"
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Session]:
+    """A look that writes nothing. On SQLite it takes no write lock (WAL readers go beside the
+    writer), so it waits for no writer, and a writer in another process never waits for it."""
+    with Session(engine.execution_options(**{READ_ONLY: True})) as session, session.begin():
+        yield session
 
 
 @contextmanager

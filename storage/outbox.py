@@ -48,24 +48,10 @@ def due_batches(
     an urgent one: emergencies go ahead of every queue.
     """
     dialect = session.get_bind().dialect.name
-    earlier = aliased(OutboxMessage)
     urgent = col(OutboxMessage.key).startswith(URGENT_PREFIX)  # an emergency skips its chat's queue too
-    held_back = exists().where(
-        earlier.platform == OutboxMessage.platform,
-        earlier.chat_id == OutboxMessage.chat_id,
-        earlier.state == OutboxState.PENDING,
-        earlier.id < OutboxMessage.id,
-        or_(earlier.not_before > now, _leased_by_the_living(earlier, now, dialect)),
-    )
     query = (
         select(OutboxMessage)
-        .where(
-            OutboxMessage.state == OutboxState.PENDING,
-            col(OutboxMessage.platform).in_(platforms),
-            OutboxMessage.not_before <= now,
-            ~_leased_by_the_living(OutboxMessage, now, dialect),
-            or_(urgent, ~held_back),
-        )
+        .where(*_due(platforms, now, urgent, dialect))
         .order_by(case((urgent, 0), else_=1), OutboxMessage.id)
         .limit(limit)
     )
@@ -85,6 +71,34 @@ def due_batches(
             .values(lease_until=now + lease, leased_by=presence.token())
         )
     return batches
+
+
+def any_due(session: Session, platforms: set[str], now: datetime) -> bool:
+    """Whether `due_batches` would lease anything now: asked first, in a read (storage.db.reading),
+    so a pass with nothing to send takes no write lock."""
+    urgent = col(OutboxMessage.key).startswith(URGENT_PREFIX)
+    due = _due(platforms, now, urgent, session.get_bind().dialect.name)
+    return session.exec(select(OutboxMessage.id).where(*due).limit(1)).first() is not None
+
+
+def _due(platforms: set[str], now: datetime, urgent, dialect: str) -> tuple:
+    """Pending, due, not leased by a live process, and not held back behind an earlier row of its
+    chat (unless urgent)."""
+    earlier = aliased(OutboxMessage)
+    held_back = exists().where(
+        earlier.platform == OutboxMessage.platform,
+        earlier.chat_id == OutboxMessage.chat_id,
+        earlier.state == OutboxState.PENDING,
+        earlier.id < OutboxMessage.id,
+        or_(earlier.not_before > now, _leased_by_the_living(earlier, now, dialect)),
+    )
+    return (
+        OutboxMessage.state == OutboxState.PENDING,
+        col(OutboxMessage.platform).in_(platforms),
+        OutboxMessage.not_before <= now,
+        ~_leased_by_the_living(OutboxMessage, now, dialect),
+        or_(urgent, ~held_back),
+    )
 
 
 def _leased_by_the_living(row, now: datetime, dialect: str) -> ColumnElement[bool]:
