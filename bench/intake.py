@@ -1,9 +1,11 @@
 """Intake: resident messages through the real Application and the fake Bot API.
 
-Three runs, each printed with what it measured:
+Four runs, each printed with what it measured:
 - a bare PTB echo bot on the same fake server, N messages at once: the ceiling of the transport;
 - gridbot (`serve()`, SQLite, the whole handler path), the same N messages at once, send limiter
-  lifted: gridbot's own capacity; the line after it says what those messages became;
+  lifted: gridbot's own capacity; the line after it says what those messages became. Twice: as
+  `gridbot run` starts on SQLite, the handlers in a process of their own (bot/handler_process.py;
+  CPU and statements count that process too), then with GRIDBOT_HANDLER_PROCESS=0 (threads);
 - gridbot paced at PACE reports/s with the send limiter as in production (30 msg/s, 20/min per
   group): each message is a first report from its own resident, so each gets a reply and queues a
   grid card, and both share the 30 msg/s. The clock stops at the reply and again at the card.
@@ -151,11 +153,11 @@ def spread(latencies: list[float]) -> str:
     return f"p50 {cuts[49] * 1000:7.0f} ms   p99 {cuts[98] * 1000:7.0f} ms   max {max(latencies) * 1000:7.0f} ms"
 
 
-async def gridbot_run(messages: int, residents: int) -> None:
+async def gridbot_run(messages: int, residents: int, handler_process: bool = True) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         url = prepare_database(Path(tmp) / "bench.db", residents)
         # The send limiter is lifted so the figure is gridbot's own capacity, not Telegram's 30/s.
-        unlimited = {"telegram_rate": 100_000.0, "telegram_group_rate": 100_000}
+        unlimited = {"telegram_rate": 100_000.0, "telegram_group_rate": 100_000, "handler_process": handler_process}
         async with FakeTelegram() as tg, running(bot_settings(tg.root, url, **unlimited)):
             startup = await ready(tg)
             before = await cost.children()
@@ -164,10 +166,11 @@ async def gridbot_run(messages: int, residents: int) -> None:
                 child = cost.spent(before, await cost.children())
                 burst = tally.line(messages, "whole process (bot, sender, the fake Bot API, this script), per message", child)
             became = outcomes(tg, residents)
-        report("gridbot at once, limiter lifted", rate, latencies)
+        report("gridbot at once, limiter lifted" if handler_process else "  the same, handlers in threads", rate, latencies)
         print(f"  gridbot answered its first message {startup:.1f} s after start (migrations, models); the clock started then")
         print(burst)
         print(f"  of these {messages} messages (all residents in one building): {became}")
+        return rate
 
 
 async def paced_run(reports: int, pace: float) -> None:
@@ -175,7 +178,8 @@ async def paced_run(reports: int, pace: float) -> None:
     the reply in the resident's chat; card latency = push → the order's card in its grid's group."""
     with tempfile.TemporaryDirectory() as tmp:
         url = prepare_reporters(Path(tmp) / "bench.db", reports + 1)
-        async with FakeTelegram() as tg, running(bot_settings(tg.root, url)):  # 30 msg/s, 20/min per group
+        # 30 msg/s, 20/min per group; the handlers in their process, as `gridbot run` on SQLite
+        async with FakeTelegram() as tg, running(bot_settings(tg.root, url, handler_process=True)):
             # One more reporter's report first, down the same path: its first run (statements compiled)
             # would hold the next replies back, and at 30 a second a backlog never drains.
             await ready(tg, User(FIRST_PACED_USER + reports, "预热"), GRID_TEXTS[0])
@@ -235,7 +239,7 @@ def card_times(tg: FakeTelegram) -> dict[int, float]:
     }
 
 
-async def echo_run(messages: int, residents: int) -> None:
+async def echo_run(messages: int, residents: int) -> float:
     async with FakeTelegram() as tg:
         app = Application.builder().token("1:ECHO").base_url(f"{tg.root}/bot").concurrent_updates(64).build()
 
@@ -254,6 +258,7 @@ async def echo_run(messages: int, residents: int) -> None:
             await app.stop()
     report("bare PTB echo at once (ceiling)", rate, latencies)
     print(spent)
+    return rate
 
 
 def main() -> None:
@@ -261,8 +266,10 @@ def main() -> None:
     residents = int(sys.argv[2]) if len(sys.argv) > 2 else 100
     pace = float(sys.argv[3]) if len(sys.argv) > 3 else 30.0  # Telegram's own send ceiling
     print(f"{messages} messages from {residents} residents pushed at once, fake Bot API on loopback")
-    asyncio.run(echo_run(messages, residents))
-    asyncio.run(gridbot_run(messages, residents))
+    ceiling = asyncio.run(echo_run(messages, residents))
+    apart = asyncio.run(gridbot_run(messages, residents))
+    threads = asyncio.run(gridbot_run(messages, residents, handler_process=False))
+    print(f"gridbot at once / echo at once: {apart / ceiling:.0%} (handlers in threads: {threads / ceiling:.0%})")
     asyncio.run(paced_run(min(messages, 600), pace))
     print("\n".join(cost.handler_lines()))
 

@@ -1,10 +1,10 @@
-"""The handlers in a child process (GRIDBOT_HANDLER_PROCESS=1 on SQLite): their CPU off the event loop's.
+"""The handlers in a process of their own (GRIDBOT_HANDLER_PROCESS, SQLite): their CPU off the event loop's.
 
 A handler thread beside the event loop takes the GIL from it: the loop answers late and sends slowly.
 Here one child of `gridbot run`, with its own engine on the same SQLite file, runs every update's
-transaction (one thread: SQLite takes one writer at a time) and the send marks (a thread of their
-own, never queued behind an update), so one process writes on the hot path. The parent keeps the
-platforms, the replies, the outbox sender and the scheduler.
+transaction and the send marks, one at a time on one thread (SQLite takes one writer at a time; a
+mark waits for the update in hand, never for the queued ones), so one process writes on the hot
+path. The parent keeps the platforms, the replies, the outbox sender and the scheduler.
 
 A child that dies is started again. What it had in hand is handed to the new one once: an update that
 had committed is a duplicate there and gets the replies it recorded (its dead child's presence token
@@ -20,10 +20,9 @@ import asyncio
 import itertools
 import logging
 import multiprocessing
-import queue
 import signal
-import threading
 import weakref
+from collections import deque
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -33,7 +32,7 @@ from bot.config import Settings
 logger = logging.getLogger(__name__)
 
 SPAWN = multiprocessing.get_context("spawn")  # a fork would copy locks the parent's threads hold mid-use
-HANDLE, MARK = "handle", "mark"  # the child's two threads
+HANDLE, MARK = "handle", "mark"  # an update's call, a send mark (goes first)
 GIVE_UP_AFTER = 3  # children in a row that died before answering anything (they cannot start)
 STOP_WITHIN = 20.0  # seconds a child gets to finish what it has in hand at shutdown
 
@@ -49,8 +48,8 @@ class HandlerFailed(Exception):
 
 
 class HandlerProcess:
-    """`await process.run(fn, *args)` returns `fn(services, *args)` as run in the child, its handler
-    thread; `await process.mark(fn, *args)` commits the statement `fn(*args)` on its marks thread."""
+    """`await process.run(fn, *args)` returns `fn(services, *args)` as run in the child; `await
+    process.mark(fn, *args)` returns once the statement `fn(*args)` has committed there."""
 
     def __init__(self, settings: Settings, warm_up: Callable[..., Any] | None = None):
         self._settings = settings.model_dump()
@@ -165,7 +164,8 @@ class HandlerProcess:
 
 
 def child_main(connection, settings: dict, log_level: int) -> None:
-    """The child: calls arrive on `connection`, each is run on its lane's thread, answers go back."""
+    """The child: one thread, no GIL to share. Between two updates it reads what has arrived; the
+    send marks waiting then commit first, together, so a mark waits for one update at most."""
     # The parent decides when to stop (it closes the pipe): a Ctrl-C or a SIGTERM sent to the whole
     # group would otherwise kill the child under updates in hand while the parent shuts down cleanly.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -174,55 +174,32 @@ def child_main(connection, settings: dict, log_level: int) -> None:
     from bot.services import build_services
 
     services = build_services(Settings(_env_file=None, **settings), run_migrations=False)
-    sending = threading.Lock()
+    calls: deque = deque()
+    marks: list = []
+    open_ = True
+    while open_ or calls or marks:
+        try:
+            while open_ and connection.poll(None if not (calls or marks) else 0):
+                call_id, lane, fn, args = connection.recv()
+                (marks if lane == MARK else calls).append((call_id, fn, args))
+        except (EOFError, OSError):
+            open_ = False  # the parent closed its end (or died): finish what is in hand, then exit
+        if marks:
+            for answer in _marks_committed(services.engine, marks):
+                _send(connection, *answer)
+            marks.clear()
+        elif calls:
+            call_id, fn, args = calls.popleft()
+            _send(connection, call_id, *_outcome(partial(fn, services, *args), fn))
 
-    def answer(call_id: int, ok: bool, value: Any) -> None:
-        with sending:
-            try:
-                connection.send((call_id, ok, value))
-            except (OSError, ValueError):
-                pass  # the parent has gone: nobody waits for it
-            except Exception as error:  # the result would not pickle
-                connection.send((call_id, False, HandlerFailed(f"unpicklable {type(value).__name__}: {error}")))
 
-    lanes = {HANDLE: queue.SimpleQueue(), MARK: queue.SimpleQueue()}
-    workers = [
-        threading.Thread(target=_work, args=(lanes[HANDLE], services, answer, True), name="handler"),
-        threading.Thread(target=_work, args=(lanes[MARK], services, answer, False), name="send-marks"),
-    ]
-    for worker in workers:
-        worker.start()
+def _send(connection, call_id: int, ok: bool, value: Any) -> None:
     try:
-        while True:
-            call_id, lane, fn, args = connection.recv()
-            lanes[lane].put((call_id, fn, args))
-    except (EOFError, OSError):
-        pass  # the parent closed its end (or died): finish what is queued, then exit
-    for lane in lanes.values():
-        lane.put(None)
-    for worker in workers:
-        worker.join()
-
-
-def _work(lane: queue.SimpleQueue, services, answer: Callable, with_services: bool) -> None:
-    while (call := lane.get()) is not None:
-        if with_services:
-            call_id, fn, args = call
-            answer(call_id, *_outcome(partial(fn, services, *args), fn))
-            continue
-        # The marks waiting now (they queue while an update holds the write lock) commit together:
-        # one transaction, not one each.
-        calls = [call]
-        while True:
-            try:
-                calls.append(lane.get_nowait())
-            except queue.Empty:
-                break
-        if calls[-1] is None:
-            lane.put(None)
-            calls.pop()
-        for call_id, ok, value in _marks_committed(services.engine, calls):
-            answer(call_id, ok, value)
+        connection.send((call_id, ok, value))
+    except (OSError, ValueError):
+        pass  # the parent has gone: nobody waits for it
+    except Exception as error:  # the result would not pickle
+        connection.send((call_id, False, HandlerFailed(f"unpicklable {type(value).__name__}: {error}")))
 
 
 def _marks_committed(engine, calls: list) -> list[tuple]:

@@ -4,9 +4,10 @@ No platform call and its record can happen in one instant: a process killed afte
 message and before its mark committed leaves it for another process to send again. That window is
 kept as short as it gets. A mark is one statement, committed on its own (autocommit), from the event
 loop itself on PostgreSQL (an asyncio connection: no thread to wake, no pool check, no BEGIN and
-COMMIT round trips, no queue behind another mark); with the handlers in a child process (SQLite,
-bot/handler_process.py), on that child's marks thread, so one process writes; elsewhere, and until
-`start`, on a thread of its own, never queued behind other work.
+COMMIT round trips, no queue behind another mark); with the handlers in a process of their own
+(SQLite, bot/handler_process.py), in that process, ahead of the updates queued there (the marks
+waiting commit together), so one process writes; elsewhere, and until `start`, on a thread of its
+own, never queued behind other work.
 """
 
 import asyncio
