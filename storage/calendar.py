@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from storage import outbox
 from storage.db import insert_many_if_new
 from storage.models import (
     Attendance,
@@ -417,7 +418,9 @@ def enqueue_many(session: Session, rows: list[tuple[str, str, str, dict]], now: 
         }
         for key, platform, chat_id, payload in rows
     }
-    return insert_many_if_new(session, OutboxMessage.__table__, list(fresh.values()), "key")
+    queued = insert_many_if_new(session, OutboxMessage.__table__, list(fresh.values()), "key")
+    outbox.note_queued(session, queued)
+    return queued
 
 
 def member_names(session: Session, member_ids: Iterable[int]) -> dict[int, str]:

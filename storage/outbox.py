@@ -12,6 +12,7 @@ from storage.db import insert_if_new
 from storage.models import OutboxMessage, OutboxState
 
 LEASING_LOCK = 0x6F7574  # "out": PostgreSQL advisory lock held by one leasing pass at a time
+QUEUED = "gridbot_outbox_queued"  # session.info: this transaction queued a row
 URGENT_PREFIX = "urgent:"  # keys of emergency notices: leased before every other pending row
 
 
@@ -34,7 +35,19 @@ def enqueue(
     row = OutboxMessage(
         key=key, platform=platform, chat_id=chat_id, kind=kind, edit_key=edit_key, payload=payload, not_before=not_before
     )
-    return insert_if_new(session, row, "key") is not None  # a racing writer with the same key loses quietly
+    queued = insert_if_new(session, row, "key") is not None  # a racing writer with the same key loses quietly
+    note_queued(session, queued)
+    return queued
+
+
+def note_queued(session: Session, count: int | bool) -> None:
+    if count:
+        session.info[QUEUED] = True
+
+
+def queued_any(session: Session) -> bool:
+    """Whether this transaction queued a notice: the sender needs to look only then."""
+    return session.info.get(QUEUED, False)
 
 
 def due_batches(

@@ -108,7 +108,7 @@ def handle_then_die_once(services, inbound, flag: str):
     """The update's transaction commits; the first time, the process dies before it can answer."""
     from bot.telegram.app import handle_update
 
-    replies = handle_update(services, inbound)
+    replies, _queued = handle_update(services, inbound)
     if not os.path.exists(flag):
         open(flag, "w").close()
         os._exit(9)

@@ -25,7 +25,7 @@ from bot.workers import Handlers, handler_pool
 from handlers.context import Services
 from handlers.messages import Inbound, Reply
 from handlers.router import BUSY, handle
-from storage import inbox
+from storage import inbox, outbox
 from storage.order_buttons import BadCallback, BuildingCb, RateCb, unpack
 
 logger = logging.getLogger(__name__)
@@ -102,13 +102,14 @@ def build_application(
             _settle(app, update.update_id)
             return
         try:
-            replies = await workers.run(handle_update, inbound)
+            replies, queued = await workers.run(handle_update, inbound)
         except Exception as error:
             logger.exception("update %s failed", update.update_id)
             _settle(app, update.update_id, error)
             await answer(update, inbound, [BUSY])
             return
-        after_update()
+        if queued:  # most updates in a burst queue nothing: their sender passes would find nothing
+            after_update()
         if await answer(update, inbound, replies) and replies:
             await marks.write(inbox.replied, inbound.platform, [inbound.message_key], services.clock())
         _settle(app, update.update_id)  # the webhook answers 200 now: committed, and the replies sent
@@ -118,20 +119,19 @@ def build_application(
     return app
 
 
-def handle_update(services: Services, inbound: Inbound) -> list[Reply]:
-    """handlers.router.handle for a Telegram update, whose replies this process sends after commit."""
-    return handle(services, inbound, before_commit=_sending_replies(inbound))
+def handle_update(services: Services, inbound: Inbound) -> tuple[list[Reply], bool]:
+    """handlers.router.handle for a Telegram update, whose replies this process sends after commit;
+    and whether its transaction queued a notice (then the outbox sender looks soon)."""
+    queued = []
 
-
-def _sending_replies(inbound: Inbound):
-    """The update's transaction records that this process sends its replies: a retry of it meanwhile
-    (its 200 late) sends them only if this process dies first (storage/inbox.earlier_replies)."""
-
-    def record(session, replies: list[Reply]) -> None:
+    def before_commit(session, replies: list[Reply]) -> None:
+        # A retry of the update meanwhile (its 200 late) sends the replies only if the process
+        # sending them dies first (storage/inbox.earlier_replies).
         if replies:
             inbox.sending_replies(session, inbound.platform, inbound.message_key)
+        queued.append(outbox.queued_any(session))
 
-    return record
+    return handle(services, inbound, before_commit=before_commit), any(queued)
 
 
 def committed(app: Application, update_id: int) -> asyncio.Future:
