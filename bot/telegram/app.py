@@ -120,13 +120,14 @@ def build_application(
 
 
 def handle_update(services: Services, inbound: Inbound) -> tuple[list[Reply], bool]:
-    """handlers.router.handle for a Telegram update, whose replies this process sends after commit;
+    """handlers.router.handle for a Telegram update, whose replies the caller sends after commit;
     and whether its transaction queued a notice (then the outbox sender looks soon)."""
     queued = []
 
     def before_commit(session, replies: list[Reply]) -> None:
-        # A retry of the update meanwhile (its 200 late) sends the replies only if the process
-        # sending them dies first (storage/inbox.earlier_replies).
+        # A retry of the update meanwhile (its 200 late) sends the replies only if the process that
+        # handled it dies first (storage/inbox.earlier_replies): in the handler process, that child's
+        # token stands for the parent that sends them.
         if replies:
             inbox.sending_replies(session, inbound.platform, inbound.message_key)
         queued.append(outbox.queued_any(session))
