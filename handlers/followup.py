@@ -84,7 +84,7 @@ def modelled_kind(ctx: Ctx, text: str) -> Kind | None:
     None: a new report."""
     if ctx.resident is None or urgent_by_pattern(text, ctx.policy):
         return None
-    if not _open_orders(ctx) and _recently_done(ctx) is None:
+    if not _open_rows(ctx) and _recently_done(ctx) is None:
         return None
     return _modelled_act(text)
 
