@@ -40,6 +40,7 @@ from handlers.intent_words import (
     NOT_FIXED,
     OPENER,
     PAST,
+    PEST,
     PLACE,
     POLITE,
     QUESTION,
@@ -110,7 +111,8 @@ def kind_of(text: str) -> Kind:
         return Kind.SMALL_TALK
     if not OPENER.sub("", rest) and len(cleaned) <= 20:
         return Kind.OPENER
-    kind = _modelled(cleaned, may_chat=not BROKEN.search(rest)) if len(rest) <= MODEL_MAX_CHARS else Kind.REPORT
+    may_chat = not (BROKEN.search(rest) or PEST.search(rest))
+    kind = _modelled(cleaned, may_chat) if len(rest) <= MODEL_MAX_CHARS else Kind.REPORT
     return Kind.CHITCHAT if kind == Kind.REPORT and chat_by_model(cleaned, rest) else kind
 
 
