@@ -91,11 +91,19 @@ BROKEN = re.compile(
 )
 # Pests: never chat, however few the words ("地下室发现好多白蚁").
 PEST = re.compile(r"白蚁|蚂蚁|老鼠|蟑螂|臭虫|跳蚤|马蜂|蜂窝|虫")
+# Praise of a thing or a person, news of a sale ("面馆 味道还不错", "小狗好可爱", "亮堂多了"): chat when nothing beside
+# it is trouble but the thing praised (猫, 狗, 味 are trouble words only as what a complaint is about).
+PRAISE = re.compile(
+    r"(真|挺|可|特别|蛮|很|好)(乖|可爱|好吃|香|好看|漂亮|热闹|精神|暖心|贴心|热心)|(真|挺|蛮|很)(是)?好(?!像|几|多|久)|"
+    r"不错|巴适|亮堂|(稳|亮|干净|方便|舒服|暖和)多了|特价|打折"
+)
+PRAISED_THING = re.compile(r"猫|狗|味")
+BUT = re.compile(r"但是|可是|就是|不过|只是|然而")  # "小狗好可爱 但是…": the praise introduces a complaint
 # Trouble: a message with one of these describes something wrong, however short or polite.
 TROUBLE = re.compile(
     r"坏|漏|堵|吵|臭|脏|乱|没(有)?(水|电|气|暖气|热水|信号|网|灯)|黑|报警|压|砸|停水|停电|停了|断|不亮|不通|不热|不动|不转|不行|不能用|用不了|打不开|关不上|锁不上|"
     r"裂|塌|掉|破|坑|积水|噪|味|烟|火|响|滴|渗|冒|爆|摔|倒|病|疼|痛|晕|喘|血|伤|救|命|死|丢|偷|占|堆|挡|危险|垃圾|违|"
-    r"投诉|纠纷|打架|加盖|私搭|乱搭|搭建|"
+    r"投诉|纠纷|打架|屎|尿|加盖|私搭|乱搭|搭建|"
     + PEST.pattern
     + r"|狗|猫|没人|还没|又|还是|困难|怕|担心|难受|不舒服|问题|毛病|故障|太多|突然|不听使唤|"
     + BROKEN.pattern

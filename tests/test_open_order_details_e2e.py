@@ -91,3 +91,13 @@ async def test_a_half_job_after_done_is_sent_back(db_url):  # noqa: F811
         await tg.wait_for(lambda: "返工" in last_text(tg, RESIDENT.id))
     orders, _, moves = _orders_and_alerts(db_url)
     assert len(orders) == 1 and moves[-1] == "reopen"
+
+
+async def test_praise_of_a_pet_is_chat_and_praise_with_a_complaint_is_filed(db_url):  # noqa: F811
+    async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url)):
+        await register_resident(tg)
+        tg.push_text(RESIDENT, "邻居家的小猫真可爱 毛茸茸的")
+        await tg.wait_for(lambda: "谢谢您跟我们分享" in last_text(tg, RESIDENT.id))
+        assert _orders_and_alerts(db_url)[0] == []
+        tg.push_text(RESIDENT, "小狗好可爱 但是天天在楼道拉屎")
+        await tg.wait_for(lambda: "工单 #1" in last_text(tg, RESIDENT.id))
