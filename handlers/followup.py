@@ -96,17 +96,17 @@ def _modelled_act(text: str) -> Kind | None:
 
 
 def about_its_thing(ctx: Ctx, text: str) -> list[Reply] | None:
-    """Words no phrase or model placed, from a resident whose own order is open (or just done), that name
-    its thing (or its category and no other thing) and no other building or unit: a detail of that order
-    (补充; after it was done, that it is still there: 返工) — never a second order, nor an alarm. Danger
-    happening now (fire, gas, someone hurt: the emergency patterns) is filed and alarmed instead."""
+    """Words no phrase or model placed, from a resident whose own order is open, that name its thing (or its
+    category and no other thing) and no other building or unit: a detail of that order (补充) — never a second
+    order, nor an alarm. Danger happening now (fire, gas, someone hurt: the emergency patterns) is filed and
+    alarmed instead. Once done, the same words may be the thing come back: a new order, unless a phrase says
+    the job was not done."""
     if ctx.resident is None or urgent_by_pattern(text, ctx.policy):
         return None
-    open_order = newest_own_open(ctx)
-    order = open_order or _recently_done(ctx)
+    order = newest_own_open(ctx)
     if order is None or not _names_its_thing(ctx, text, order) or _another_place(text, order.text):
         return None
-    return amend(ctx, order, note=text) if open_order is not None else reopen(ctx, order, text[:60])
+    return amend(ctx, order, note=text)
 
 
 def _names_its_thing(ctx: Ctx, text: str, order: Order) -> bool:
