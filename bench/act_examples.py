@@ -2,7 +2,7 @@
 every line of the SEEN conversation sets and of the dev set, and the labelled reports of the shared samples,
 each with the set it came from, so that bench/conversation.py --leave-out can train without one set.
 
-The sets are named one by one: a blind set (conversation_holdout_5.tsv and later) must never be read
+The sets are named one by one: a blind set (conversation_holdout_6.tsv and later) must never be read
 here; add a set to SEEN only once it has been run and declared seen.
 
     .venv/bin/python bench/act_examples.py
@@ -22,6 +22,7 @@ SEEN = {
     "set2": ROOT / "bench" / "conversation_holdout_2.tsv",
     "set3": ROOT / "bench" / "conversation_holdout_3.tsv",
     "set4": ROOT / "bench" / "conversation_holdout_4.tsv",
+    "set5": ROOT / "bench" / "conversation_holdout_5.tsv",
     "dev": ROOT / "bench" / "conversation_dev.tsv",
 }
 SAMPLES = ROOT.parent / "shared" / "samples" / "resident_messages.tsv"

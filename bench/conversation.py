@@ -128,6 +128,33 @@ routed right 58/81 (add 10/21, chase 20/20, not_fixed 14/20, resolved 14/20). De
 emergencies (堆的位置就在电表箱下面, 旧床垫靠在墙上, 挪到楼梯下面了 味道还在); the job praised as done (楼道干净了 👍,
 全清掉了) filed or thanked instead of closing it. Worse than set 4's blind run (3.2%, 2.9%, 83%): 6.5%, 2.6%,
 72%. The honest figure; SEEN from now on.
+
+Issue 11's sixth round studied set 5's misses as classes and added set 5 to act_training.tsv. With the resident's
+own order open (or just done), words no phrase or model placed that name its thing (intent_words.THINGS, the
+rubbish kind widened: 一堆, 木板, 床垫, 袋子) or, naming no thing, its category, and no other building or unit, are
+its detail (补充) — never a second order, so the urgency model's guess on them ("堆在电表箱下面")
+raises no alarm; danger happening now (the emergency patterns: fire, gas, someone hurt) is still filed and alarmed.
+The job praised as done (干净了, 干干净净, 清清爽爽, 全清掉了) resolves it; a half job (一半, 太马虎, 还…没拖) is
+not_fixed. Pests, a build on a roof, a cut, a thing that does not respond are trouble. Praise of a thing or a person
+and news of a sale (可乖了, 真好, 亮堂多了, 特价) are chat beside nothing that is trouble but the thing praised
+(猫, 狗, 味) and no 但是. Leave-one-out (the rules were tuned on set 5, so its figure is optimistic for them and
+honest for the models); before is main (a88abda), after is this round, 2026-11-29:
+
+| set (left out) | small talk filed | reports not filed | follow-ups right (add, chase, not_fixed, resolved) | newreport |
+|---|---|---|---|---|
+| 2 | 0/106 → 0/106 | 0/98 → 0/98 | 52/52 → 52/52 | |
+| 3 | 0/111 → 0/111 | 0/105 → 0/105 | 64/64 → 64/64 | |
+| 4 | 3/158 → 0/158 | 0/138 → 0/138 | 65/72 → 65/72 | |
+| 5 | 12/168 → 5/168 | 3/153 → 0/153 | 58/81 → 72/81 (add 10 → 15/21, chase 20/20, not_fixed 14 → 17/20, resolved 14 → 20/20) | |
+| dev | 1/252 → 0/252 | 0/54 → 0/54 | 184/187 → 184/187 | 12/12 → 12/12 |
+
+Set 5 still: small talk filed 有问题直接在这里说就行吗, 孙子考上大学了 高兴得睡不着 (the urgency model alarms), 降温了
+老年人要多穿点, 猫又胖了, 保安…帮我把米扛上楼; adds missed 就在2单元一楼楼梯拐角那里, 今天又多了好几袋 (chased),
+有股馊味 还招苍蝇了, 单元门密码…, 野猫去翻 撒了一地, 周末都在 周六来也行; not_fixed missed 大件的没搬, 整得稀里马哈的,
+and 垃圾只是挪到楼梯下面了 味道还在 (after done: filed, and the urgency model still alarms — the same words naming
+the done order's thing are not taken as 返工, since a full report of the thing come back must stay a new order;
+the alarm on them is left open). The shared samples and bench/holdout.tsv:
+116/120 and 147/151 still filed at once, before and after.
 """
 
 import csv

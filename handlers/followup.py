@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from handlers import acts
 from handlers.classifier import urgent_by_pattern
 from handlers.context import Ctx, Refusal
-from handlers.intent import Kind, keeps_on, letters_and_digits, names_other_things, refers_back
+from handlers.intent import Kind, keeps_on, letters_and_digits, names_other_things, refers_back, things_named
 from handlers.messages import Reply, buttons
 from storage import conversation, order_cards, orders, people
 from storage.conversation import Waiting
@@ -27,6 +27,7 @@ ADD_WINDOW = timedelta(minutes=10)  # words, a photo or a place sent this soon a
 OPEN = (S.SUBMITTED, S.DISPATCHED, S.CLAIMED, S.ESCALATED, S.SIGNED)
 SAYS_NOT_DONE = re.compile(r"没|不|莫|冇")  # "还没人来", "人不来": the job was not done
 FOLLOW_UP_SURE = 0.5  # the follow-up model moves an order only this sure (chosen leaving each set out)
+NUMBERED_PLACE = re.compile(r"[0-9一二三四五六七八九十两]+(号楼|栋|幢|单元)")
 ADD_PREFIX = re.compile(r"^(再补充|补充一下|补充|另外|再说一下|再说一句)[，,：:、。\s]*")
 
 SMALL_TALK = {
@@ -92,6 +93,33 @@ def modelled_kind(ctx: Ctx, text: str) -> Kind | None:
 def _modelled_act(text: str) -> Kind | None:
     act, probability = acts.follow_up_act(letters_and_digits(text))
     return Kind(act) if act != acts.REPORT and probability >= FOLLOW_UP_SURE else None
+
+
+def about_its_thing(ctx: Ctx, text: str) -> list[Reply] | None:
+    """Words no phrase or model placed, from a resident whose own order is open, that name its thing (or its
+    category and no other thing) and no other building or unit: a detail of that order (补充) — never a second
+    order, nor an alarm. Danger happening now (fire, gas, someone hurt: the emergency patterns) is filed and
+    alarmed instead. Once done, the same words may be the thing come back: a new order, unless a phrase says
+    the job was not done."""
+    if ctx.resident is None or urgent_by_pattern(text, ctx.policy):
+        return None
+    order = newest_own_open(ctx)
+    if order is None or not _names_its_thing(ctx, text, order) or _another_place(text, order.text):
+        return None
+    return amend(ctx, order, note=text)
+
+
+def _names_its_thing(ctx: Ctx, text: str, order: Order) -> bool:
+    named = things_named(text)
+    if named:
+        return bool(named & things_named(order.text))
+    verdict = ctx.classify(text)
+    return verdict.category == order.category and verdict.confidence >= ctx.policy.confidence_threshold
+
+
+def _another_place(text: str, earlier: str) -> bool:
+    """A building or a unit the order does not name ("3号楼也堆满了"): somewhere else, a report of its own."""
+    return any(match.group() not in earlier for match in NUMBERED_PLACE.finditer(letters_and_digits(text)))
 
 
 def _about_a_done_order(ctx: Ctx, kind: Kind, done: Order, text: str) -> list[Reply] | None:

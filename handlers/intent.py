@@ -32,6 +32,7 @@ from handlers.intent_words import (
     ABOUT_BOT,
     ADD,
     BROKEN,
+    BUT,
     CHASE,
     CHAT,
     GREETING,
@@ -40,8 +41,11 @@ from handlers.intent_words import (
     NOT_FIXED,
     OPENER,
     PAST,
+    PEST,
     PLACE,
     POLITE,
+    PRAISE,
+    PRAISED_THING,
     QUESTION,
     REFERS_BACK,
     REQUEST,
@@ -110,8 +114,9 @@ def kind_of(text: str) -> Kind:
         return Kind.SMALL_TALK
     if not OPENER.sub("", rest) and len(cleaned) <= 20:
         return Kind.OPENER
-    kind = _modelled(cleaned, may_chat=not BROKEN.search(rest)) if len(rest) <= MODEL_MAX_CHARS else Kind.REPORT
-    return Kind.CHITCHAT if kind == Kind.REPORT and chat_by_model(cleaned, rest) else kind
+    may_chat = not (BROKEN.search(rest) or PEST.search(rest))
+    kind = _modelled(cleaned, may_chat) if len(rest) <= MODEL_MAX_CHARS else Kind.REPORT
+    return Kind.CHITCHAT if kind == Kind.REPORT and (chat_by_model(cleaned, rest) or praises(cleaned, rest)) else kind
 
 
 def chat_by_model(cleaned: str, rest: str) -> bool:
@@ -123,6 +128,16 @@ def chat_by_model(cleaned: str, rest: str) -> bool:
     if any(pattern.search(rest) for pattern in (QUESTION, REQUEST, SUGGESTION)):
         return False  # a question or a request to the staff is a report ("想问一下老年卡怎么办")
     return acts.chat_probability(cleaned) >= CHAT_SURE
+
+
+def praises(cleaned: str, rest: str) -> bool:
+    """Praise, or news of a sale, beside nothing that is trouble but the thing praised, asking nothing ("我家狗狗
+    打了疫苗 可乖了"); not "路灯换了新的 就是不太亮" (不亮 is trouble)."""
+    if not PRAISE.search(cleaned) or len(cleaned) > CHAT_MAX_CHARS:  # the whole words: "真好" is polite too
+        return False
+    if any(pattern.search(rest) for pattern in (QUESTION, REQUEST, SUGGESTION, BUT)):
+        return False
+    return not TROUBLE.search(PRAISED_THING.sub("", PRAISE.sub("", cleaned)))
 
 
 def _about_the_bot(cleaned: str) -> bool:

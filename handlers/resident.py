@@ -118,6 +118,10 @@ def report(ctx: Ctx, asked: bool = False) -> list[Reply]:
         answered = followup.follow_up(ctx, modelled, modelled=True)
         if answered is not None:
             return answered
+    if registered and kind == Kind.REPORT and text:  # "堆的位置就在电表箱下面": where their rubbish is, not a new alarm
+        answered = followup.about_its_thing(ctx, text)
+        if answered is not None:
+            return answered
     if not asked and _says_too_little(ctx, text):
         return ask_what_the_problem_is(ctx, text, registered)
     draft = dict(ctx.identity.draft or {})
