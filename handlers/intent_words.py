@@ -205,5 +205,6 @@ THINGS = {
     "railing": "扶手|栏杆|护栏|围栏",
     "building": "外墙|墙皮|天花板|屋顶|楼顶|房顶",
     "play": "健身器材|健身器|滑梯|秋千|座椅|长椅",
+    "parcel": "快递|包裹|外卖|信件|邮件",  # a parcel on the wrong floor is its own matter, whatever was reported before
 }
 THING = {kind: re.compile(words) for kind, words in THINGS.items()}
