@@ -2,7 +2,6 @@
 through handlers.router as the platforms call it, and the models' own pieces."""
 
 import pytest
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from handlers import acts
@@ -10,6 +9,7 @@ from handlers.intent import Kind, kind_of
 from storage.models import Order, OrderEvent, OutboxMessage
 from storage.order_buttons import OrderCb
 from tests.driver import Driver
+from tests.test_conversation_rules import _count
 from tests.test_move_consequences import (
     G01_CHAT,
     LIMING,
@@ -18,11 +18,6 @@ from tests.test_move_consequences import (
     _order,
     chat,  # noqa: F401 (a fixture)
 )
-
-
-def _count(engine, table) -> int:
-    with Session(engine) as session:
-        return session.exec(select(func.count()).select_from(table)).one()
 
 
 def _claimed_half_an_hour_ago(chat: Driver) -> None:  # noqa: F811

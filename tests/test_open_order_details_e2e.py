@@ -49,35 +49,32 @@ async def _claimed_rubbish_order(tg: FakeTelegram, clock: Clock) -> None:
     clock.advance(minutes=30)  # past the minutes in which any words are added to a report
 
 
-async def test_where_the_rubbish_lies_by_the_meter_box_is_a_detail_and_alarms_no_one(db_url):  # noqa: F811
+async def _on_the_claimed_order(url: str, text: str, answered: str):
+    """The resident writes `text` while their rubbish order is claimed; returns once the answer contains
+    `answered`: (orders, alerts queued, the first order's moves)."""
     clock = Clock(datetime.now(UTC))
-    async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url), clock=clock):
+    async with FakeTelegram() as tg, running(bot_settings(tg.root, url), clock=clock):
         await _claimed_rubbish_order(tg, clock)
-        tg.push_text(RESIDENT, "一堆杂物就在电表箱底下")  # the urgency model alone calls these words urgent
-        await tg.wait_for(lambda: "已补充到工单 #1" in last_text(tg, RESIDENT.id))
-    orders, alerts, moves = _orders_and_alerts(db_url)
+        tg.push_text(RESIDENT, text)
+        await tg.wait_for(lambda: answered in last_text(tg, RESIDENT.id))
+    return _orders_and_alerts(url)
+
+
+async def test_where_the_rubbish_lies_by_the_meter_box_is_a_detail_and_alarms_no_one(db_url):  # noqa: F811
+    # the urgency model alone calls these words urgent
+    orders, alerts, moves = await _on_the_claimed_order(db_url, "一堆杂物就在电表箱底下", "已补充到工单 #1")
     assert len(orders) == 1 and "电表箱" in orders[0].text and not orders[0].urgent
     assert alerts == 0 and moves[-1] == "amend"
 
 
 async def test_fire_on_the_open_orders_rubbish_is_filed_and_alarmed(db_url):  # noqa: F811
-    clock = Clock(datetime.now(UTC))
-    async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url), clock=clock):
-        await _claimed_rubbish_order(tg, clock)
-        tg.push_text(RESIDENT, "楼道那堆垃圾冒烟了 好像着火了")
-        await tg.wait_for(lambda: "119" in last_text(tg, RESIDENT.id))
-    orders, alerts, moves = _orders_and_alerts(db_url)
+    orders, alerts, moves = await _on_the_claimed_order(db_url, "楼道那堆垃圾冒烟了 好像着火了", "119")
     assert len(orders) == 2 and orders[1].urgent and alerts >= 1
     assert "amend" not in moves
 
 
 async def test_the_job_praised_as_done_ends_the_order(db_url):  # noqa: F811
-    clock = Clock(datetime.now(UTC))
-    async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url), clock=clock):
-        await _claimed_rubbish_order(tg, clock)
-        tg.push_text(RESIDENT, "楼梯间现在干干净净的 谢谢")
-        await tg.wait_for(lambda: "已为您撤销" in last_text(tg, RESIDENT.id))
-    orders, _, moves = _orders_and_alerts(db_url)
+    orders, _, moves = await _on_the_claimed_order(db_url, "楼梯间现在干干净净的 谢谢", "已为您撤销")
     assert len(orders) == 1 and orders[0].status == "cancelled" and moves[-1] == "cancel"
 
 
