@@ -210,10 +210,11 @@ def template_db(folder: Path) -> Path:
     return path
 
 
-def fresh_driver(template: Path, folder: Path, n: int) -> Driver:
+def fresh_driver(template: Path, folder: Path, n: int, models: acts.ActModels | None) -> Driver:
     path = folder / f"line{n}.db"
     shutil.copy(template, path)
-    services = Services(make_engine(f"sqlite:///{path}"), load_policy(None), ZoneInfo("Asia/Shanghai"), Clock())
+    engine = make_engine(f"sqlite:///{path}")
+    services = Services(engine, load_policy(None), ZoneInfo("Asia/Shanghai"), Clock(), acts=models)
     driver = Driver(services)
     driver.send(RESIDENT, "/start")
     with Session(services.engine) as session:
@@ -239,8 +240,10 @@ def outcome(driver: Driver) -> tuple[int, list[str]]:
     return orders, moves
 
 
-def run_line(template: Path, folder: Path, n: int, text: str, label: str, kind: str) -> tuple[bool, str]:
-    driver = fresh_driver(template, folder, n)
+def run_line(
+    template: Path, folder: Path, n: int, text: str, label: str, kind: str, models: acts.ActModels | None
+) -> tuple[bool, str]:
+    driver = fresh_driver(template, folder, n, models)
     try:
         if label in ("followup", "newreport"):
             prepare(driver, kind)
@@ -275,12 +278,12 @@ def read_reports(path: Path) -> list[tuple[str, str]]:
     return rows
 
 
-def leave_out(lines: list[str]) -> int:
-    """Trains the act models without these lines and their near-duplicates; returns how many examples went."""
+def leave_out(lines: list[str]) -> tuple[acts.ActModels, int]:
+    """The act models trained without these lines and their near-duplicates, and how many examples went."""
     trained = [text for _, text in acts.examples()]
     near = {text for _, text, _ in near_pairs(trained, lines)}
-    acts.leave_out([*lines, *near])
-    return len(trained) - len(acts.examples())
+    gone = [*lines, *near]
+    return acts.trained(left_out=gone), len(trained) - len(acts.examples(left_out=gone))
 
 
 def main() -> None:
@@ -288,15 +291,16 @@ def main() -> None:
     arguments = [argument for argument in sys.argv[1:] if argument != "--leave-out"]
     holdout = Path(arguments[0]) if arguments else HERE / "conversation_holdout.tsv"
     lines = read_holdout(holdout)
+    models = None  # the shipped act models
     if "--leave-out" in sys.argv:
-        gone = leave_out([text for text, _, _ in lines])
+        models, gone = leave_out([text for text, _, _ in lines])
         print(f"act models trained without this set: {gone} examples left out (its lines and their near-duplicates)")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         template = template_db(folder)
         right, total, misses = Counter(), Counter(), defaultdict(list)
         for n, (text, label, kind) in enumerate(lines):
-            ok, answer = run_line(template, folder, n, text, label, kind)
+            ok, answer = run_line(template, folder, n, text, label, kind, models)
             group = f"{label}/{kind}" if label == "followup" else label
             total[group] += 1
             right[group] += ok
@@ -322,7 +326,7 @@ def main() -> None:
             missed = [
                 (text, cat)
                 for i, (text, cat) in enumerate(rows)
-                if not run_line(template, folder, base + i, text, "report", "")[0]
+                if not run_line(template, folder, base + i, text, "report", "", models)[0]
             ]
             others = sum(1 for _, cat in rows if cat == "other")
             missed_others = [text for text, cat in missed if cat == "other"]

@@ -11,11 +11,13 @@ at first use on: handlers/classifier/act_training.tsv (every line of the seen co
 shared samples' reports, built by bench/act_examples.py), act_written.tsv (lines written for the thin
 classes, in no set's words), intent_training.tsv and the category model's reports (training.tsv).
 
-`leave_out` trains them again without some lines: bench/conversation.py --leave-out measures a set the
-models never saw.
+The shipped pair is trained once per process (`shipped`); `trained(left_out=…)` trains a pair without some
+lines, which bench/conversation.py --leave-out hands to the handlers (Services.acts) to measure a set the
+models never saw. Nothing here changes after import.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,47 +32,66 @@ SMALL_TALK, REPORT = "smalltalk", "report"
 FOLLOW_UP_ACTS = ("add", "chase", "not_fixed", "resolved")
 CHAT_INTENTS = ("smalltalk", "opener", "about_bot")  # intent_training.tsv's kinds of small talk
 
-_left_out: frozenset[str] = frozenset()
+
+@dataclass(frozen=True)
+class ActModels:
+    """A chat model and a follow-up model trained on the same examples."""
+
+    chat: Model
+    follow_up: Model
 
 
-def examples(category_reports: bool = True) -> list[tuple[str, str]]:
-    """(act, letters of the text) for every example, but those left out; `category_reports`: with the
-    category model's reports (written as complaints: the follow-up model does better without them)."""
+def examples(category_reports: bool = True, left_out: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """(act, letters of the text) for every example but those `left_out` (compared as letters and digits);
+    `category_reports`: with the category model's reports (written as complaints: the follow-up model does
+    better without them)."""
     rows = [(act, text) for act, text, *_ in _rows(ACT_TRAINING)] + [(act, text) for act, text, *_ in _rows(ACT_WRITTEN)]
     rows += [(SMALL_TALK if kind in CHAT_INTENTS else kind, text) for kind, text in shipped_examples(INTENT_TRAINING)]
     rows += [(REPORT, text) for _, text in shipped_examples()] if category_reports else []
+    gone = frozenset(letters_and_digits(text) for text in left_out)
     cleaned = [(act, letters_and_digits(text)) for act, text in rows]
-    return [(act, text) for act, text in cleaned if text and text not in _left_out]
+    return [(act, text) for act, text in cleaned if text and text not in gone]
 
 
-def leave_out(texts: Iterable[str]) -> None:
-    """Train the models again without these lines (read as letters and digits): for measuring only."""
-    global _left_out
-    _left_out = frozenset(letters_and_digits(text) for text in texts)
-    chat_model.cache_clear()
-    follow_up_model.cache_clear()
+def trained(left_out: Iterable[str] = ()) -> ActModels:
+    """Both models, trained without the lines `left_out` (for measuring a set they never saw)."""
+    gone = frozenset(left_out)
+    return ActModels(chat_model_from(examples(left_out=gone)), follow_up_model_from(examples(False, gone)))
+
+
+def chat_model_from(rows: list[tuple[str, str]]) -> Model:
+    """Small talk against the rest: reports, and follow-ups ("我下午两点以后都在家" is about a job, not chat)."""
+    return Model([(act if act == SMALL_TALK else REPORT, text) for act, text in rows])
+
+
+def follow_up_model_from(rows: list[tuple[str, str]]) -> Model:
+    """Each follow-up act, and a new report, for a resident with an order."""
+    return Model([(act, text) for act, text in rows if act in (*FOLLOW_UP_ACTS, REPORT)])
 
 
 @lru_cache(maxsize=1)
 def chat_model() -> Model:
-    """Small talk against the rest: reports, and follow-ups ("我下午两点以后都在家" is about a job, not chat)."""
-    return Model([(act if act == SMALL_TALK else REPORT, text) for act, text in examples()])
+    """The shipped chat model, trained at first use."""
+    return chat_model_from(examples())
 
 
 @lru_cache(maxsize=1)
 def follow_up_model() -> Model:
-    """Each follow-up act, and a new report, for a resident with an order."""
-    return Model([(act, text) for act, text in examples(category_reports=False) if act in (*FOLLOW_UP_ACTS, REPORT)])
+    """The shipped follow-up model, trained at first use."""
+    return follow_up_model_from(examples(category_reports=False))
 
 
-def chat_probability(cleaned: str) -> float:
-    """How sure the chat model is that these letters (intent.letters_and_digits) are small talk."""
-    return chat_model().probabilities(cleaned)[SMALL_TALK]
+def chat_probability(cleaned: str, models: ActModels | None = None) -> float:
+    """How sure the chat model is that these letters (intent.letters_and_digits) are small talk.
+    `models`: a pair of one's own (bench/conversation.py --leave-out); else the shipped ones."""
+    model = models.chat if models is not None else chat_model()
+    return model.probabilities(cleaned)[SMALL_TALK]
 
 
-def follow_up_act(cleaned: str) -> tuple[str, float]:
+def follow_up_act(cleaned: str, models: ActModels | None = None) -> tuple[str, float]:
     """The follow-up model's act for these letters ("report": a new problem) and its probability."""
-    probabilities = follow_up_model().probabilities(cleaned)
+    model = models.follow_up if models is not None else follow_up_model()
+    probabilities = model.probabilities(cleaned)
     act = max(probabilities, key=probabilities.__getitem__)
     return act, probabilities[act]
 

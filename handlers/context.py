@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from handlers.classifier import Verdict, classify
+from handlers.acts import ActModels
+from handlers.classifier import Verdict, classify, urgent_by_pattern
 from handlers.intent import Kind, kind_of
 from handlers.messages import Inbound
 from storage import orders
@@ -31,6 +32,7 @@ class Services:
     timezone: ZoneInfo
     clock: Callable[[], datetime]
     public_url: str = "http://127.0.0.1:8080"  # where people reach the HTTP server (the workbench's links)
+    acts: ActModels | None = None  # the act models (handlers/acts.py); None: the shipped ones
 
 
 class Refusal(Exception):
@@ -58,6 +60,7 @@ class Ctx:
     answering: State | None = None  # the question this message answers, if any
     verdicts: dict[str, Verdict] = field(default_factory=dict)  # the category model's, by text: once per message
     kinds: dict[str, Kind] = field(default_factory=dict)  # handlers.intent's, by text: once per message
+    dangers: dict[str, bool] = field(default_factory=dict)  # urgent_by_pattern's, by text: once per message
     around: tuple | None = None  # handlers.followup's read of the open orders near the resident, until a move
 
     def classify(self, text: str) -> Verdict:
@@ -72,8 +75,16 @@ class Ctx:
         """What `text` is (small talk, a follow-up, a report: handlers.intent), worked out once per message."""
         kind = self.kinds.get(text)
         if kind is None:
-            kind = self.kinds[text] = kind_of(text)
+            kind = self.kinds[text] = kind_of(text, self.services.acts)
         return kind
+
+    def urgent_by_pattern(self, text: str) -> bool:
+        """An emergency pattern of the policy names `text` (handlers.classifier.urgent_by_pattern), worked out
+        once per message: the report path asks it at every step."""
+        danger = self.dangers.get(text)
+        if danger is None:
+            danger = self.dangers[text] = urgent_by_pattern(text, self.policy)
+        return danger
 
     @property
     def policy(self) -> Policy:

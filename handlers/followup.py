@@ -1,5 +1,6 @@
 """A resident's message about an order they already have: 催办, 补充, 没解决 (返工), 已经好了 — and
-"is this the same thing as #n?" when a neighbour reports what is already open.
+"is this the same thing as #n?" when a neighbour reports what is already open. Which order a message is
+about, and as what, is handlers/order_in_question.py's; the readings of the open orders are here.
 
 Each is a move (storage/orders.py: chase, amend, reopen, cancel, follow); what it causes (the card's
 marks, who is told) is storage/consequences.py's. Small talk is answered here too: it moves nothing.
@@ -11,10 +12,8 @@ from datetime import timedelta
 from sqlalchemy import Row, bindparam
 from sqlmodel import col, select
 
-from handlers import acts
-from handlers.classifier import urgent_by_pattern
 from handlers.context import Ctx, Refusal
-from handlers.intent import Kind, keeps_on, letters_and_digits, names_other_things, refers_back, things_named
+from handlers.intent import Kind, letters_and_digits
 from handlers.messages import Reply, buttons
 from storage import conversation, order_cards, orders, people
 from storage.conversation import Waiting
@@ -22,12 +21,8 @@ from storage.models import Member, Order, OrderFollower
 from storage.models import OrderStatus as S
 from storage.order_buttons import OrderCb, RateCb
 
-DESCRIBES_A_PROBLEM = 16  # characters: shorter follow-ups ("都三天了", "是3单元不是2单元") name no new problem
 ADD_WINDOW = timedelta(minutes=10)  # words, a photo or a place sent this soon after a report belong to it
 OPEN = (S.SUBMITTED, S.DISPATCHED, S.CLAIMED, S.ESCALATED, S.SIGNED)
-SAYS_NOT_DONE = re.compile(r"没|不|莫|冇")  # "还没人来", "人不来": the job was not done
-FOLLOW_UP_SURE = 0.5  # the follow-up model moves an order only this sure (chosen leaving each set out)
-NUMBERED_PLACE = re.compile(r"[0-9一二三四五六七八九十两]+(号楼|栋|幢|单元)")
 ADD_PREFIX = re.compile(r"^(再补充|补充一下|补充|另外|再说一下|再说一句)[，,：:、。\s]*")
 
 SMALL_TALK = {
@@ -47,107 +42,19 @@ def small_talk(ctx: Ctx, kind: Kind, text: str) -> list[Reply]:
     return [Reply(SMALL_TALK[kind].format(community=ctx.policy.community_name))]
 
 
-def follow_up(ctx: Ctx, kind: Kind, modelled: bool = False) -> list[Reply] | None:
-    """The follow-up `kind` on the resident's order; None when there is no order it could be about
-    (or the words are an emergency: that is filed, however it is worded). `modelled`: the follow-up model
-    named the kind, having read the words whole; only another thing named makes them a new report."""
-    text = ctx.inbound.text.strip()
-    if ctx.resident is None or urgent_by_pattern(text, ctx.policy):
-        return None
-    done = _recently_done(ctx)
-    if done is not None and kind != Kind.RESOLVED and about_something_else(ctx, done, modelled):
-        done = None
-    if kind == Kind.NOT_FIXED and done is not None:
-        return reopen(ctx, done, text[:60])
-    # "已经不吵了" describes no problem at all: whatever category its words name, it is about their order.
-    mine = [order for order in _open_orders(ctx) if kind == Kind.RESOLVED or not about_something_else(ctx, order, modelled)]
-    if not mine:
-        return _about_a_done_order(ctx, kind, done, text) if done is not None else None
-    if kind == Kind.NOT_FIXED and _modelled_act(text) == Kind.ADD:  # "还在漏 比昨天还大": it got worse, a detail
-        return amend(ctx, mine[0], note=text)
-    if kind in (Kind.CHASE, Kind.NOT_FIXED):  # "还是不行" while it is being done: hurry it up
-        if len(mine) > 1:
-            return [
-                Reply(
-                    "您有几张工单在办理，催哪一张？",
-                    buttons(*[[(f"⏰ 催 #{o.id} {_short(ctx, o)}", OrderCb("chase", o.id).pack())] for o in mine[:5]]),
-                )
-            ]
-        return chase(ctx, mine[0].id)
-    if kind == Kind.RESOLVED:
-        return _resolved(ctx, mine[0])
-    return amend(ctx, mine[0], note=text)
+def chase_which(ctx: Ctx, among: tuple[Order, ...]) -> list[Reply]:
+    """催办 with several orders open: which one? (a button each)."""
+    return [
+        Reply(
+            "您有几张工单在办理，催哪一张？",
+            buttons(*[[(f"⏰ 催 #{o.id} {_short(ctx, o)}", OrderCb("chase", o.id).pack())] for o in among]),
+        )
+    ]
 
 
-def modelled_kind(ctx: Ctx, text: str) -> Kind | None:
-    """No phrase rule matched: the follow-up model's act (handlers/acts.py), when the resident has an order
-    it could be about and the model is sure ("周六周日都在 工作日要晚上七点以后": a detail for the visit).
-    None: a new report."""
-    if ctx.resident is None or urgent_by_pattern(text, ctx.policy):
-        return None
-    if not _open_rows(ctx) and _recently_done(ctx) is None:
-        return None
-    return _modelled_act(text)
-
-
-def _modelled_act(text: str) -> Kind | None:
-    act, probability = acts.follow_up_act(letters_and_digits(text))
-    return Kind(act) if act != acts.REPORT and probability >= FOLLOW_UP_SURE else None
-
-
-def about_its_thing(ctx: Ctx, text: str) -> list[Reply] | None:
-    """Words no phrase or model placed, from a resident whose own order is open, that name its thing (or its
-    category and no other thing) and no other building or unit: a detail of that order (补充) — never a second
-    order, nor an alarm. Danger happening now (fire, gas, someone hurt: the emergency patterns) is filed and
-    alarmed instead. Once done, the same words may be the thing come back: a new order, unless a phrase says
-    the job was not done."""
-    if ctx.resident is None or urgent_by_pattern(text, ctx.policy):
-        return None
-    order = newest_own_open(ctx)
-    if order is None or not _names_its_thing(ctx, text, order) or _another_place(text, order.text):
-        return None
-    return amend(ctx, order, note=text)
-
-
-def _names_its_thing(ctx: Ctx, text: str, order: Order) -> bool:
-    named = things_named(text)
-    if named:
-        return bool(named & things_named(order.text))
-    verdict = ctx.classify(text)
-    return verdict.category == order.category and verdict.confidence >= ctx.policy.confidence_threshold
-
-
-def _another_place(text: str, earlier: str) -> bool:
-    """A building or a unit the order does not name ("3号楼也堆满了"): somewhere else, a report of its own."""
-    return any(match.group() not in earlier for match in NUMBERED_PLACE.finditer(letters_and_digits(text)))
-
-
-def _about_a_done_order(ctx: Ctx, kind: Kind, done: Order, text: str) -> list[Reply] | None:
-    """Chasing a job called done: "怎么还没人来" says it was not done (返工); "怎么样了" asks, and is
-    told it is done and asked to rate. 已经好了: the rating is what is missing."""
-    if kind == Kind.CHASE and SAYS_NOT_DONE.search(text):
-        return reopen(ctx, done, text[:60])
-    if kind == Kind.CHASE:
-        return rate_instead(ctx, done, f"工单 #{done.id} 已办结。问题解决了吗？请打个分；没解决请回复「没解决」。")
-    return rate_instead(ctx, done) if kind == Kind.RESOLVED else None
-
-
-def about_something_else(ctx: Ctx, order: Order, modelled: bool = False) -> bool:
-    """The words name a problem of another category, or another thing: a new report, not a follow-up
-    ("楼道灯好几天不亮了" chases nothing of an order about rubbish, "我家暖气不热 什么时候能修" nothing of
-    one about a lift) — unless the resident ties them to an earlier job ("上次报的电梯", "补充", "没修好",
-    "还是松的"): the order's category is a guess too."""
-    text = ctx.inbound.text.strip()
-    if refers_back(text):
-        return False
-    if names_other_things(text, order.text):
-        return True
-    if keeps_on(text) or modelled:  # "能不能快点 老人在家等着": a chase, whatever category its words suggest
-        return False
-    if len(text) < DESCRIBES_A_PROBLEM:  # the category model is sure of anything on a few words: the things named decide
-        return False
-    verdict = ctx.classify(text)
-    return verdict.confidence >= ctx.policy.confidence_threshold and verdict.category not in (order.category, "other")
+def ask_if_solved(ctx: Ctx, done: Order) -> list[Reply]:
+    """Asked "怎么样了" about a job called done: told it is done, asked to rate (or to say 没解决)."""
+    return rate_instead(ctx, done, f"工单 #{done.id} 已办结。问题解决了吗？请打个分；没解决请回复「没解决」。")
 
 
 def chase(ctx: Ctx, order_id: int) -> list[Reply]:
@@ -182,12 +89,6 @@ def amend(ctx: Ctx, order: Order, note: str | None) -> list[Reply]:
     ctx.move(order, "amend", note=note or None, as_resident=True, **changes)
     seen_by = _claimer_name(ctx, order)
     return [Reply(f"已补充到工单 #{order.id}" + (f"，{seen_by} 能看到。" if seen_by else "。"))]
-
-
-def amend_recent(ctx: Ctx) -> list[Reply] | None:
-    """A photo, a place or words sent within ADD_WINDOW of a report: added to it."""
-    recent = newest_open(ctx)
-    return amend(ctx, recent, note=ctx.inbound.text.strip() or None) if recent is not None else None
 
 
 def reopen(ctx: Ctx, order: Order, why: str) -> list[Reply]:
@@ -308,7 +209,7 @@ def _orders(ctx: Ctx, rows: list[Row]) -> list[Order]:
 def recent_report(ctx: Ctx) -> Row | None:
     """The resident's own newest open order reported within ADD_WINDOW, its row of `_AROUND`."""
     since = ctx.now - ADD_WINDOW
-    return next((r for r in _open_rows(ctx) if r.resident_id == ctx.resident.id and r.created_at >= since), None)
+    return next((r for r in open_rows(ctx) if r.resident_id == ctx.resident.id and r.created_at >= since), None)
 
 
 def newest_open(ctx: Ctx) -> Order | None:
@@ -319,20 +220,20 @@ def newest_open(ctx: Ctx) -> Order | None:
 
 def newest_own_open(ctx: Ctx) -> Order | None:
     """The resident's own newest open order, whenever it was reported."""
-    own = [row for row in _open_rows(ctx) if row.resident_id == ctx.resident.id]
+    own = [row for row in open_rows(ctx) if row.resident_id == ctx.resident.id]
     return next(iter(_orders(ctx, own[:1])), None)
 
 
-def _open_orders(ctx: Ctx) -> list[Order]:
+def open_orders(ctx: Ctx) -> list[Order]:
     """The resident's open orders, reported or followed, newest first."""
-    return _orders(ctx, _open_rows(ctx))
+    return _orders(ctx, open_rows(ctx))
 
 
-def _open_rows(ctx: Ctx) -> list[Row]:
+def open_rows(ctx: Ctx) -> list[Row]:
     return [row for row in _orders_around(ctx) if row.resident_id == ctx.resident.id or row.followed]
 
 
-def _recently_done(ctx: Ctx) -> Order | None:
+def recently_done(ctx: Ctx) -> Order | None:
     """The newest of the resident's orders done and not yet rated, within its `rate_within`."""
     followed = select(OrderFollower.order_id).where(OrderFollower.resident_id == ctx.resident.id)
     for order in ctx.session.exec(
@@ -350,12 +251,12 @@ def _recently_done(ctx: Ctx) -> Order | None:
 
 def _followed_order(ctx: Ctx, order_id: int) -> Order:
     order = orders.get(ctx.session, order_id)
-    if order is None or ctx.resident is None or order.id not in {row.id for row in _open_rows(ctx)}:
+    if order is None or ctx.resident is None or order.id not in {row.id for row in open_rows(ctx)}:
         raise Refusal(f"没有找到您在办理中的工单 #{order_id}，发送 /my 查看。", alert=True)
     return order
 
 
-def _resolved(ctx: Ctx, order: Order) -> list[Reply]:
+def withdraw(ctx: Ctx, order: Order) -> list[Reply]:
     """已经好了: an open order of one's own is withdrawn; a followed one is left to its reporter."""
     if order.resident_id != ctx.resident.id:
         return [Reply(f"好的，谢谢告知！工单 #{order.id} 是邻居先反映的，我们会跟进确认。")]

@@ -16,7 +16,7 @@ it may call it small talk, an opener or a follow-up when it is sure. Last, where
 it, the chat model of handlers/acts.py (learnt from every seen conversation line) may call it chat at any
 length (Kind.CHITCHAT: news, praise, a pet, the weather), never when it names trouble, asks or requests;
 and when it is very sure words of some length are a report, they are filed, not asked about (resident.py).
-Follow-ups only count when the resident has an order to follow up (handlers/followup.py decides that, with
+Follow-ups only count when the resident has an order to follow up (handlers/order_in_question.py decides that, with
 the follow-up model where no phrase matched; otherwise the message is a report). What stays unclear is the
 caller's: a few words that name no trouble are asked about.
 """
@@ -95,14 +95,15 @@ CHAT_KINDS = (Kind.SMALL_TALK, Kind.OPENER, Kind.ABOUT_BOT)
 FOLLOW_UPS = ((Kind.NOT_FIXED, NOT_FIXED), (Kind.RESOLVED, RESOLVED), (Kind.CHASE, CHASE), (Kind.ADD, ADD))
 
 
-def kind_of(text: str) -> Kind:
-    """The kind of one message. Follow-up kinds need an order to follow (the caller checks)."""
+def kind_of(text: str, models: acts.ActModels | None = None) -> Kind:
+    """The kind of one message. Follow-up kinds need an order to follow (the caller checks). `models`: the act
+    models to ask (handlers/acts.py; None: the shipped ones)."""
     cleaned = letters_and_digits(text)
     if not cleaned:
         return Kind.SMALL_TALK  # emoji, stickers, punctuation
     if cleaned.isascii() and not cleaned.isdigit() and len(cleaned) <= LONE_ASCII:
         return Kind.SMALL_TALK  # "ok", "testing123": a test or a slip of the finger (digits: a missed button)
-    if _about_the_bot(cleaned) and not report_by_model(cleaned):  # "孩子上学要开居住证明 找谁" asks the staff
+    if _about_the_bot(cleaned) and not report_by_model(cleaned, models):  # "孩子上学要开居住证明 找谁" asks the staff
         return Kind.ABOUT_BOT
     rest = POLITE.sub("", cleaned)
     if not rest:
@@ -116,10 +117,10 @@ def kind_of(text: str) -> Kind:
         return Kind.OPENER
     may_chat = not (BROKEN.search(rest) or PEST.search(rest))
     kind = _modelled(cleaned, may_chat) if len(rest) <= MODEL_MAX_CHARS else Kind.REPORT
-    return Kind.CHITCHAT if kind == Kind.REPORT and (chat_by_model(cleaned, rest) or praises(cleaned, rest)) else kind
+    return Kind.CHITCHAT if kind == Kind.REPORT and (chat_by_model(cleaned, rest, models) or praises(cleaned, rest)) else kind
 
 
-def chat_by_model(cleaned: str, rest: str) -> bool:
+def chat_by_model(cleaned: str, rest: str, models: acts.ActModels | None = None) -> bool:
     """Where the rules are silent, the chat model (handlers/acts.py) may call it small talk when sure: news,
     praise, a pet, the food, the weather ("今天楼下的桂花开了 真香"). Never words that name trouble or
     something broken ("暖气片冰凉" names neither: the model hears it as a report)."""
@@ -127,7 +128,7 @@ def chat_by_model(cleaned: str, rest: str) -> bool:
         return False
     if any(pattern.search(rest) for pattern in (QUESTION, REQUEST, SUGGESTION)):
         return False  # a question or a request to the staff is a report ("想问一下老年卡怎么办")
-    return acts.chat_probability(cleaned) >= CHAT_SURE
+    return acts.chat_probability(cleaned, models) >= CHAT_SURE
 
 
 def praises(cleaned: str, rest: str) -> bool:
@@ -182,12 +183,12 @@ def is_chat(cleaned: str, rest: str) -> bool:
     return len(rest) <= (THANKS_REST if "谢" in cleaned else CHAT_REST)
 
 
-def report_by_model(text: str) -> bool:
+def report_by_model(text: str, models: acts.ActModels | None = None) -> bool:
     """The chat model is sure these words are a report: a state of trouble, a request, a question to staff,
     in words no rule knows ("屋里冷冰冰的", "有人在楼顶私自搭房子"). Not on a few words: there it is sure of
     anything ("走了走了", "你叫什么名字" left out of its training, it calls reports)."""
     cleaned = letters_and_digits(text)
-    return len(cleaned) >= REPORT_MIN_CHARS and acts.chat_probability(cleaned) <= 1 - REPORT_SURE
+    return len(cleaned) >= REPORT_MIN_CHARS and acts.chat_probability(cleaned, models) <= 1 - REPORT_SURE
 
 
 def mentions_trouble(text: str) -> bool:

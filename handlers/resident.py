@@ -6,18 +6,18 @@ import unicodedata
 from sqlmodel import col, select
 
 from handlers import emergency, followup, triage
-from handlers.classifier import ORDINARY, UNSURE, URGENT, Verdict, keyword_hits, urgent_by_pattern
+from handlers.classifier import ORDINARY, UNSURE, URGENT, Verdict, keyword_hits
 from handlers.context import Ctx, Refusal, parse_order_number
 from handlers.intent import (
     Kind,
     asks,
     letters_and_digits,
     mentions_trouble,
-    names_other_things,
     report_by_model,
     says_what,
 )
 from handlers.messages import Reply, buttons
+from handlers.order_in_question import CHAT, Move, OrderInQuestion, order_in_question
 from storage import audit, conversation, order_cards, orders, people
 from storage.conversation import Waiting
 from storage.models import Building, Member, Order, Resident
@@ -94,34 +94,18 @@ def report(ctx: Ctx, asked: bool = False) -> list[Reply]:
         raise Refusal(f"内容太长了（{len(text)} 字），请精简到 {MAX_TEXT} 字以内再发。")
     registered = ctx.resident is not None and ctx.resident.building_id is not None
     kind = ctx.kind_of(text) if text else (Kind.SMALL_TALK if inbound.sticker else Kind.REPORT)
-    if kind in (Kind.SMALL_TALK, Kind.CHITCHAT) and urgent_by_pattern(text, ctx.policy):  # danger named is never chat
+    if kind in (Kind.SMALL_TALK, Kind.CHITCHAT) and ctx.urgent_by_pattern(text):  # danger named is never chat
         kind = Kind.REPORT
-    if kind == Kind.CHITCHAT and registered and followup.modelled_kind(ctx, text) is not None:
-        kind = Kind.REPORT  # "我下午两点以后都在家" while an order is open: about the job, not chat
-    if kind in followup.SMALL_TALK and not (inbound.photo or inbound.location or inbound.voice):
-        answer = followup.small_talk(ctx, kind, text)
-        if kind == Kind.OPENER and registered:
-            conversation.begin(ctx.identity, Waiting.PROBLEM, ctx.now)
-        return answer if registered else [*answer, ask_building(ctx, "先告诉我您住哪栋楼吧。")]
+    brought = inbound.photo or inbound.location or inbound.voice
+    if kind in followup.SMALL_TALK and not brought and not (kind == Kind.CHITCHAT and registered):
+        return _small_talk(ctx, kind, text, registered)
+    question = order_in_question(ctx, kind, text) if registered else None  # reads only: nothing moved yet
+    if question == CHAT:
+        return _small_talk(ctx, kind, text, registered)
     if text and not _has_words(text):
         raise Refusal("没看懂您的意思，请用文字说一下遇到了什么问题。")
-    if registered and kind != Kind.REPORT:
-        answered = followup.follow_up(ctx, kind)
-        if answered is not None:
-            return answered
-    if registered and _belongs_to_recent(ctx, kind, text):
-        added = followup.amend_recent(ctx)
-        if added is not None:
-            return added
-    modelled = followup.modelled_kind(ctx, text) if registered and kind == Kind.REPORT and text else None
-    if modelled is not None:
-        answered = followup.follow_up(ctx, modelled, modelled=True)
-        if answered is not None:
-            return answered
-    if registered and kind == Kind.REPORT and text:  # "堆的位置就在电表箱下面": where their rubbish is, not a new alarm
-        answered = followup.about_its_thing(ctx, text)
-        if answered is not None:
-            return answered
+    if question is not None:
+        return _answer_about(ctx, question)
     if not asked and _says_too_little(ctx, text):
         return ask_what_the_problem_is(ctx, text, registered)
     draft = dict(ctx.identity.draft or {})
@@ -141,6 +125,30 @@ def report(ctx: Ctx, asked: bool = False) -> list[Reply]:
     return [submit_order(ctx)]
 
 
+def _small_talk(ctx: Ctx, kind: Kind, text: str, registered: bool) -> list[Reply]:
+    answer = followup.small_talk(ctx, kind, text)
+    if kind == Kind.OPENER and registered:
+        conversation.begin(ctx.identity, Waiting.PROBLEM, ctx.now)
+    return answer if registered else [*answer, ask_building(ctx, "先告诉我您住哪栋楼吧。")]
+
+
+def _answer_about(ctx: Ctx, question: OrderInQuestion) -> list[Reply]:
+    """The move the message asks of the order it is about (handlers/order_in_question.py)."""
+    order, text = question.order, ctx.inbound.text.strip()
+    logger.debug("order %s in question: %s (%s)", order.id, question.move, question.why)
+    if question.move == Move.AMEND:
+        return followup.amend(ctx, order, note=text or None)
+    if question.move == Move.REOPEN:
+        return followup.reopen(ctx, order, text[:60])
+    if question.move == Move.CHASE:
+        return followup.chase_which(ctx, question.among) if len(question.among) > 1 else followup.chase(ctx, order.id)
+    if question.move == Move.WITHDRAW:
+        return followup.withdraw(ctx, order)
+    if question.move == Move.ASK_IF_SOLVED:
+        return followup.ask_if_solved(ctx, order)
+    return followup.rate_instead(ctx, order)  # Move.RATE
+
+
 def _says_too_little(ctx: Ctx, text: str) -> bool:
     """A few words that name no trouble ("小张在不在呀", "老师 我有个情况要说"): asked what the problem
     is rather than filed, which would cost a community worker a triage (or, when the urgency model
@@ -156,9 +164,9 @@ def _says_too_little(ctx: Ctx, text: str) -> bool:
 
 def _chat_at_length(ctx: Ctx, text: str) -> bool:
     """No trouble, no question, no keyword, and the category model sure it is 其他."""
-    if mentions_trouble(text) or asks(text) or keyword_hits(text, ctx.policy) or urgent_by_pattern(text, ctx.policy):
+    if mentions_trouble(text) or asks(text) or keyword_hits(text, ctx.policy) or ctx.urgent_by_pattern(text):
         return False
-    if report_by_model(text):
+    if report_by_model(text, ctx.services.acts):
         return False
     verdict = ctx.classify(text)  # at this length the urgency model is heard too: it may be what no pattern foresaw
     return verdict.category == OTHER and verdict.confidence >= ctx.policy.confidence_threshold and verdict.urgency == ORDINARY
@@ -168,7 +176,7 @@ def names_a_problem(ctx: Ctx, text: str) -> bool:
     """Trouble words (坏, 漏, 没人管), an emergency pattern, or words the chat model is sure are a report;
     else, unless the category model calls it 其他, a category's keyword, or words that name a thing or an
     act ("电动车在楼道充电", not "门口那个") of which the model is sure."""
-    if mentions_trouble(text) or urgent_by_pattern(text, ctx.policy) or report_by_model(text):
+    if mentions_trouble(text) or ctx.urgent_by_pattern(text) or report_by_model(text, ctx.services.acts):
         return True
     verdict = ctx.classify(text)
     if verdict.category == OTHER:  # a keyword alone is an object, not a problem ("广场舞队今天表演得真好看")
@@ -197,21 +205,6 @@ def problem_answer(ctx: Ctx, _state: conversation.State) -> list[Reply] | None:
         return None
     conversation.end(ctx.identity)
     return report(ctx, asked=True)
-
-
-def _belongs_to_recent(ctx: Ctx, kind: Kind, text: str) -> bool:
-    """Right after a report, a photo or a place belongs to it (补充 words were taken as a follow-up
-    already); so do words of the same category, or that name no category with confidence — unless they
-    name another thing, or an emergency ("那堆垃圾着火了": filed, and the alarm raised)."""
-    if ctx.inbound.photo or ctx.inbound.location:
-        return True
-    if not text or urgent_by_pattern(text, ctx.policy):
-        return False
-    recent = followup.recent_report(ctx)
-    if recent is None or names_other_things(text, recent.text):
-        return False
-    verdict = ctx.classify(text)
-    return verdict.category == recent.category or verdict.confidence < ctx.policy.confidence_threshold
 
 
 def same_thing_answer(ctx: Ctx, state: conversation.State) -> list[Reply] | None:

@@ -227,7 +227,7 @@ def read_ahead(services: Services, inbound: Inbound) -> ReadAhead:
         return ReadAhead({}, {})
     if _worded_command(text) is not None:
         return ReadAhead({}, {})
-    kinds = {text: kind_of(text)}
+    kinds = {text: kind_of(text, services.acts)}
     if kinds[text] in followup.SMALL_TALK:
         return ReadAhead({}, kinds)
     return ReadAhead({text: classify(text, services.policy)}, kinds)

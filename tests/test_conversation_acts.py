@@ -82,13 +82,12 @@ def test_the_models_read_a_message_as_the_rules_do():
 
 def test_leaving_lines_out_trains_the_models_without_them():
     everything = len(acts.examples())
-    try:
-        acts.leave_out(["今天天气真好", "我周末都在家"])
-        assert len(acts.examples()) < everything
-        assert acts.chat_probability("今天天气真好") > 0.5  # other lines teach the same: it still reads it
-    finally:
-        acts.leave_out([])
-    assert len(acts.examples()) == everything
+    left_out = ["今天天气真好", "我周末都在家"]
+    assert len(acts.examples(left_out=left_out)) < everything
+    models = acts.trained(left_out=left_out)
+    assert acts.chat_probability("今天天气真好", models) > 0.5  # other lines teach the same: it still reads it
+    assert len(acts.examples()) == everything  # the shipped models' examples are untouched
+    assert models.chat is not acts.chat_model() and models.follow_up is not acts.follow_up_model()
 
 
 @pytest.mark.parametrize("text", ["家里老人要办高龄补贴 该找谁", "新生儿上户口需要的证明 找谁开"])
