@@ -1,6 +1,8 @@
 """What a message does, where the rules are silent: the chat model and the follow-up model (handlers/acts.py),
 through handlers.router as the platforms call it, and the models' own pieces."""
 
+from dataclasses import replace
+
 import pytest
 from sqlmodel import Session, select
 
@@ -88,6 +90,31 @@ def test_leaving_lines_out_trains_the_models_without_them():
     assert acts.chat_probability("今天天气真好", models) > 0.5  # other lines teach the same: it still reads it
     assert len(acts.examples()) == everything  # the shipped models' examples are untouched
     assert models.chat is not acts.chat_model() and models.follow_up is not acts.follow_up_model()
+
+
+class _SureOf:
+    """A stand-in act model, sure of one act whatever it reads."""
+
+    def __init__(self, act: str, codes: tuple[str, ...]):
+        self.act, self.codes = act, codes
+
+    def probabilities(self, _text: str) -> dict[str, float]:
+        return {code: float(code == self.act) for code in self.codes}
+
+
+def test_the_handlers_ask_the_act_models_they_are_given(chat):  # noqa: F811
+    """Services.acts (bench/conversation.py --leave-out's own pair) is what the handlers ask: a follow-up model
+    sure of 催办 chases the open order with words the shipped one adds to it."""
+    given = acts.ActModels(
+        chat=_SureOf(acts.REPORT, (acts.SMALL_TALK, acts.REPORT)),
+        follow_up=_SureOf("chase", (*acts.FOLLOW_UP_ACTS, acts.REPORT)),
+    )
+    _claimed_half_an_hour_ago(chat)
+    chat.services = replace(chat.services, acts=given)
+    assert "已替您催办" in chat.say(RESIDENT, "礼拜天一整天都有人 平时要晚上七点以后")
+    assert _order(chat.services).chases == 1
+    assert kind_of("隔壁阿姨包了粽子分给大家", given) != Kind.CHITCHAT
+    assert kind_of("隔壁阿姨包了粽子分给大家") == Kind.CHITCHAT
 
 
 @pytest.mark.parametrize("text", ["家里老人要办高龄补贴 该找谁", "新生儿上户口需要的证明 找谁开"])
