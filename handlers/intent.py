@@ -65,10 +65,11 @@ INTENT_TRAINING = Path(__file__).with_name("classifier") / "intent_training.tsv"
 MODEL_MAX_CHARS = 12  # letters left after the polite words: more than this describes something, the model is not asked
 MODEL_SURE = 0.5  # the model overrules "report" only above this probability
 CHAT_SURE = 0.8  # the chat model calls words the rules would file small talk only this sure (chosen leaving each set out)
-TOPIC_CHAT_SURE = 0.9  # … and words that name what complaints are about (a dog, "again") only this sure
 REPORT_SURE = 0.9999  # … and a report, when it files words the rules would ask about (its odds are steep) …
 REPORT_MIN_CHARS = 10  # … of at least this many letters
-CHAT_MAX_CHARS = 40  # longer, a message describes something: filed, and the staff read it
+CHAT_MAX_CHARS = 40  # longer, a message describes something: filed, and the staff read it, unless …
+WARY_CHAT_SURE = 0.9  # … the chat model is this sure and it names no trouble, asks nothing (news at length); so for
+# words that name what complaints are about (a dog, "again")
 
 
 class Kind(StrEnum):
@@ -126,11 +127,12 @@ def chat_by_model(cleaned: str, rest: str) -> bool:
     """Where the rules are silent, the chat model (handlers/acts.py) may call it small talk when sure: news,
     praise, a pet, the food, the weather ("今天楼下的桂花开了 真香"). Never words that name trouble or
     something broken ("暖气片冰凉" names neither: the model hears it as a report)."""
-    if TROUBLE.search(TOPIC.sub("", rest)) or len(cleaned) > CHAT_MAX_CHARS or cleaned.isdigit():  # digits: a missed button
+    if TROUBLE.search(TOPIC.sub("", rest)) or cleaned.isdigit():  # digits: a missed button
         return False
     if any(pattern.search(rest) for pattern in (QUESTION, REQUEST, SUGGESTION)):
         return False  # a question or a request to the staff is a report ("想问一下老年卡怎么办")
-    return acts.chat_probability(cleaned) >= (TOPIC_CHAT_SURE if TOPIC.search(rest) else CHAT_SURE)
+    wary = TOPIC.search(rest) or len(cleaned) > CHAT_MAX_CHARS
+    return acts.chat_probability(cleaned) >= (WARY_CHAT_SURE if wary else CHAT_SURE)
 
 
 def praises(cleaned: str, rest: str) -> bool:
