@@ -27,6 +27,7 @@ from handlers.letters import letters_and_digits
 HERE = Path(__file__).with_name("classifier")
 ACT_TRAINING = HERE / "act_training.tsv"
 ACT_WRITTEN = HERE / "act_written.tsv"
+ACT_CORPUS = HERE / "act_corpus.tsv"  # chat and reports at large, for the chat model only (no follow-ups in it)
 INTENT_TRAINING = HERE / "intent_training.tsv"
 SMALL_TALK, REPORT = "smalltalk", "report"
 FOLLOW_UP_ACTS = ("add", "chase", "not_fixed", "resolved")
@@ -43,9 +44,10 @@ class ActModels:
 
 def examples(category_reports: bool = True, left_out: Iterable[str] = ()) -> list[tuple[str, str]]:
     """(act, letters of the text) for every example but those `left_out` (compared as letters and digits);
-    `category_reports`: with the category model's reports (written as complaints: the follow-up model does
-    better without them)."""
-    rows = [(act, text) for act, text, *_ in _rows(ACT_TRAINING)] + [(act, text) for act, text, *_ in _rows(ACT_WRITTEN)]
+    `category_reports`: with the category model's reports and the general corpus (chat against reports: the
+    follow-up model does better without them)."""
+    rows = [(act, text) for path in (ACT_TRAINING, ACT_WRITTEN) for act, text, *_ in _rows(path)]
+    rows += [(act, text) for act, text, *_ in _rows(ACT_CORPUS)] if category_reports else []
     rows += [(SMALL_TALK if kind in CHAT_INTENTS else kind, text) for kind, text in shipped_examples(INTENT_TRAINING)]
     rows += [(REPORT, text) for _, text in shipped_examples()] if category_reports else []
     gone = frozenset(letters_and_digits(text) for text in left_out)

@@ -36,6 +36,7 @@ from handlers.intent_words import (
     CHASE,
     CHAT,
     GREETING,
+    HARMLESS,
     INTRODUCES,
     KEEPS_ON,
     NOT_FIXED,
@@ -52,6 +53,7 @@ from handlers.intent_words import (
     RESOLVED,
     SUGGESTION,
     THING,
+    TOPIC,
     TROUBLE,
     VAGUE,
     WHO_ANSWERS,
@@ -65,7 +67,9 @@ MODEL_SURE = 0.5  # the model overrules "report" only above this probability
 CHAT_SURE = 0.8  # the chat model calls words the rules would file small talk only this sure (chosen leaving each set out)
 REPORT_SURE = 0.9999  # … and a report, when it files words the rules would ask about (its odds are steep) …
 REPORT_MIN_CHARS = 10  # … of at least this many letters
-CHAT_MAX_CHARS = 40  # longer, a message describes something: filed, and the staff read it
+CHAT_MAX_CHARS = 40  # longer, a message describes something: filed, and the staff read it, unless …
+WARY_CHAT_SURE = 0.9  # … the chat model is this sure and it names no trouble, asks nothing (news at length); so for
+# words that name what complaints are about (a dog, "again")
 
 
 class Kind(StrEnum):
@@ -105,7 +109,7 @@ def kind_of(text: str, models: acts.ActModels | None = None) -> Kind:
         return Kind.SMALL_TALK  # "ok", "testing123": a test or a slip of the finger (digits: a missed button)
     if _about_the_bot(cleaned) and not report_by_model(cleaned, models):  # "孩子上学要开居住证明 找谁" asks the staff
         return Kind.ABOUT_BOT
-    rest = POLITE.sub("", cleaned)
+    rest = POLITE.sub("", HARMLESS.sub("", cleaned))
     if not rest:
         return Kind.SMALL_TALK
     follow_up = _follow_up_kind(cleaned)
@@ -124,11 +128,12 @@ def chat_by_model(cleaned: str, rest: str, models: acts.ActModels | None = None)
     """Where the rules are silent, the chat model (handlers/acts.py) may call it small talk when sure: news,
     praise, a pet, the food, the weather ("今天楼下的桂花开了 真香"). Never words that name trouble or
     something broken ("暖气片冰凉" names neither: the model hears it as a report)."""
-    if TROUBLE.search(rest) or len(cleaned) > CHAT_MAX_CHARS or cleaned.isdigit():  # digits: a missed button
+    if TROUBLE.search(TOPIC.sub("", rest)) or cleaned.isdigit():  # digits: a missed button
         return False
     if any(pattern.search(rest) for pattern in (QUESTION, REQUEST, SUGGESTION)):
         return False  # a question or a request to the staff is a report ("想问一下老年卡怎么办")
-    return acts.chat_probability(cleaned, models) >= CHAT_SURE
+    wary = TOPIC.search(rest) or len(cleaned) > CHAT_MAX_CHARS
+    return acts.chat_probability(cleaned, models) >= (WARY_CHAT_SURE if wary else CHAT_SURE)
 
 
 def praises(cleaned: str, rest: str) -> bool:
@@ -138,7 +143,7 @@ def praises(cleaned: str, rest: str) -> bool:
         return False
     if any(pattern.search(rest) for pattern in (QUESTION, REQUEST, SUGGESTION, BUT)):
         return False
-    return not TROUBLE.search(PRAISED_THING.sub("", PRAISE.sub("", cleaned)))
+    return not TROUBLE.search(PRAISED_THING.sub("", PRAISE.sub("", HARMLESS.sub("", cleaned))))
 
 
 def _about_the_bot(cleaned: str) -> bool:
@@ -193,7 +198,7 @@ def report_by_model(text: str, models: acts.ActModels | None = None) -> bool:
 
 def mentions_trouble(text: str) -> bool:
     """Words that describe something wrong (坏, 漏, 吵, 没人管 …), however short the message."""
-    return bool(TROUBLE.search(letters_and_digits(text)))
+    return bool(TROUBLE.search(HARMLESS.sub("", letters_and_digits(text))))
 
 
 def asks(text: str) -> bool:

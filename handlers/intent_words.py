@@ -75,7 +75,8 @@ ABOUT_BOT = re.compile(
     r"你能(干|做)(什么|啥)|你会(干|做|说|回答)?(什么|啥|话|问题)|怎么用|不会用|不会弄|不会打字|你叫(什么|啥)|"
     r"你们是(哪|什么)|你是哪个|(这|这个|这里)是(干|做)(什么|啥|嘛)|(这个|这)\S{0,3}号(是|管)(干|做)?(什么|啥|嘛)|"
     r"公众号能(干|做)|听(得)?懂|(这|这个|这里)是.{0,10}(公众号|号)吗|号是.{0,6}(官方|社区)|这里(可以|能)(报修|反映|投诉)吗|"
-    r"(能|可以)发(语音|位置在|地址是|具体在|照片|图片|视频)|怎么(跟你|和你|给你)?(说|讲)|(几点|什么时候)(上班|下班)|(周末|晚上|节假日)有人|"
+    r"(能|可以)发(语音|位置在|地址是|具体在|照片|图片|视频)|(怎么|咋|如何)(跟你|和你|给你)?(说|讲)|(按|用)(啥|什么)格式|"
+    r"(在这|这里|这儿)\S{0,3}(说|讲|反映|报|发)\S{0,2}(就行|就可以|可以|行)(吗|么|不|嘛)|(几点|什么时候)(上班|下班)|(周末|晚上|节假日)有人|"
     r"(办公|居委会|社区)\S{0,4}在哪|电话(是)?多少|有没有电话|怎么查|找谁|问谁|跟谁说"
 )
 # Who answers, a person or a machine ("是不是电脑在回", "真人还是机器", "秒回 是程序吧"): about the bot at
@@ -86,24 +87,36 @@ WHO_ANSWERS = re.compile(
 )
 # A thing's broken state, however few the words ("人行道砖松了", "地砖翘起来了", "门禁失灵了"): never chat.
 BROKEN = re.compile(
-    r"坏|漏|堵|裂|塌|掉|破|断|不亮|不通|不热|不动|不转|不能用|用不了|打不开|关不上|锁不上|停水|停电|停了|积水|"
-    r"松|歪|翘|锈|烂|晃|缺|卡住|卡死|失灵|不灵|没(有)?反应|不反应|口子|豁口|划(到|伤|破)手|鼓(起|包)|起皮|脱落|发霉|霉|变形|塌陷|下沉|关不(紧|严)|拧不紧|合不上|溢|冒水|烧(了|坏|掉|断)"
+    r"坏|漏|堵|裂|碎|塌|掉|破|断|不亮|不通|不热|不动|不转|不能用|用不了|打不开|关不上|锁不上|停水|停电|停了|积水|"
+    r"松|歪|翘|锈|烂|晃|缺|卡住|卡死|失灵|不灵|没(有)?反应|不反应|口子|豁口|划(到|伤|破)手|鼓(起|包)|起皮|脱落|发霉|霉|变形|塌陷|下沉|关不(紧|严)|拧不紧|合不上|溢|冒水|烧(了|坏|掉|断)|"
+    r"(暖气|暖气片|屋里|家里|房间|屋子)\S{0,4}(凉|冰|冷)"  # a cold home is the heating, said without a word of fault
 )
 # Pests: never chat, however few the words ("地下室发现好多白蚁").
 PEST = re.compile(r"白蚁|蚂蚁|老鼠|蟑螂|臭虫|跳蚤|马蜂|蜂窝|虫")
 # Praise of a thing or a person, news of a sale ("面馆 味道还不错", "小狗好可爱", "亮堂多了"): chat when nothing beside
 # it is trouble but the thing praised (猫, 狗, 味 are trouble words only as what a complaint is about).
 PRAISE = re.compile(
-    r"(真|挺|可|特别|蛮|很|好)(乖|可爱|好吃|香|好看|漂亮|热闹|精神|暖心|贴心|热心)|(真|挺|蛮|很)(是)?好(?!像|几|多|久)|"
+    r"(真|挺|可|特别|蛮|很|好|太)(乖|可爱|好吃|香|好看|漂亮|美|热闹|精神|暖心|贴心|热心)|"
+    r"得(锃亮|干干净净|干净|整整齐齐|整齐|利索|漂亮|有模有样)|"
+    r"(真|挺|蛮|很|特别|非常)(是)?好(?!像|几|多|久)|好样的|好小伙|好姑娘|好心人|"
     r"不错|巴适|亮堂|(稳|亮|干净|方便|舒服|暖和)多了|特价|打折"
 )
+# Trouble's characters in words that mean none: joy or tiredness said strongly ("可把我乐坏了", "累成狗", "高兴得睡不
+# 着"), a snowman, sorting rubbish. Taken out before trouble is looked for (never cold or heat: "冷死了" is the heating).
+HARMLESS = re.compile(
+    r"(乐|累|饿|高兴|开心|激动|兴奋|笑|忙|困|馋|美|帅|萌|爽|幸福)(坏|死|惨|疯|翻|成狗)了?|"
+    r"(高兴|开心|乐|激动|兴奋|美)得\S{0,4}?(睡不着|合不拢嘴|不行|不得了|跳起来|哭了|冒泡)|堆(了)?(个)?雪人|垃圾分类|热火朝天|红红火火|红火|火红"
+)
+# Things a complaint is often about, and "again", that name no trouble by themselves ("我家狗狗学会握手了", "猫又胖了"):
+# beside no other trouble, the chat model decides, sure beyond its usual measure.
+TOPIC = re.compile(r"狗|猫|又|还是|味")
 PRAISED_THING = re.compile(r"猫|狗|味")
 BUT = re.compile(r"但是|可是|就是|不过|只是|然而")  # "小狗好可爱 但是…": the praise introduces a complaint
 # Trouble: a message with one of these describes something wrong, however short or polite.
 TROUBLE = re.compile(
     r"坏|漏|堵|吵|臭|脏|乱|没(有)?(水|电|气|暖气|热水|信号|网|灯)|黑|报警|压|砸|停水|停电|停了|断|不亮|不通|不热|不动|不转|不行|不能用|用不了|打不开|关不上|锁不上|"
     r"裂|塌|掉|破|坑|积水|噪|味|烟|火|响|滴|渗|冒|爆|摔|倒|病|疼|痛|晕|喘|血|伤|救|命|死|丢|偷|占|堆|挡|危险|垃圾|违|"
-    r"投诉|纠纷|打架|屎|尿|加盖|私搭|乱搭|搭建|"
+    r"投诉|纠纷|打架|屎|尿|加盖|私搭|乱搭|搭建|圈(起来|占|地)|私自|"
     + PEST.pattern
     + r"|狗|猫|没人|还没|又|还是|困难|怕|担心|难受|不舒服|问题|毛病|故障|太多|突然|不听使唤|"
     + BROKEN.pattern
@@ -112,9 +125,21 @@ TROUBLE = re.compile(
 INTRODUCES = re.compile(r"^(我是|我叫|俺是|本人是|我们是|我们家是)")
 # "不然真不知道咋办", "要不是你们都不知道怎么弄": gratitude, not a question.
 WITHOUT_YOU = re.compile(r"(不然|要不然|要不是\S{0,6}?)\S{0,2}不知道(咋|怎么|该怎么|如何)(办|弄)")
-QUESTION = re.compile(r"怎么|咋|如何|吗|哪|什么|啥|多少|几|能不能|可不可以|是不是|有没有|么")
+QUESTION = re.compile(r"怎么|咋|如何|吗|哪|什么|啥|多少|(?<![这那前好过头十])几|能不能|可不可以|是不是|有没有|么")
 
 # Follow-ups: phrases about one's own order (intent.kind_of tries them in this order).
+# The job done by halves, moved rather than removed, called done too soon ("垃圾清了一半", "只搬走了几个纸箱子",
+# "挪到一楼门口了 这算啥处理", "结单结得也太快了"): not fixed, and about the job whatever place they name.
+JOB_SKIMPED = (
+    r"(清|修|弄|干|处理|扫|做|搬)了一半|只(搬|清|拉|拿|运)(走)?了|就(拿|搬|清|运)走?了?(几|一)|(挪|移|塞|扔)到|"
+    r"这(也)?算(啥|什么)?(处理|清理|解决)|结(单)?得?\S{0,2}(太|也太)快"
+)
+# Words for whoever comes to do the job ("来的人小心别划着手", "到了在楼下喊一声我给开", "搬的时候注意点", "你哋上嚟搵我"):
+# a detail of the order, tied to it however they read.
+VISIT = (
+    r"来的(人|师傅)|到了(就|在|给|打|喊|叫)|喊(我|一声)|我(给|帮)?(你们?)?开门|我给开|(搬|清|拉|弄|修|运|收)的时候|"
+    r"上来找我|上嚟|搵我|可以先(放|问)|先放(在|那)|进来就(能|可以)?看到|密码"
+)
 STILL = r"(还是|依然|依旧|仍然|照样|照旧)"  # still: the resident knows how it was before
 NOT_FIXED = re.compile(
     r"没(有)?(解决|修好|弄好|处理好|搞好|修|弄完|干完|清完|清干净|处理完|好)|没(弄|清|扫|打扫|收拾|处理|搞)(干净|彻底)|"
@@ -125,6 +150,7 @@ NOT_FIXED = re.compile(
     # still as it was ("还是松的", "水压还是很小", "还是往上冒水"); not "还是不用了" (never mind)
     rf"{STILL}\S{{0,2}}?(没|不(?!用|要|麻烦|需要|错|必|客气)|松|歪|晃|卡|坏|漏|堵|吵|臭|脏|黑|响|滴|冒|裂|破|烂|锈|乱|满|堆|积|闪)|"
     rf"{STILL}(很|那么|这么|特别|挺)(小|大|慢|多|差)|"
+    r"^(?!\S*我)\S*还在(呢|啊|那|那儿|原地)?$|仲未|仲喺度|还剩|剩下的|" + JOB_SKIMPED + "|"
     r"(办结|结单|完成|处理完|修好了|说好了|处理好了)\S{0,6}(可是|但|其实|根本|还)|不满意|冇修好|(修|弄|处理|干)得(不|太差|很差|马虎)|还是老|老问题|老毛病|更(严重|厉害)|越来越|怎么就(显示)?(完成|办结|结单|结了)|没人来\S{0,2}(就|怎么)"
 )
 RESOLVED = re.compile(
@@ -132,7 +158,8 @@ RESOLVED = re.compile(
     r"清理|弄走|走了|搞定)|不用(了|来|派|管|处理|修|弄|麻烦|跑)|不需要了|不麻烦(你们)?了|"
     r"(可以|能|帮我|请|把).{0,4}(撤|取消|关|结|销)|销(单|号)|(撤|撤销|撤回|取消)(了|吧|掉)|单子?(取消|撤)|"
     r"自己(修|弄|解决|处理|找人|清|搞|好)|问题(解决|没)了|(解决|搞定|弄好|修好|处理好)了|现在(正常|好)了|恢复(正常|了)|"
-    r"能用了|(?<![不没])亮了|^通了|不(漏|吵|响|堵|臭)了|(清|挪|拉|搬|弄)走了|"
+    r"能用了|(?<![不没])亮了|^通了|不(漏|吵|响|堵|臭)了|(清|挪|拉|搬|弄|运)走了|(这事|这事儿|事情|事儿)\S{0,2}结了|"
+    r"(收拾|打扫|清理|弄)(得)?利索|(有人|来人|师傅|保洁|物业)(来)?(清|修|弄|处理|收拾|搬|拉|运)(了|走|完|好)|"
     # the job praised as done ("楼道干净了 👍", "打扫得干干净净"): a half job is NOT_FIXED's, read first
     r"(?<![不没])干净了|干干净净|清清爽爽|清爽了|(全|都)清(掉|光|走)了|清掉了|(挺|很|蛮|真|好)干净|搞掂|(?<![没不])(整|弄|收拾|打扫)完了|"
     # the complaint withdrawn, the quarrel settled ("投诉我撤了", "说开了 不追究了", "对方赔了钱")
@@ -155,7 +182,7 @@ ADD = re.compile(
     r"^(具体|位置|地点|地址|是|就是|补充|再补充|补一下|补一句|补个|另外|还有|再说|再加|加一句|顺便|忘了|忘说|忘记|对了|更正|纠正|改一下|刚才|"
     r"我说错|说错|写错|搞错|(是|在)\S{1,8}不是|不是\S{1,8}是)|补充|补(一|几|两)句|更正|纠正|说错了|写错了|搞错了|忘(了|记)?(说|讲|告诉)|"
     r"照片|图片|拍了|发个图|视频|电话|手机|号码|联系我|打我|门牌|房号|(来之前|上门前|来的时候|来了先)|在家|家里有人|家里没人|"
-    r"随时(可以)?来|钥匙"
+    r"随时(可以)?来|钥匙|(又|更)多了|更高了|越堆越|开始有味|招(苍蝇|蚊子|老鼠)|" + VISIT
 )
 # The resident ties the words to an earlier job of theirs: an order ("我报的", "那个单子"), a correction
 # ("补充", "说错了") or the repair ("没修好", "修完", "师傅走了"); the category the words name then decides nothing.
@@ -166,13 +193,14 @@ REFERS_BACK = re.compile(
     # going on from what was said ("对了 是晚上最吵", "还有就是…"); the job called done ("标了已处理", "说是弄好了",
     # "刚修的", "通完了"); that thing, the one they know ("那个井盖还是松的")
     r"^(对了|还有|另外就是|顺便说)|^那(个|只|棵|条|些|块|盏|根|辆|扇|台|部)|(标|写|显示|说|说是)(的|了|成)?(已经?)?(处理|完成|办结|解决|修好|弄好|好了)|"
-    r"已(处理|完成|办结|解决)|(刚|才)(修|换|弄|清|通)|(修|弄|处理)好的|(修|换|弄|清|通|疏通)完"
+    r"已(处理|完成|办结|解决)|(刚|才)(修|换|弄|清|通)|(修|弄|处理)好的|(修|换|弄|清|通|疏通)完|" + VISIT + "|" + JOB_SKIMPED
 )
 # Urging, or "still" (the resident knows how it was): a follow-up's words, unless they name another thing
 # besides ("单元门禁坏了 能快点修吗", "电动车还是乱充电" are reports while an order about rubbish is open).
 KEEPS_ON = re.compile(r"快点|尽快|赶紧|抓紧|" + STILL)
-# Asking for something (not thanking for it), unless it is about the past ("谢谢上回帮我申请助餐").
-REQUEST = re.compile(r"申请|补贴|办理|想要|需要|想找|想请|帮我")
+# Asking for something (not thanking for it), unless it is about the past ("谢谢上回帮我申请助餐"). "帮我" asks only
+# when the bot or the staff are to help ("请帮我看看", "能不能帮我"); "王大姐帮我拎菜上楼" tells of a neighbour's help.
+REQUEST = re.compile(r"申请|补贴|办理|想要|需要|想找|想请|(^|请|麻烦|能|可以|你们|您|求|谁|给)帮(我|俺|忙)")
 SUGGESTION = re.compile(r"建议|希望|意见|请|联系|麻烦|要求|能否|可否")  # asking the community for something
 PAST = re.compile(r"上次|上回|之前|以前|前几天|那天|昨天|前天|上礼拜|上周|上个月")
 # A place named: a report says where; a follow-up seldom does (unless it refers back or corrects).

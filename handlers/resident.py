@@ -94,8 +94,8 @@ def report(ctx: Ctx, asked: bool = False) -> list[Reply]:
         raise Refusal(f"内容太长了（{len(text)} 字），请精简到 {MAX_TEXT} 字以内再发。")
     registered = ctx.resident is not None and ctx.resident.building_id is not None
     kind = ctx.kind_of(text) if text else (Kind.SMALL_TALK if inbound.sticker else Kind.REPORT)
-    if kind in (Kind.SMALL_TALK, Kind.CHITCHAT) and ctx.urgent_by_pattern(text):  # danger named is never chat
-        kind = Kind.REPORT
+    if kind in (Kind.SMALL_TALK, Kind.CHITCHAT) and ((asked and kind == Kind.CHITCHAT) or ctx.urgent_by_pattern(text)):
+        kind = Kind.REPORT  # danger named is never chat; nor the chat model's guess on what answers "what is the problem?"
     brought = inbound.photo or inbound.location or inbound.voice
     if kind in followup.SMALL_TALK and not brought and not (kind == Kind.CHITCHAT and registered):
         return _small_talk(ctx, kind, text, registered)
@@ -197,11 +197,12 @@ def ask_what_the_problem_is(ctx: Ctx, text: str, registered: bool) -> list[Reply
 
 
 def problem_answer(ctx: Ctx, _state: conversation.State) -> list[Reply] | None:
-    """The words after "请说说是什么问题": the report, filed without asking again. Small talk is no answer
-    (it is answered as such, and the question stands)."""
+    """The words after "请说说是什么问题": the report, filed without asking again. Small talk by the rules is no
+    answer (it is answered as such, and the question stands); the chat model's guess is (asked, "院子里" answers)."""
     inbound = ctx.inbound
     text = inbound.text.strip()
-    if text and ctx.kind_of(text) in followup.SMALL_TALK and not (inbound.photo or inbound.location or inbound.voice):
+    kind = ctx.kind_of(text) if text else None
+    if kind in followup.SMALL_TALK and kind != Kind.CHITCHAT and not (inbound.photo or inbound.location or inbound.voice):
         return None
     conversation.end(ctx.identity)
     return report(ctx, asked=True)

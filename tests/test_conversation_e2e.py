@@ -195,12 +195,23 @@ async def test_unclear_words_are_asked_about_and_the_next_message_is_filed(db_ur
     assert await _count(db_url, Order) == 1
 
 
-async def test_chat_that_names_a_thing_files_no_order_and_no_outbox_row(db_url):  # noqa: F811
+WARM_CHAT = (
+    "院子里的玉兰花开了 白白的一树 真好看",  # names a thing of the estate
+    "我家狗狗今天学会坐下了 聪明得很",  # a dog, which complaints are often about
+    "孙女考上研究生了 可把我乐坏了",  # 坏 in joy
+    "今天跟老姐妹们去公园拍照 银杏叶黄了 一片金灿灿的 拍了好多张 回来给孙子看 他说奶奶拍得比他还好",  # news at length
+)
+
+
+async def test_warm_chat_files_no_order_and_no_outbox_row(db_url):  # noqa: F811
     async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url)):
         await register_resident(tg)
         before = await _count(db_url, OutboxMessage)
-        tg.push_text(RESIDENT, "院子里的玉兰花开了 白白的一树 真好看")
-        await tg.wait_for(lambda: "谢谢您跟我们分享" in last_text(tg, RESIDENT.id))
+        for text in WARM_CHAT:
+            answered = len(tg.chat(RESIDENT.id))
+            tg.push_text(RESIDENT, text)
+            await tg.wait_for(lambda n=answered: len(tg.chat(RESIDENT.id)) > n)
+            assert "谢谢您跟我们分享" in last_text(tg, RESIDENT.id), text
     assert await _count(db_url, Order) == 0 and await _count(db_url, OutboxMessage) == before
 
 
@@ -220,4 +231,29 @@ async def test_a_detail_with_no_word_of_adding_goes_onto_the_open_order(db_url):
     with Session(engine) as session:
         assert "平时要晚上七点以后" in session.get(Order, 1).text
         assert list(session.exec(select(OrderEvent.trigger).where(OrderEvent.order_id == 1)))[-1] == "amend"
+    engine.dispose()
+
+
+async def test_words_for_the_visit_are_a_detail_and_a_job_done_by_halves_is_reopened(db_url):  # noqa: F811
+    clock = Clock(datetime.now(UTC))
+    async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url), clock=clock):
+        await bind_members(tg, (LIMING, "13800000011"))
+        await register_resident(tg)
+        card = await report_and_get_card(tg)
+        tg.push_callback(LIMING, card, button(card, "领单"))
+        await tg.wait_for(lambda: "已领单" in card.text)
+        clock.advance(minutes=30)
+        tg.push_text(RESIDENT, "搬的时候当心点 里面有几块碎玻璃")  # names glass, which breaks: for whoever comes
+        await tg.wait_for(lambda: "已补充到工单 #1，李明 能看到" in last_text(tg, RESIDENT.id))
+        tg.push_text(LIMING, "/done 1 已清理")
+        await tg.wait_for(lambda: "满意吗" in last_text(tg, RESIDENT.id))
+        tg.push_text(RESIDENT, "垃圾只是挪到了单元门口 这也算处理了？")
+        await tg.wait_for(lambda: "返工" in last_text(tg, RESIDENT.id))
+        await tg.wait_for(lambda: any("🔁 返工" in m.text for m in tg.chat(G01)))
+    assert await _count(db_url, Order) == 1
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        assert "里面有几块碎玻璃" in session.get(Order, 1).text
+        triggers = list(session.exec(select(OrderEvent.trigger).where(OrderEvent.order_id == 1)))
+        assert triggers.count("amend") == 1 and triggers.count("reopen") == 1
     engine.dispose()

@@ -25,7 +25,7 @@ async def test_small_talk_chase_and_not_fixed_on_wechat(engine_wx, wx, database_
         assert "绑定成功" in await account.text(LIMING, f"绑定 {invite(engine_wx, '13800000011')}")
         await register_resident(account)
         before = counts(engine_wx)
-        for text in ("你好", "谢谢你们", "[微笑]"):
+        for text in ("你好", "谢谢你们", "[微笑]", "我家猫咪又胖了一圈 天天趴窗台晒太阳[呲牙]", "累成狗了 跟你唠两句"):
             answer = await account.text(RESIDENT, text)
             assert answer and "#" not in answer
         assert counts(engine_wx)[2:] == before[2:]  # no order, no event, no outbox row
