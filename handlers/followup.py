@@ -37,9 +37,9 @@ THANKS = "不客气，有事随时找我们 😊"
 
 def small_talk(ctx: Ctx, kind: Kind, text: str) -> list[Reply]:
     """Answered kindly; nothing is filed, nothing is posted."""
-    if kind == Kind.SMALL_TALK and any(word in letters_and_digits(text) for word in ("谢", "辛苦", "感恩")):
+    if kind not in (Kind.OPENER, Kind.ABOUT_BOT) and any(word in letters_and_digits(text) for word in ("谢", "辛苦", "感恩")):
         return [Reply(THANKS)]
-    return [Reply(SMALL_TALK[kind].format(community=ctx.policy.community_name))]
+    return [Reply(SMALL_TALK.get(kind, SMALL_TALK[Kind.CHITCHAT]).format(community=ctx.policy.community_name))]
 
 
 def chase_which(ctx: Ctx, among: tuple[Order, ...]) -> list[Reply]:

@@ -35,6 +35,7 @@ from handlers.intent_words import (
     BUT,
     CHASE,
     CHAT,
+    FIXED,
     GREETING,
     HARMLESS,
     INTRODUCES,
@@ -194,6 +195,14 @@ def report_by_model(text: str, models: acts.ActModels | None = None) -> bool:
     anything ("走了走了", "你叫什么名字" left out of its training, it calls reports)."""
     cleaned = letters_and_digits(text)
     return len(cleaned) >= REPORT_MIN_CHARS and acts.chat_probability(cleaned, models) <= 1 - REPORT_SURE
+
+
+def good_news_only(text: str) -> bool:
+    """Something is fine now, and nothing beside it is trouble or asks ("谢谢你们上次修好了路灯", "已经不漏了"):
+    with no order of the resident's to close, news to be glad of, not a report."""
+    cleaned = letters_and_digits(text)
+    rest = FIXED.sub("", HARMLESS.sub("", cleaned))
+    return bool(FIXED.search(cleaned)) and not TROUBLE.search(rest) and not asks(cleaned)
 
 
 def mentions_trouble(text: str) -> bool:

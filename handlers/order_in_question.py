@@ -8,7 +8,10 @@ The evidence is weighed here, in one order; the first that places the message de
    or a voice — on an order it can be about (`_follow_up`);
 3. within followup.ADD_WINDOW of a report: a photo, a place, or words of its category that name no other thing (补充);
 4. the follow-up model's act, when it is sure (`_follow_up` again, its category check skipped);
-5. words that name the open order's thing (or its category), and no other building or unit (补充).
+5. words that name the open order's thing (or its category), and no other building or unit (补充);
+6. trouble named of the thing of an order just done, no other building or unit: the job did not hold (返工).
+
+A phrase of 已经好了 that finds no order to close, beside nothing that is trouble, is thanks (CHAT).
 
 Danger happening now (an emergency pattern) is about no order (but a photo or a place just after a report):
 it is filed and alarmed. Reading only; handlers/resident.py makes the move the answer names
@@ -22,7 +25,16 @@ from typing import Literal
 
 from handlers import acts, followup
 from handlers.context import Ctx
-from handlers.intent import Kind, keeps_on, letters_and_digits, names_other_things, refers_back, things_named
+from handlers.intent import (
+    Kind,
+    good_news_only,
+    keeps_on,
+    letters_and_digits,
+    mentions_trouble,
+    names_other_things,
+    refers_back,
+    things_named,
+)
 from storage.models import Order
 
 DESCRIBES_A_PROBLEM = 16  # characters: shorter follow-ups ("都三天了", "是3单元不是2单元") name no new problem
@@ -72,6 +84,8 @@ def order_in_question(ctx: Ctx, kind: Kind, text: str) -> OrderInQuestion | Lite
         found = _follow_up(ctx, kind, text, Why.PHRASE)
         if found is not None:
             return found
+        if kind == Kind.RESOLVED and not _brought_something(ctx) and good_news_only(text):
+            return CHAT  # no order to close: "谢谢你们上次修好了路灯" is thanks
     recent = followup.newest_open(ctx) if _belongs_to_recent(ctx, text) else None
     if recent is not None:
         return OrderInQuestion(recent, Move.AMEND, Why.JUST_REPORTED)
@@ -83,7 +97,10 @@ def order_in_question(ctx: Ctx, kind: Kind, text: str) -> OrderInQuestion | Lite
     if found is not None:
         return found
     order = _about_its_thing(ctx, text)  # "堆的位置就在电表箱下面": where their rubbish is, not a new alarm
-    return OrderInQuestion(order, Move.AMEND, Why.ITS_THING) if order is not None else None
+    if order is not None:
+        return OrderInQuestion(order, Move.AMEND, Why.ITS_THING)
+    done = _its_thing_again(ctx, text)  # "上周刚清的 这礼拜又成垃圾场了": the job did not hold
+    return OrderInQuestion(done, Move.REOPEN, Why.ITS_THING) if done is not None else None
 
 
 def _follow_up(ctx: Ctx, kind: Kind, text: str, why: Why, modelled: bool = False) -> OrderInQuestion | None:
@@ -180,6 +197,17 @@ def _about_its_thing(ctx: Ctx, text: str) -> Order | None:
     if order is None or not _names_its_thing(ctx, text, order) or _another_place(text, order.text):
         return None
     return order
+
+
+def _its_thing_again(ctx: Ctx, text: str) -> Order | None:
+    """Trouble named of the thing of an order of theirs done within its `rate_within`, and no other building or
+    unit: the job did not hold (返工), not a second order for the same grid. Never danger happening now."""
+    if ctx.urgent_by_pattern(text) or not mentions_trouble(text) or followup.newest_own_open(ctx) is not None:
+        return None
+    done = followup.recently_done(ctx)
+    if done is None or not _names_its_thing(ctx, text, done) or _another_place(text, done.text):
+        return None
+    return done
 
 
 def _names_its_thing(ctx: Ctx, text: str, order: Order) -> bool:

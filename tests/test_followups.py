@@ -130,6 +130,24 @@ def test_not_fixed_after_done_reopens_to_the_grid_and_withholds_points(chat):  #
     assert len(earned) == 1 and earned[0][1] == 7 and reopens == 1
 
 
+def test_the_thing_back_soon_after_done_reopens_it_but_another_building_is_a_new_order(chat):  # noqa: F811
+    chat.say(RESIDENT, LITTER)
+    chat.say(LIMING, group=G01_CHAT, callback=OrderCb("claim", 1).pack())
+    chat.say(LIMING, "/done 1 已清理")
+    assert "工单 #2" in chat.say(RESIDENT, "3号楼门口的垃圾也堆成山了")  # somewhere else: its own order
+    chat.say(RESIDENT, "/cancel 2")
+    assert "返工" in chat.say(RESIDENT, "前天才清的 今天楼道里垃圾堆成山了")  # no phrase of 没解决: the thing, back
+    assert _order(chat.services).status == S.DISPATCHED and _count(chat.services.engine, Order) == 2
+
+
+def test_good_news_with_no_order_to_close_is_thanked_not_filed(chat):  # noqa: F811
+    orders, outbox = _count(chat.services.engine, Order), _count(chat.services.engine, OutboxMessage)
+    assert "不客气" in chat.say(RESIDENT, "谢谢你们上回修好了路灯")
+    assert "#" not in chat.say(RESIDENT, "楼下那家已经不吵了")
+    assert (_count(chat.services.engine, Order), _count(chat.services.engine, OutboxMessage)) == (orders, outbox)
+    assert "工单 #1" in chat.say(RESIDENT, "修好了没几天 楼道灯又不亮了")  # trouble beside it: a report
+
+
 def test_one_or_two_stars_reopen_the_order(chat):  # noqa: F811
     chat.say(RESIDENT, LITTER)
     chat.say(LIMING, group=G01_CHAT, callback=OrderCb("claim", 1).pack())
