@@ -59,7 +59,7 @@ class Ctx:
     resident: Resident | None = None
     answering: State | None = None  # the question this message answers, if any
     verdicts: dict[str, Verdict] = field(default_factory=dict)  # the category model's, by text: once per message
-    kinds: dict[str, Kind] = field(default_factory=dict)  # handlers.intent's, by text: once per message
+    kinds: dict[tuple[str, bool], Kind] = field(default_factory=dict)  # handlers.intent's, by text: once per message
     dangers: dict[str, bool] = field(default_factory=dict)  # urgent_by_pattern's, by text: once per message
     around: tuple | None = None  # handlers.followup's read of the open orders near the resident, until a move
 
@@ -71,11 +71,12 @@ class Ctx:
             verdict = self.verdicts[text] = classify(text, self.policy)
         return verdict
 
-    def kind_of(self, text: str) -> Kind:
-        """What `text` is (small talk, a follow-up, a report: handlers.intent), worked out once per message."""
-        kind = self.kinds.get(text)
+    def kind_of(self, text: str, follow_ups: bool = True) -> Kind:
+        """What `text` is (small talk, a follow-up, a report: handlers.intent), worked out once per message.
+        `follow_ups=False`: read as from someone with no order to follow."""
+        kind = self.kinds.get((text, follow_ups))
         if kind is None:
-            kind = self.kinds[text] = kind_of(text, self.services.acts)
+            kind = self.kinds[(text, follow_ups)] = kind_of(text, self.services.acts, follow_ups)
         return kind
 
     def urgent_by_pattern(self, text: str) -> bool:

@@ -35,6 +35,7 @@ from handlers.intent_words import (
     BUT,
     CHASE,
     CHAT,
+    DANGER,
     FIXED,
     GREETING,
     HARMLESS,
@@ -65,12 +66,12 @@ from handlers.letters import letters_and_digits
 INTENT_TRAINING = Path(__file__).with_name("classifier") / "intent_training.tsv"
 MODEL_MAX_CHARS = 12  # letters left after the polite words: more than this describes something, the model is not asked
 MODEL_SURE = 0.5  # the model overrules "report" only above this probability
-CHAT_SURE = 0.8  # the chat model calls words the rules would file small talk only this sure (chosen leaving each set out)
+CHAT_SURE = 0.7  # the chat model calls words the rules would file small talk only this sure (chosen leaving each set out)
 REPORT_SURE = 0.9999  # … and a report, when it files words the rules would ask about (its odds are steep) …
 REPORT_MIN_CHARS = 10  # … of at least this many letters
-CHAT_MAX_CHARS = 40  # longer, a message describes something: filed, and the staff read it, unless …
-WARY_CHAT_SURE = 0.9  # … the chat model is this sure and it names no trouble, asks nothing (news at length); so for
-# words that name what complaints are about (a dog, "again")
+WARY_CHAT_SURE = 0.9  # … beside a topic of complaints (a dog, "again") only this sure …
+CHAT_MAX_CHARS = 40  # … and longer than this (a message that describes something), or beside words that often mean
+CERTAIN_CHAT = 0.99  # trouble or a wish, only this sure
 
 
 class Kind(StrEnum):
@@ -97,12 +98,14 @@ NAME_REST = 3  # beside a greeting, this few letters are a name ("小张在吗")
 _LEADING_POLITE = re.compile(f"^(?:{POLITE.pattern})+")
 _INTERJECTION = re.compile(r"^(哦|噢|喔|嗯|啊|哎|诶|欸|唉|呃|额)+")
 CHAT_KINDS = (Kind.SMALL_TALK, Kind.OPENER, Kind.ABOUT_BOT)
+FOLLOW_UP_KINDS = (Kind.CHASE, Kind.ADD, Kind.NOT_FIXED, Kind.RESOLVED)
 FOLLOW_UPS = ((Kind.NOT_FIXED, NOT_FIXED), (Kind.RESOLVED, RESOLVED), (Kind.CHASE, CHASE), (Kind.ADD, ADD))
 
 
-def kind_of(text: str, models: acts.ActModels | None = None) -> Kind:
-    """The kind of one message. Follow-up kinds need an order to follow (the caller checks). `models`: the act
-    models to ask (handlers/acts.py; None: the shipped ones)."""
+def kind_of(text: str, models: acts.ActModels | None = None, follow_ups: bool = True) -> Kind:
+    """The kind of one message. Follow-up kinds need an order to follow (the caller checks; `follow_ups=False`
+    reads the words as from someone with none). `models`: the act models to ask (handlers/acts.py; None: the
+    shipped ones)."""
     cleaned = letters_and_digits(text)
     if not cleaned:
         return Kind.SMALL_TALK  # emoji, stickers, punctuation
@@ -113,7 +116,7 @@ def kind_of(text: str, models: acts.ActModels | None = None) -> Kind:
     rest = POLITE.sub("", HARMLESS.sub("", cleaned))
     if not rest:
         return Kind.SMALL_TALK
-    follow_up = _follow_up_kind(cleaned)
+    follow_up = _follow_up_kind(cleaned) if follow_ups else None
     if follow_up is not None:
         return follow_up
     if is_chat(cleaned, rest):
@@ -122,19 +125,24 @@ def kind_of(text: str, models: acts.ActModels | None = None) -> Kind:
         return Kind.OPENER
     may_chat = not (BROKEN.search(rest) or PEST.search(rest))
     kind = _modelled(cleaned, may_chat) if len(rest) <= MODEL_MAX_CHARS else Kind.REPORT
+    kind = kind if follow_ups or kind not in FOLLOW_UP_KINDS else Kind.REPORT
     return Kind.CHITCHAT if kind == Kind.REPORT and (chat_by_model(cleaned, rest, models) or praises(cleaned, rest)) else kind
+
+
+NEVER_CHAT = (BROKEN, PEST, DANGER, QUESTION, REQUEST)
 
 
 def chat_by_model(cleaned: str, rest: str, models: acts.ActModels | None = None) -> bool:
     """Where the rules are silent, the chat model (handlers/acts.py) may call it small talk when sure: news,
-    praise, a pet, the food, the weather ("今天楼下的桂花开了 真香"). Never words that name trouble or
-    something broken ("暖气片冰凉" names neither: the model hears it as a report)."""
-    if TROUBLE.search(TOPIC.sub("", rest)) or cleaned.isdigit():  # digits: a missed button
-        return False
-    if any(pattern.search(rest) for pattern in (QUESTION, REQUEST, SUGGESTION)):
-        return False  # a question or a request to the staff is a report ("想问一下老年卡怎么办")
-    wary = TOPIC.search(rest) or len(cleaned) > CHAT_MAX_CHARS
-    return acts.chat_probability(cleaned, models) >= (WARY_CHAT_SURE if wary else CHAT_SURE)
+    praise, a pet, the food, the weather ("今天楼下的桂花开了 真香"). Never words that say something is broken,
+    pests, danger, a question or a request. Words that often mean trouble or ask for something but need not ("热死了",
+    "血压挺正常", "希望今年也这样"), a topic of complaints, or news at length: only when it is all but certain."""
+    if cleaned.isdigit() or any(pattern.search(rest) for pattern in NEVER_CHAT):  # digits: a missed button
+        return False  # a question to the staff is a report ("想问一下老年卡怎么办")
+    probability = acts.chat_probability(cleaned, models)
+    if any(pattern.search(rest) for pattern in (TROUBLE, SUGGESTION)) or len(cleaned) > CHAT_MAX_CHARS:
+        return probability >= CERTAIN_CHAT
+    return probability >= (WARY_CHAT_SURE if TOPIC.search(rest) else CHAT_SURE)
 
 
 def praises(cleaned: str, rest: str) -> bool:

@@ -91,6 +91,8 @@ BROKEN = re.compile(
     r"松|歪|翘|锈|烂|晃|缺|卡住|卡死|失灵|不灵|没(有)?反应|不反应|口子|豁口|划(到|伤|破)手|鼓(起|包)|起皮|脱落|发霉|霉|变形|塌陷|下沉|关不(紧|严)|拧不紧|合不上|溢|冒水|烧(了|坏|掉|断)|"
     r"(暖气|暖气片|屋里|家里|房间|屋子)\S{0,4}(凉|冰|冷)"  # a cold home is the heating, said without a word of fault
 )
+# Danger, theft, a complaint lodged: never chat, however sure the chat model is ("我要报警").
+DANGER = re.compile(r"报警|救|命|火|烟|血|伤|晕|喘|摔|偷|抢|危险|打架|爆|砸|投诉|举报|纠纷|违|漏电|触电|煤气|燃气")
 # Pests: never chat, however few the words ("地下室发现好多白蚁").
 PEST = re.compile(r"白蚁|蚂蚁|老鼠|蟑螂|臭虫|跳蚤|马蜂|蜂窝|虫")
 # Praise of a thing or a person, news of a sale ("面馆 味道还不错", "小狗好可爱", "亮堂多了"): chat when nothing beside
@@ -105,7 +107,8 @@ PRAISE = re.compile(
 # 着"), a snowman, sorting rubbish. Taken out before trouble is looked for (never cold or heat: "冷死了" is the heating).
 HARMLESS = re.compile(
     r"(乐|累|饿|高兴|开心|激动|兴奋|笑|忙|困|馋|美|帅|萌|爽|幸福)(坏|死|惨|疯|翻|成狗)了?|"
-    r"(高兴|开心|乐|激动|兴奋|美)得\S{0,4}?(睡不着|合不拢嘴|不行|不得了|跳起来|哭了|冒泡)|堆(了)?(个)?雪人|垃圾分类|热火朝天|红红火火|红火|火红"
+    r"(高兴|开心|乐|激动|兴奋|美)得\S{0,4}?(睡不着|合不拢嘴|不行|不得了|跳起来|哭了|冒泡)|堆(了)?(个)?雪人|垃圾分类|热火朝天|红红火火|红火|火红|"
+    r"撕心裂肺|一晃|血压|血糖|没毛病|一点毛病(都|也)?没(有)?"
 )
 # Things a complaint is often about, and "again", that name no trouble by themselves ("我家狗狗学会握手了", "猫又胖了"):
 # beside no other trouble, the chat model decides, sure beyond its usual measure.
@@ -125,7 +128,10 @@ TROUBLE = re.compile(
 INTRODUCES = re.compile(r"^(我是|我叫|俺是|本人是|我们是|我们家是)")
 # "不然真不知道咋办", "要不是你们都不知道怎么弄": gratitude, not a question.
 WITHOUT_YOU = re.compile(r"(不然|要不然|要不是\S{0,6}?)\S{0,2}不知道(咋|怎么|该怎么|如何)(办|弄)")
-QUESTION = re.compile(r"怎么|咋|如何|吗|哪|什么|啥|多少|(?<![这那前好过头十])几|能不能|可不可以|是不是|有没有|么")
+QUESTION = re.compile(
+    r"怎么|咋|如何|吗|哪|什么|啥|多少|能不能|可不可以|是不是|有没有|么|"
+    r"(?<![这那前好过头十了送给买吃拍摘种养们])几(?![十百千万遍盆棵朵斤])"  # not "这几天", "送你们几个", "几十年"
+)
 
 # Follow-ups: phrases about one's own order (intent.kind_of tries them in this order).
 # The job done by halves, moved rather than removed, called done too soon ("垃圾清了一半", "只搬走了几个纸箱子",
@@ -138,7 +144,7 @@ JOB_SKIMPED = (
 # a detail of the order, tied to it however they read.
 VISIT = (
     r"来的(人|师傅)|到了(就|在|给|打|喊|叫)|喊(我|一声)|我(给|帮)?(你们?)?开门|我给开|(搬|清|拉|弄|修|运|收)的时候|"
-    r"上来找我|上嚟|搵我|可以先(放|问)|先放(在|那)|进来就(能|可以)?看到|密码"
+    r"上来找我|上嚟|搵我|可以先(放|问)|先放(在|那)|进来就(能|可以)?看到|密码|来了(就|可以|先|直接)|小心|当心|注意(点|安全|别)"
 )
 STILL = r"(还是|依然|依旧|仍然|照样|照旧)"  # still: the resident knows how it was before
 NOT_FIXED = re.compile(
@@ -159,7 +165,7 @@ FIXED_NOW = (
     r"清理|弄走|走了|搞定)|"
     r"自己(修|弄|解决|处理|找人|清|搞|好)|问题(解决|没)了|(解决|搞定|弄好|修好|处理好)了|现在(正常|好)了|恢复(正常|了)|"
     r"能用了|(?<![不没])亮了|^通了|不(漏|吵|响|堵|臭)了|(清|挪|拉|搬|弄|运)走了|"
-    r"(收拾|打扫|清理|弄)(得)?利索|(有人|来人|师傅|保洁|物业)(来)?(清|修|弄|处理|收拾|搬|拉|运)(了|走|完|好)|"
+    r"(收拾|打扫|清理|弄)(得)?利索|(垃圾|东西|杂物)\S{0,2}清(了|咯|啦|掉|完)|敞亮|冇(得)?事|没得事了|(有人|来人|师傅|保洁|物业)(来)?(清|修|弄|处理|收拾|搬|拉|运)(了|走|完|好)|"
     # the job praised as done ("楼道干净了 👍", "打扫得干干净净"): a half job is NOT_FIXED's, read first
     r"(?<![不没])干净了|干干净净|清清爽爽|清爽了|(全|都)清(掉|光|走)了|清掉了|(挺|很|蛮|真|好)干净|搞掂|(?<![没不])(整|弄|收拾|打扫)完了"
 )
@@ -198,7 +204,7 @@ REFERS_BACK = re.compile(
     r"你们说|结单|办结|处理完|显示|没变|老样子|跟没修一样|催|进展|进度|不是\S{1,8}是|是\S{1,8}不是|"
     # going on from what was said ("对了 是晚上最吵", "还有就是…"); the job called done ("标了已处理", "说是弄好了",
     # "刚修的", "通完了"); that thing, the one they know ("那个井盖还是松的")
-    r"^(对了|还有|另外就是|顺便说)|^那(个|只|棵|条|些|块|盏|根|辆|扇|台|部)|(标|写|显示|说|说是)(的|了|成)?(已经?)?(处理|完成|办结|解决|修好|弄好|好了)|"
+    r"^(对了|还有|另外就是|顺便说)|^那(个|只|棵|条|些|块|盏|根|辆|扇|台|部|堆|袋|摊)|(标|写|显示|说|说是)(的|了|成)?(已经?)?(处理|完成|办结|解决|修好|弄好|好了)|"
     r"已(处理|完成|办结|解决)|(刚|才)(修|换|弄|清|通)|(修|弄|处理)好的|(修|换|弄|清|通|疏通)完|" + VISIT + "|" + JOB_SKIMPED
 )
 # Urging, or "still" (the resident knows how it was): a follow-up's words, unless they name another thing
@@ -227,7 +233,7 @@ THINGS = {
     "water": "水管|水龙头|自来水|水表|水压|停水|没水|热水|水箱|漏水|渗水|滴水|下水|马桶|地漏|化粪池|污水|管道|排水|积水",
     "power": "停电|没电|电闸|跳闸|电表|插座|电线|供电",
     "gas": "燃气|煤气|天然气|灶",
-    "rubbish": "垃圾|杂物|纸箱|废品|粪|狗屎|小广告|一堆|堆着|堆的|堆满|木板|床垫|沙发垫|旧家具|袋子|垃圾袋|编织袋",
+    "rubbish": "垃圾|杂物|纸箱|废品|粪|狗屎|小广告|一堆|堆着|堆的|堆满|木板|床垫|沙发|旧家具|家具|柜子|袋子|垃圾袋|编织袋",
     "door": "门禁|单元门|大门|门锁|防盗门|闭门器|铁门|卷帘门|门把手",
     "ground": "路面|人行道|地砖|台阶|井盖|窨井|马路|路上有坑",
     "vehicle": "车位|停车|违停|电动车|电瓶车|自行车|汽车|充电桩",

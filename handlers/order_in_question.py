@@ -11,7 +11,8 @@ The evidence is weighed here, in one order; the first that places the message de
 5. words that name the open order's thing (or its category), and no other building or unit (补充);
 6. trouble named of the thing of an order just done, no other building or unit: the job did not hold (返工).
 
-A phrase of 已经好了 that finds no order to close, beside nothing that is trouble, is thanks (CHAT).
+A follow-up's phrase that finds no order to follow is chat (CHAT) when it is good news beside no trouble
+("谢谢你们上次修好了路灯"), or when the words read as chat without it.
 
 Danger happening now (an emergency pattern) is about no order (but a photo or a place just after a report):
 it is filed and alarmed. Reading only; handlers/resident.py makes the move the answer names
@@ -84,8 +85,8 @@ def order_in_question(ctx: Ctx, kind: Kind, text: str) -> OrderInQuestion | Lite
         found = _follow_up(ctx, kind, text, Why.PHRASE)
         if found is not None:
             return found
-        if kind == Kind.RESOLVED and not _brought_something(ctx) and good_news_only(text):
-            return CHAT  # no order to close: "谢谢你们上次修好了路灯" is thanks
+        if not _brought_something(ctx) and _chat_after_all(ctx, kind, text):
+            return CHAT
     recent = followup.newest_open(ctx) if _belongs_to_recent(ctx, text) else None
     if recent is not None:
         return OrderInQuestion(recent, Move.AMEND, Why.JUST_REPORTED)
@@ -149,6 +150,8 @@ def about_something_else(ctx: Ctx, order: Order, text: str, modelled: bool = Fal
     if keeps_on(text) or modelled:  # "能不能快点 老人在家等着": a chase, whatever category its words suggest
         return False
     if len(text) < DESCRIBES_A_PROBLEM:  # the category model is sure of anything on a few words: the things named decide
+        return False
+    if not mentions_trouble(text):  # "我下午都在家 来了可以敲门": no problem of another kind, whatever its category
         return False
     verdict = ctx.classify(text)
     return verdict.confidence >= ctx.policy.confidence_threshold and verdict.category not in (order.category, "other")
@@ -221,6 +224,14 @@ def _names_its_thing(ctx: Ctx, text: str, order: Order) -> bool:
 def _another_place(text: str, earlier: str) -> bool:
     """A building or a unit the order does not name ("3号楼也堆满了"): somewhere else, a report of its own."""
     return any(match.group() not in earlier for match in NUMBERED_PLACE.finditer(letters_and_digits(text)))
+
+
+def _chat_after_all(ctx: Ctx, kind: Kind, text: str) -> bool:
+    """A follow-up's words that found no order to follow: good news ("谢谢你们上次修好了路灯", "楼下已经不吵了"),
+    or chat once read as from someone with no order ("孙女教我用手机发表情包": 手机 is a detail only for a visit)."""
+    if kind == Kind.RESOLVED and good_news_only(text):
+        return True
+    return ctx.kind_of(text, follow_ups=False) in (Kind.SMALL_TALK, Kind.CHITCHAT)
 
 
 def _brought_something(ctx: Ctx) -> bool:

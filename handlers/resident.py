@@ -2,6 +2,7 @@
 
 import logging
 import unicodedata
+from dataclasses import replace
 
 from sqlmodel import col, select
 
@@ -101,7 +102,7 @@ def report(ctx: Ctx, asked: bool = False) -> list[Reply]:
         return _small_talk(ctx, kind, text, registered)
     question = order_in_question(ctx, kind, text) if registered else None  # reads only: nothing moved yet
     if question == CHAT:
-        return _small_talk(ctx, kind, text, registered)
+        return _small_talk(ctx, kind if kind in followup.SMALL_TALK else ctx.kind_of(text, follow_ups=False), text, registered)
     if text and not _has_words(text):
         raise Refusal("没看懂您的意思，请用文字说一下遇到了什么问题。")
     if question is not None:
@@ -231,7 +232,7 @@ def submit_order(ctx: Ctx, check_same: bool = True) -> Reply:
     order of the same category in the building is offered first ("同一件事？")."""
     draft = ctx.identity.draft or {}
     resident = ctx.resident
-    verdict = ctx.classify(draft["text"]) if draft.get("text") else UNHEARD
+    verdict = _heard_urgency(ctx, ctx.classify(draft["text"])) if draft.get("text") else UNHEARD
     earlier = followup.same_open_order(ctx, verdict.category) if check_same and not verdict.urgent else None
     if earlier is not None and verdict.category != "other":
         return followup.offer_same(ctx, earlier)
@@ -278,6 +279,18 @@ def submit_order(ctx: Ctx, check_same: bool = True) -> Reply:
     if verdict.urgency == UNSURE:
         return emergency.ask_danger(ctx, order)
     return triage.route_new_order(ctx, order)
+
+
+def _heard_urgency(ctx: Ctx, verdict: Verdict) -> Verdict:
+    """The urgency model alone (no emergency pattern) on the words of a resident with an order open or just done
+    is asked about, not alarmed: their words are mostly about that job ("我下午都在家 来了可以敲门 302") and the
+    model guesses on them. A pattern (fire, gas, someone hurt) still raises the alarm at once."""
+    text = (ctx.identity.draft or {}).get("text", "")
+    if verdict.urgency != URGENT or verdict.emergency or ctx.urgent_by_pattern(text):
+        return verdict
+    if not followup.open_rows(ctx) and followup.recently_done(ctx) is None:
+        return verdict
+    return replace(verdict, urgency=UNSURE)
 
 
 def my_orders(ctx: Ctx) -> list[Reply]:

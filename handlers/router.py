@@ -108,7 +108,7 @@ class ReadAhead(NamedTuple):
     """What a message's words are, by text, worked out before its transaction (Ctx keeps them)."""
 
     verdicts: dict[str, Verdict]
-    kinds: dict[str, Kind]
+    kinds: dict[tuple[str, bool], Kind]  # by (text, read with follow-ups): Ctx.kind_of's
 
 
 # Called with the replies just before the transaction commits (an adapter's last word in it).
@@ -227,8 +227,9 @@ def read_ahead(services: Services, inbound: Inbound) -> ReadAhead:
         return ReadAhead({}, {})
     if _worded_command(text) is not None:
         return ReadAhead({}, {})
-    kinds = {text: kind_of(text, services.acts)}
-    if kinds[text] in followup.SMALL_TALK:
+    kind = kind_of(text, services.acts)
+    kinds = {(text, True): kind}
+    if kind in followup.SMALL_TALK:
         return ReadAhead({}, kinds)
     return ReadAhead({text: classify(text, services.policy)}, kinds)
 

@@ -140,6 +140,16 @@ def test_the_thing_back_soon_after_done_reopens_it_but_another_building_is_a_new
     assert _order(chat.services).status == S.DISPATCHED and _count(chat.services.engine, Order) == 2
 
 
+def test_the_urgency_model_alone_asks_rather_than_alarms_for_a_resident_with_an_order_open(chat):  # noqa: F811
+    chat.say(RESIDENT, LITTER)
+    chat.say(LIMING, group=G01_CHAT, callback=OrderCb("claim", 1).pack())
+    chat.tick(chat.services.clock() + timedelta(minutes=30))
+    answer = chat.say(RESIDENT, "对面楼的电梯咋还没动静")  # another thing: a new order; no emergency pattern in it
+    assert "工单 #2" in answer and "有危险吗" in answer and "紧急情况" not in answer
+    assert not [row for row in chat.outbox() if row.key.startswith("urgent:")]
+    assert "已同时通知社区值班人员" in chat.say(RESIDENT, "楼道里着火了 好大的烟")  # a pattern still alarms at once
+
+
 def test_good_news_with_no_order_to_close_is_thanked_not_filed(chat):  # noqa: F811
     orders, outbox = _count(chat.services.engine, Order), _count(chat.services.engine, OutboxMessage)
     assert "不客气" in chat.say(RESIDENT, "谢谢你们上回修好了路灯")
