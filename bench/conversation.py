@@ -17,10 +17,13 @@ order (lines labelled `other` are counted apart: some are small talk by any read
 `bench/conversation_holdout.tsv` was written by a helper who read no code and committed (bc5a5d2)
 before this bench or any rule ran on it; handlers/intent.py was written before it was seen.
 
-    .venv/bin/python bench/conversation.py [--leave-out] [HOLDOUT.tsv]
+    .venv/bin/python bench/conversation.py [--leave-out] [--emergencies] [HOLDOUT.tsv]
 
 --leave-out trains the act models (handlers/acts.py) without the set's lines and without the training
 lines that nearly repeat one of them (bench/near_duplicates.py): the set is then one they never saw.
+
+--emergencies also sends every emergency of the urgency sets as a resident would, and counts those answered as
+anything but an order (alarmed at once, or asked about danger): chat must never swallow one.
 
 How each set was written, when it was run and what it showed: docs/conversation_sets.md.
 """
@@ -145,7 +148,7 @@ def leave_out(lines: list[str]) -> tuple[acts.ActModels, int]:
 
 def main() -> None:
     started = time.perf_counter()
-    arguments = [argument for argument in sys.argv[1:] if argument != "--leave-out"]
+    arguments = [argument for argument in sys.argv[1:] if not argument.startswith("--")]
     holdout = Path(arguments[0]) if arguments else HERE / "conversation_holdout.tsv"
     lines = read_holdout(holdout)
     models = None  # the shipped act models
@@ -193,7 +196,35 @@ def main() -> None:
             )
             for text, cat in missed:
                 print(f"    not filed ({cat}): {text}")
+        if "--emergencies" in sys.argv:
+            report_emergencies(template, folder, models)
     print(f"({time.perf_counter() - started:.0f} s)")
+
+
+def emergency_lines() -> list[str]:
+    """Every emergency of the urgency sets (bench/urgency_holdout*.tsv, bench/emergencies.txt), once each."""
+    lines = (HERE / "emergencies.txt").read_text(encoding="utf-8").splitlines()
+    for path in sorted(HERE.glob("urgency_holdout*.tsv")):
+        rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+        lines += [row[-1] for row in rows if len(row) > 1 and row[0] == "1"]
+    return list(dict.fromkeys(line.strip() for line in lines if line.strip() and not line.startswith("#")))
+
+
+def report_emergencies(template: Path, folder: Path, models: acts.ActModels | None) -> None:
+    """Emergencies said as residents say them must never be answered as chat: each still becomes an order, alarmed at
+    once or asked about ("现在有人受伤或有危险吗？")."""
+    outcomes = Counter()
+    for i, text in enumerate(emergency_lines()):
+        filed, answer = run_line(template, folder, 30_000 + i, text, "report", "", models)
+        outcome = "alarmed" if "已同时通知" in answer else "asked" if "有危险吗" in answer else "filed" if filed else "missed"
+        outcomes[outcome] += 1
+        if outcome == "missed":
+            print(f"    emergency not filed: {text}  →  {answer.replace(chr(10), ' ')[:60]}")
+    total = sum(outcomes.values())
+    print(
+        f"emergencies: {total - outcomes['missed']}/{total} became orders ({outcomes['alarmed']} alarmed at once, "
+        f"{outcomes['asked']} asked about danger, {outcomes['filed']} filed without either)"
+    )
 
 
 if __name__ == "__main__":

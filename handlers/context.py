@@ -9,8 +9,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from handlers.acts import ActModels
-from handlers.classifier import Verdict, classify, urgent_by_pattern
-from handlers.intent import Kind, kind_of
+from handlers.classifier import ORDINARY, Verdict, classify, urgent_by_pattern
+from handlers.intent import FEW_WORDS, Kind, kind_of
+from handlers.letters import letters_and_digits
 from handlers.messages import Inbound
 from storage import orders
 from storage.conversation import State
@@ -86,6 +87,13 @@ class Ctx:
         if danger is None:
             danger = self.dangers[text] = urgent_by_pattern(text, self.policy)
         return danger
+
+    def may_be_danger(self, text: str) -> bool:
+        """An emergency pattern, or the urgency model alarmed or in doubt: such words are never chat, however
+        sure the chat model is of them (it hears "老伴说胸口像压了块石头 疼到左胳膊" as news of one's family)."""
+        if self.urgent_by_pattern(text):
+            return True
+        return len(letters_and_digits(text)) > FEW_WORDS and self.classify(text).urgency != ORDINARY
 
     @property
     def policy(self) -> Policy:

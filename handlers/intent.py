@@ -66,6 +66,8 @@ from handlers.letters import letters_and_digits
 INTENT_TRAINING = Path(__file__).with_name("classifier") / "intent_training.tsv"
 MODEL_MAX_CHARS = 12  # letters left after the polite words: more than this describes something, the model is not asked
 MODEL_SURE = 0.5  # the model overrules "report" only above this probability
+FEW_WORDS = 12  # letters: a message this short that names no trouble is asked about, not filed; the urgency model,
+# which guesses on so few, is not heard on it
 CHAT_SURE = 0.7  # the chat model calls words the rules would file small talk only this sure (chosen leaving each set out)
 REPORT_SURE = 0.9999  # … and a report, when it files words the rules would ask about (its odds are steep) …
 REPORT_MIN_CHARS = 10  # … of at least this many letters

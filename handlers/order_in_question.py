@@ -229,6 +229,8 @@ def _another_place(text: str, earlier: str) -> bool:
 def _chat_after_all(ctx: Ctx, kind: Kind, text: str) -> bool:
     """A follow-up's words that found no order to follow: good news ("谢谢你们上次修好了路灯", "楼下已经不吵了"),
     or chat once read as from someone with no order ("孙女教我用手机发表情包": 手机 is a detail only for a visit)."""
+    if ctx.may_be_danger(text):
+        return False
     if kind == Kind.RESOLVED and good_news_only(text):
         return True
     return ctx.kind_of(text, follow_ups=False) in (Kind.SMALL_TALK, Kind.CHITCHAT)

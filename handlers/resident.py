@@ -10,6 +10,7 @@ from handlers import emergency, followup, triage
 from handlers.classifier import ORDINARY, UNSURE, URGENT, Verdict, keyword_hits
 from handlers.context import Ctx, Refusal, parse_order_number
 from handlers.intent import (
+    FEW_WORDS,
     Kind,
     asks,
     letters_and_digits,
@@ -30,7 +31,6 @@ logger = logging.getLogger(__name__)
 MAX_TEXT = 1000
 VOICE_TEXT = "（语音留言，请工作人员收听）"
 REOPEN_AT_STARS = 2  # a rating this low means "not fixed": 返工 instead of closing
-SAYS_TOO_LITTLE = 12  # letters: a message this short that names no trouble is asked about, not filed
 SAYS_NOTHING_WRONG = 30  # letters: up to this, words with no trouble that the triage calls 其他 are asked about
 SURE_ON_FEW_WORDS = 0.7  # on a few words the category model is this sure of small talk too ("小张在不在呀": 0.72)
 SAY_MORE = "请说说是什么问题、在哪里？说具体一点，我马上为您登记。也可以发照片或位置。"
@@ -95,8 +95,10 @@ def report(ctx: Ctx, asked: bool = False) -> list[Reply]:
         raise Refusal(f"内容太长了（{len(text)} 字），请精简到 {MAX_TEXT} 字以内再发。")
     registered = ctx.resident is not None and ctx.resident.building_id is not None
     kind = ctx.kind_of(text) if text else (Kind.SMALL_TALK if inbound.sticker else Kind.REPORT)
-    if kind in (Kind.SMALL_TALK, Kind.CHITCHAT) and ((asked and kind == Kind.CHITCHAT) or ctx.urgent_by_pattern(text)):
-        kind = Kind.REPORT  # danger named is never chat; nor the chat model's guess on what answers "what is the problem?"
+    if kind == Kind.SMALL_TALK and ctx.urgent_by_pattern(text):
+        kind = Kind.REPORT  # danger named is never small talk
+    if kind == Kind.CHITCHAT and (asked or ctx.may_be_danger(text)):
+        kind = Kind.REPORT  # nor the chat model's guess on what answers "what is the problem?", or on what may be danger
     brought = inbound.photo or inbound.location or inbound.voice
     if kind in followup.SMALL_TALK and not brought and not (kind == Kind.CHITCHAT and registered):
         return _small_talk(ctx, kind, text, registered)
@@ -158,7 +160,7 @@ def _says_too_little(ctx: Ctx, text: str) -> bool:
     letters = len(letters_and_digits(text))
     if not text or inbound.photo or inbound.location or inbound.voice or letters > SAYS_NOTHING_WRONG:
         return False
-    if letters > SAYS_TOO_LITTLE:  # news or chat at more length ("我孙子考上大学了 高兴"): the model is heard
+    if letters > FEW_WORDS:  # news or chat at more length ("我孙子考上大学了 高兴"): the model is heard
         return _chat_at_length(ctx, text)
     return not names_a_problem(ctx, text)
 

@@ -229,7 +229,7 @@ def read_ahead(services: Services, inbound: Inbound) -> ReadAhead:
         return ReadAhead({}, {})
     kind = kind_of(text, services.acts)
     kinds = {(text, True): kind}
-    if kind in followup.SMALL_TALK:
+    if kind in followup.SMALL_TALK and kind != Kind.CHITCHAT:  # the chat model's guess is checked for danger
         return ReadAhead({}, kinds)
     return ReadAhead({text: classify(text, services.policy)}, kinds)
 

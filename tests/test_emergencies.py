@@ -163,3 +163,19 @@ def test_a_question_in_a_report_of_danger_now_still_alarms_at_once(alarm):
     reply = alarm.say(RESIDENT, "楼道里着火了 烟还在往上冒 要是打119的话说哪个地址")
     assert "119" in reply.splitlines()[0] and _order(alarm.services).urgent
     assert any(row.key.startswith(outbox.URGENT_PREFIX) for row in alarm.outbox(STAFF))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我刚发现我闺女割腕了 浴缸里全是红的",  # no pattern: the urgency model's alone
+        "老伴说胸口像压了块石头 疼到左胳膊 满头冷汗",
+        "我女儿刚才还在滑梯那玩 一转眼不见了 5岁 穿红衣服",
+    ],
+)
+def test_an_emergency_that_reads_like_family_news_is_alarmed_not_answered_as_chat(alarm, text):
+    """The chat model hears these as news of one's family; the urgency model's alarm decides."""
+    answer = alarm.say(RESIDENT, text)
+    assert "已同时通知社区值班人员" in answer and "分享" not in answer
+    assert _order(alarm.services).urgent
+    assert any(row.key.startswith("urgent:1") for row in alarm.outbox())
