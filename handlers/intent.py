@@ -13,9 +13,11 @@ and ask nothing ("收到 我转告我老伴"). Then, for a short message the rul
 model (character n-grams, the same kind as the category model) trained on
 handlers/classifier/intent_training.tsv against every report in handlers/classifier/training.tsv:
 it may call it small talk, an opener or a follow-up when it is sure. Last, where the rules still file
-it, the chat model of handlers/acts.py (learnt from every seen conversation line) may call it chat at any
-length (Kind.CHITCHAT: news, praise, a pet, the weather), never when it names trouble, asks or requests;
-and when it is very sure words of some length are a report, they are filed, not asked about (resident.py).
+it, the chat model of handlers/acts.py (learnt from every seen conversation line and a general corpus) may call
+it chat at any length (Kind.CHITCHAT: news, praise, a pet, the weather) — never when it says something is broken,
+names pests or danger, asks or requests; surer the more the words sound like a complaint (harmless idioms such as
+乐坏了, 累成狗 are taken out first). When it is very sure words of some length are a report, they are filed, not
+asked about (resident.py); what the urgency model alarms on is never chat (Ctx.may_be_danger).
 Follow-ups only count when the resident has an order to follow up (handlers/order_in_question.py decides that, with
 the follow-up model where no phrase matched; otherwise the message is a report). What stays unclear is the
 caller's: a few words that name no trouble are asked about.
@@ -68,12 +70,13 @@ MODEL_MAX_CHARS = 12  # letters left after the polite words: more than this desc
 MODEL_SURE = 0.5  # the model overrules "report" only above this probability
 FEW_WORDS = 12  # letters: a message this short that names no trouble is asked about, not filed; the urgency model,
 # which guesses on so few, is not heard on it
-CHAT_SURE = 0.7  # the chat model calls words the rules would file small talk only this sure (chosen leaving each set out)
-REPORT_SURE = 0.9999  # … and a report, when it files words the rules would ask about (its odds are steep) …
-REPORT_MIN_CHARS = 10  # … of at least this many letters
-WARY_CHAT_SURE = 0.9  # … beside a topic of complaints (a dog, "again") only this sure …
-CHAT_MAX_CHARS = 40  # … and longer than this (a message that describes something), or beside words that often mean
-CERTAIN_CHAT = 0.99  # trouble or a wish, only this sure
+# How sure the chat model must be to call words the rules would file small talk (chosen on the seen sets, each left out):
+CHAT_SURE = 0.7  # words that name nothing of a complaint
+WARY_CHAT_SURE = 0.9  # words that name a topic of complaints (a dog, "again")
+CERTAIN_CHAT = 0.99  # words that often mean trouble or a wish ("热死了", "希望"), or more than CHAT_MAX_CHARS letters
+CHAT_MAX_CHARS = 40  # longer, a message mostly describes something
+REPORT_SURE = 0.9999  # the chat model calls words the rules would ask about a report only this sure (its odds are steep)…
+REPORT_MIN_CHARS = 10  # … and of at least this many letters
 
 
 class Kind(StrEnum):
