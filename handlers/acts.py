@@ -9,7 +9,8 @@ ask where the rules are silent.
 Both are the category model's kind (handlers/classifier/model.py: character n-grams, a linear SVM) trained
 at first use on: handlers/classifier/act_training.tsv (every line of the seen conversation sets and the
 shared samples' reports, built by bench/act_examples.py), act_written.tsv (lines written for the thin
-classes, in no set's words), intent_training.tsv and the category model's reports (training.tsv).
+classes, in no set's words), intent_training.tsv; the chat model also on act_corpus.tsv (a general corpus of warm
+chat and reports, written for it by someone who read no set) and the category model's reports (training.tsv).
 
 The shipped pair is trained once per process (`shipped`); `trained(left_out=…)` trains a pair without some
 lines, which bench/conversation.py --leave-out hands to the handlers (Services.acts) to measure a set the
