@@ -21,6 +21,10 @@ URGENCY_TRAINING_BY_KIND = Path(__file__).with_name("urgency_training_2.tsv")
 URGENCY_TRAINING_CALM = Path(__file__).with_name("urgency_training_3.tsv")
 # Short everyday lines (acknowledgements, greetings, thanks): a space between a few words is no emergency.
 URGENCY_TRAINING_EVERYDAY = Path(__file__).with_name("urgency_training_4.tsv")
+# Warm everyday chat (family, pets, the weather, "累死了"), the chat model's corpus, as ordinary: the model had seen no
+# chat and alarmed on "刚吃完饭 在楼下散步"; and, so that it still hears them, emergencies written like personal news.
+EVERYDAY_CHAT = Path(__file__).with_name("act_corpus.tsv")
+URGENCY_TRAINING_PERSONAL = Path(__file__).with_name("urgency_training_5.tsv")
 URGENT, UNSURE, ORDINARY = "1", "?", "0"  # as `gridbot classify` prints them
 # A cue this close before a match, in the same clause, makes it hypothetical or past ("万一着火了…",
 # "去年冬天隔壁楼煤气中毒…"), not an emergency happening now.
@@ -101,6 +105,8 @@ def urgency_model(patterns: tuple[str, ...], hypothetical: tuple[str, ...]) -> M
         examples += shipped_examples(URGENCY_TRAINING_BY_KIND)
     examples += shipped_examples(URGENCY_TRAINING_CALM)
     examples += shipped_examples(URGENCY_TRAINING_EVERYDAY)
+    examples += shipped_examples(URGENCY_TRAINING_PERSONAL)
+    examples += [(ORDINARY, text) for act, text in shipped_examples(EVERYDAY_CHAT) if act == "smalltalk"]
     examples += [
         (URGENT if matches_a_pattern(text, patterns, hypothetical) else ORDINARY, text) for _, text in shipped_examples(TRAINING)
     ]
