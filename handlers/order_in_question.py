@@ -9,7 +9,8 @@ The evidence is weighed here, in one order; the first that places the message de
 3. within followup.ADD_WINDOW of a report: a photo, a place, or words of its category that name no other thing (补充);
 4. the follow-up model's act, when it is sure (`_follow_up` again, its category check skipped);
 5. words that name the open order's thing (or its category), and no other building or unit (补充);
-6. trouble named of the thing of an order just done, no other building or unit: the job did not hold (返工).
+6. trouble named of the thing of an order just done, tied to the job or in a few words, no other building or unit:
+   the job did not hold (返工).
 
 A follow-up's phrase that finds no order to follow is chat (CHAT) when it is good news beside no trouble
 ("谢谢你们上次修好了路灯"), or when the words read as chat without it.
@@ -203,8 +204,12 @@ def _about_its_thing(ctx: Ctx, text: str) -> Order | None:
 
 
 def _its_thing_again(ctx: Ctx, text: str) -> Order | None:
-    """Trouble named of the thing of an order of theirs done within its `rate_within`, and no other building or
-    unit: the job did not hold (返工), not a second order for the same grid. Never danger happening now."""
+    """Trouble named of the thing of an order of theirs done within its `rate_within`, in words tied to that job or
+    too few to be a report ("前天才清的 今天又堆成山了"), and no other building or unit: the job did not hold (返工). A
+    full report of the thing come back ("2单元楼道里堆满了垃圾，好几天没人清理了" again) is a new order: the claimer
+    did the job. Never danger happening now."""
+    if not (refers_back(text) or len(text) < DESCRIBES_A_PROBLEM):
+        return None
     if ctx.urgent_by_pattern(text) or not mentions_trouble(text) or followup.newest_own_open(ctx) is not None:
         return None
     done = followup.recently_done(ctx)
