@@ -150,6 +150,13 @@ def test_the_urgency_model_alone_asks_rather_than_alarms_for_a_resident_with_an_
     assert "已同时通知社区值班人员" in chat.say(RESIDENT, "楼道里着火了 好大的烟")  # a pattern still alarms at once
 
 
+def test_a_word_of_care_beside_another_thing_is_a_new_report_not_a_detail(chat):  # noqa: F811
+    chat.say(RESIDENT, LITTER)
+    chat.say(LIMING, group=G01_CHAT, callback=OrderCb("claim", 1).pack())
+    chat.tick(chat.services.clock() + timedelta(minutes=30))
+    assert "工单 #2" in chat.say(RESIDENT, "楼道灯不亮 晚上下楼要小心")  # 小心 alone ties nothing to the job
+
+
 def test_good_news_with_no_order_to_close_is_thanked_not_filed(chat):  # noqa: F811
     orders, outbox = _count(chat.services.engine, Order), _count(chat.services.engine, OutboxMessage)
     assert "不客气" in chat.say(RESIDENT, "谢谢你们上回修好了路灯")
