@@ -39,10 +39,12 @@ from handlers.intent_words import (
     CHAT,
     DANGER,
     FIXED,
+    GRATITUDE,
     GREETING,
     HARMLESS,
     INTRODUCES,
     KEEPS_ON,
+    LONG_AGO,
     NOT_FIXED,
     OPENER,
     PAST,
@@ -55,6 +57,8 @@ from handlers.intent_words import (
     REFERS_BACK,
     REQUEST,
     RESOLVED,
+    STILL_FINE,
+    STILL_WRONG,
     SUGGESTION,
     THING,
     TOPIC,
@@ -126,6 +130,8 @@ def kind_of(text: str, models: acts.ActModels | None = None, follow_ups: bool = 
         return follow_up
     if is_chat(cleaned, rest):
         return Kind.SMALL_TALK
+    if thanks_for_an_old_repair(cleaned):
+        return Kind.CHITCHAT
     if not OPENER.sub("", rest) and len(cleaned) <= 20:
         return Kind.OPENER
     may_chat = not (BROKEN.search(rest) or PEST.search(rest))
@@ -150,6 +156,14 @@ def chat_by_model(cleaned: str, rest: str, models: acts.ActModels | None = None)
     return probability >= (WARY_CHAT_SURE if TOPIC.search(rest) else CHAT_SURE)
 
 
+def thanks_for_an_old_repair(cleaned: str) -> bool:
+    """Thanks for a job long ago, fine to this day, that recalls the old trouble ("前些年楼下那个下水道老堵 后来你们给
+    换了新管子 到现在好好的 一直想说声谢谢"); not when it is back (又漏了: 没解决's words) or anything is asked."""
+    if not all(pattern.search(cleaned) for pattern in (GRATITUDE, LONG_AGO, STILL_FINE)) or STILL_WRONG.search(cleaned):
+        return False  # "上次修的路灯到现在都不亮 谢谢啊" is no thanks
+    return not any(pattern.search(cleaned) for pattern in (NOT_FIXED, QUESTION, SUGGESTION, DANGER))  # help long ago asks nothing
+
+
 def praises(cleaned: str, rest: str) -> bool:
     """Praise, or news of a sale, beside nothing that is trouble but the thing praised, asking nothing ("我家狗狗
     打了疫苗 可乖了"); not "路灯换了新的 就是不太亮" (不亮 is trouble)."""
@@ -165,6 +179,8 @@ def _about_the_bot(cleaned: str) -> bool:
     who answers ("你怎么回复这么快 是不是电脑在回") that names no trouble besides."""
     if ABOUT_BOT.search(cleaned) and len(cleaned) <= ABOUT_BOT_SHORT:
         return True
+    if ABOUT_BOT.search(cleaned) and len(cleaned) <= ABOUT_BOT_CHARS + 5 and not TROUBLE.search(ABOUT_BOT.sub("", cleaned)):
+        return True  # "我孙子帮我关注的这个 我不太会用 要怎么弄": at more length, beside no trouble
     if len(cleaned) > ABOUT_BOT_CHARS or not WHO_ANSWERS.search(cleaned):
         return False
     return not TROUBLE.search(WHO_ANSWERS.sub("", cleaned))

@@ -10,10 +10,16 @@ import opencc
 _EMOTICON = re.compile(r"\[[^\[\]]{1,6}\]")  # WeChat's [微笑], [抱拳]
 
 
+# Cantonese and Shanghainese words the rules would not know, as Mandarin ("成晚停咗电 冇通知", "仲未清好", "啥辰光来弄").
+# Not 唔该 (thanks), nor 仲裁 (arbitration).
+_DIALECT = re.compile(r"咗|冇|喺|嘅|佢|唔(?!该)|仲(?!裁|夏|秋)|辰光")
+_MANDARIN = {"咗": "了", "冇": "没", "喺": "在", "嘅": "的", "佢": "他", "唔": "不", "仲": "还", "辰光": "时候"}
+
+
 def letters_and_digits(text: str) -> str:
-    """Letters and digits only, lower-cased and in simplified characters: emoji, WeChat emoticons,
+    """Letters and digits only, lower-cased, in simplified characters and Mandarin words: emoji, WeChat emoticons,
     punctuation and spaces go."""
-    text = _simplified(_EMOTICON.sub("", text))
+    text = _DIALECT.sub(lambda match: _MANDARIN[match.group()], _simplified(_EMOTICON.sub("", text)))
     return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN").lower()
 
 

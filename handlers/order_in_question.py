@@ -41,7 +41,7 @@ from storage.models import Order
 
 DESCRIBES_A_PROBLEM = 16  # characters: shorter follow-ups ("都三天了", "是3单元不是2单元") name no new problem
 FOLLOW_UP_SURE = 0.5  # the follow-up model moves an order only this sure (chosen leaving each set out)
-SAYS_NOT_DONE = re.compile(r"没|不|莫|冇")  # "还没人来", "人不来": the job was not done
+SAYS_NOT_DONE = re.compile(r"没|不|莫")  # "还没人来", "人不来": the job was not done
 NUMBERED_PLACE = re.compile(r"[0-9一二三四五六七八九十两]+(号楼|栋|幢|单元)")
 CHAT: Literal["chat"] = "chat"  # the answer for chat that no follow-up reading claims: answered as small talk
 
@@ -132,7 +132,7 @@ def _follow_up(ctx: Ctx, kind: Kind, text: str, why: Why, modelled: bool = False
 def _about_a_done_order(kind: Kind, done: Order, text: str, why: Why) -> OrderInQuestion | None:
     """Chasing a job called done: "怎么还没人来" says it was not done (返工); "怎么样了" asks, and is
     told it is done and asked to rate. 已经好了: the rating is what is missing."""
-    if kind == Kind.CHASE and SAYS_NOT_DONE.search(text):
+    if kind == Kind.CHASE and SAYS_NOT_DONE.search(letters_and_digits(text)):
         return OrderInQuestion(done, Move.REOPEN, why)
     if kind == Kind.CHASE:
         return OrderInQuestion(done, Move.ASK_IF_SOLVED, why)

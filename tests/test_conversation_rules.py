@@ -61,6 +61,23 @@ def test_thanks_for_what_was_done_gets_you_are_welcome(chat):  # noqa: F811
     assert "不客气" in _files_nothing(chat, "谢谢上回帮我家老头子申请助餐")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "前年你们给修的那段下水道 到现在一直通通的 谢谢啦",  # thanks for a repair long ago, naming the old trouble
+        "我外婆帮我关注的这个号 我不太会用 要怎么弄",  # about the bot, at some length
+        "夜里发消息也有人回吗",
+    ],
+)
+def test_thanks_for_an_old_repair_and_questions_about_the_bot_at_length_file_nothing(chat, text):  # noqa: F811
+    _files_nothing(chat, text)
+
+
+@pytest.mark.parametrize("text", ["上回修的水管到现在还是不行 谢谢啊", "琴晚停咗水 冇人通知", "半夜有人在楼下唱歌"])
+def test_thanks_beside_a_job_still_wrong_a_cantonese_report_and_singing_at_night_are_filed(chat, text):  # noqa: F811
+    assert "工单 #1" in chat.say(RESIDENT, text)
+
+
 @pytest.mark.parametrize("text", ["小张在不在呀", "嗨 在不", "同志你好 在班上吗"])
 def test_a_greeting_with_a_name_is_chat(chat, text):  # noqa: F811
     assert "服务助手" in _files_nothing(chat, text)
