@@ -25,6 +25,7 @@ from tests.test_e2e_telegram import (  # noqa: F401 (db_url: a fixture)
     register_resident,
     report_and_get_card,
 )
+from tests.test_open_order_details_e2e import claimed_rubbish_order
 
 WANGFANG = User(513, "王芳")
 
@@ -215,20 +216,10 @@ async def test_warm_chat_files_no_order_and_no_outbox_row(db_url):  # noqa: F811
     assert await _count(db_url, Order) == 0 and await _count(db_url, OutboxMessage) == before
 
 
-async def _a_claimed_order_past_the_add_window(tg: FakeTelegram, clock: Clock) -> None:
-    """The resident's report, claimed by 李明; the clock past the minutes in which any words are added to a report."""
-    await bind_members(tg, (LIMING, "13800000011"))
-    await register_resident(tg)
-    card = await report_and_get_card(tg)
-    tg.push_callback(LIMING, card, button(card, "领单"))
-    await tg.wait_for(lambda: "已领单" in card.text)
-    clock.advance(minutes=30)
-
-
 async def test_a_detail_with_no_word_of_adding_goes_onto_the_open_order(db_url):  # noqa: F811
     clock = Clock(datetime.now(UTC))
     async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url), clock=clock):
-        await _a_claimed_order_past_the_add_window(tg, clock)
+        await claimed_rubbish_order(tg, clock)
         tg.push_text(RESIDENT, "礼拜天一整天都有人 平时要晚上七点以后")
         await tg.wait_for(lambda: "已补充到工单 #1" in last_text(tg, RESIDENT.id))
     assert await _count(db_url, Order) == 1
@@ -242,7 +233,7 @@ async def test_a_detail_with_no_word_of_adding_goes_onto_the_open_order(db_url):
 async def test_words_for_the_visit_are_a_detail_and_a_job_done_by_halves_is_reopened(db_url):  # noqa: F811
     clock = Clock(datetime.now(UTC))
     async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url), clock=clock):
-        await _a_claimed_order_past_the_add_window(tg, clock)
+        await claimed_rubbish_order(tg, clock)
         tg.push_text(RESIDENT, "搬的时候当心点 里面有几块碎玻璃")  # names glass, which breaks: for whoever comes
         await tg.wait_for(lambda: "已补充到工单 #1，李明 能看到" in last_text(tg, RESIDENT.id))
         tg.push_text(LIMING, "/done 1 已清理")

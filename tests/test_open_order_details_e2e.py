@@ -40,7 +40,8 @@ def _orders_and_alerts(db: str) -> tuple[list[Order], int, list[str]]:
         engine.dispose()
 
 
-async def _claimed_rubbish_order(tg: FakeTelegram, clock: Clock) -> None:
+async def claimed_rubbish_order(tg: FakeTelegram, clock: Clock) -> None:
+    """The resident's rubbish report claimed by 李明 (王芳, the grid leader, bound); the clock past the add window."""
     await bind_members(tg, (LIMING, "13800000011"), (WANGFANG, "13800000013"))  # the grid leader: alerted
     await register_resident(tg)
     card = await report_and_get_card(tg)
@@ -54,7 +55,7 @@ async def _on_the_claimed_order(url: str, text: str, answered: str):
     `answered`: (orders, alerts queued, the first order's moves)."""
     clock = Clock(datetime.now(UTC))
     async with FakeTelegram() as tg, running(bot_settings(tg.root, url), clock=clock):
-        await _claimed_rubbish_order(tg, clock)
+        await claimed_rubbish_order(tg, clock)
         tg.push_text(RESIDENT, text)
         await tg.wait_for(lambda: answered in last_text(tg, RESIDENT.id))
     return _orders_and_alerts(url)
@@ -81,7 +82,7 @@ async def test_the_job_praised_as_done_ends_the_order(db_url):  # noqa: F811
 async def test_a_half_job_after_done_is_sent_back(db_url):  # noqa: F811
     clock = Clock(datetime.now(UTC))
     async with FakeTelegram() as tg, running(bot_settings(tg.root, db_url), clock=clock):
-        await _claimed_rubbish_order(tg, clock)
+        await claimed_rubbish_order(tg, clock)
         tg.push_text(LIMING, "/done 1 已清理")
         await tg.wait_for(lambda: "满意吗" in " ".join(m.text for m in tg.chat(RESIDENT.id)))
         tg.push_text(RESIDENT, "就搬走了一半 剩下的还在")
