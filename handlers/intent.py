@@ -20,7 +20,8 @@ names pests or danger, asks or requests; surer the more the words sound like a c
 asked about (resident.py); what the urgency model alarms on is never chat (Ctx.may_be_danger).
 Follow-ups only count when the resident has an order to follow up (handlers/order_in_question.py decides that, with
 the follow-up model where no phrase matched; otherwise the message is a report). What stays unclear is the
-caller's: a few words that name no trouble are asked about.
+caller's (handlers/unclear.py): a few words that name no trouble are asked about, news the chat model leans to and no
+category fits is answered.
 """
 
 import re
@@ -237,6 +238,12 @@ def good_news_only(text: str) -> bool:
 def mentions_trouble(text: str) -> bool:
     """Words that describe something wrong (坏, 漏, 吵, 没人管 …), however short the message."""
     return bool(TROUBLE.search(HARMLESS.sub("", letters_and_digits(text))))
+
+
+def names_a_fault(text: str) -> bool:
+    """Something broken, pests or danger named (坏, 口子, 老鼠, 火, 打架): the words never chat may overrule."""
+    rest = HARMLESS.sub("", letters_and_digits(text))
+    return any(pattern.search(rest) for pattern in (BROKEN, PEST, DANGER))
 
 
 def asks(text: str) -> bool:

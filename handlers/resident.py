@@ -6,18 +6,10 @@ from dataclasses import replace
 
 from sqlmodel import col, select
 
-from handlers import emergency, followup, triage
-from handlers.classifier import ORDINARY, UNSURE, URGENT, Verdict, keyword_hits
+from handlers import emergency, followup, triage, unclear
+from handlers.classifier import UNSURE, URGENT, Verdict
 from handlers.context import Ctx, Refusal, parse_order_number
-from handlers.intent import (
-    FEW_WORDS,
-    Kind,
-    asks,
-    letters_and_digits,
-    mentions_trouble,
-    report_by_model,
-    says_what,
-)
+from handlers.intent import Kind
 from handlers.messages import Reply, buttons
 from handlers.order_in_question import CHAT, Move, OrderInQuestion, order_in_question
 from storage import audit, conversation, order_cards, orders, people
@@ -31,10 +23,8 @@ logger = logging.getLogger(__name__)
 MAX_TEXT = 1000
 VOICE_TEXT = "（语音留言，请工作人员收听）"
 REOPEN_AT_STARS = 2  # a rating this low means "not fixed": 返工 instead of closing
-SAYS_NOTHING_WRONG = 30  # letters: up to this, words with no trouble that the triage calls 其他 are asked about
-SURE_ON_FEW_WORDS = 0.7  # on a few words the category model is this sure of small talk too ("小张在不在呀": 0.72)
+CHAT_OR_REPORT = "😊 谢谢您跟我们说这些。要是有需要社区帮忙的事，请说说是什么问题、在哪里，我马上为您登记。"
 SAY_MORE = "请说说是什么问题、在哪里？说具体一点，我马上为您登记。也可以发照片或位置。"
-OTHER = "other"
 UNHEARD = Verdict("other", "小事", 0.0, "0")  # a voice message no one has read yet: the staff triage it
 
 
@@ -109,8 +99,10 @@ def report(ctx: Ctx, asked: bool = False) -> list[Reply]:
         raise Refusal("没看懂您的意思，请用文字说一下遇到了什么问题。")
     if question is not None:
         return _answer_about(ctx, question)
-    if not asked and _says_too_little(ctx, text):
+    if not asked and unclear.says_too_little(ctx, text):
         return ask_what_the_problem_is(ctx, text, registered)
+    if not asked and unclear.leans_to_chat(ctx, text):
+        return [Reply(CHAT_OR_REPORT)]
     draft = dict(ctx.identity.draft or {})
     if inbound.photo:
         draft["photos"] = [*draft.get("photos", []), inbound.photo]
@@ -150,41 +142,6 @@ def _answer_about(ctx: Ctx, question: OrderInQuestion) -> list[Reply]:
     if question.move == Move.ASK_IF_SOLVED:
         return followup.ask_if_solved(ctx, order)
     return followup.rate_instead(ctx, order)  # Move.RATE
-
-
-def _says_too_little(ctx: Ctx, text: str) -> bool:
-    """A few words that name no trouble ("小张在不在呀", "老师 我有个情况要说"): asked what the problem
-    is rather than filed, which would cost a community worker a triage (or, when the urgency model
-    guesses on them, an alarm). Never when something else (a photo, a place, a voice) came with them."""
-    inbound = ctx.inbound
-    letters = len(letters_and_digits(text))
-    if not text or inbound.photo or inbound.location or inbound.voice or letters > SAYS_NOTHING_WRONG:
-        return False
-    if letters > FEW_WORDS:  # news or chat at more length ("我孙子考上大学了 高兴"): the model is heard
-        return _chat_at_length(ctx, text)
-    return not names_a_problem(ctx, text)
-
-
-def _chat_at_length(ctx: Ctx, text: str) -> bool:
-    """No trouble, no question, no keyword, and the category model sure it is 其他."""
-    if mentions_trouble(text) or asks(text) or keyword_hits(text, ctx.policy) or ctx.urgent_by_pattern(text):
-        return False
-    if report_by_model(text, ctx.services.acts):
-        return False
-    verdict = ctx.classify(text)  # at this length the urgency model is heard too: it may be what no pattern foresaw
-    return verdict.category == OTHER and verdict.confidence >= ctx.policy.confidence_threshold and verdict.urgency == ORDINARY
-
-
-def names_a_problem(ctx: Ctx, text: str) -> bool:
-    """Trouble words (坏, 漏, 没人管), an emergency pattern, or words the chat model is sure are a report;
-    else, unless the category model calls it 其他, a category's keyword, or words that name a thing or an
-    act ("电动车在楼道充电", not "门口那个") of which the model is sure."""
-    if mentions_trouble(text) or ctx.urgent_by_pattern(text) or report_by_model(text, ctx.services.acts):
-        return True
-    verdict = ctx.classify(text)
-    if verdict.category == OTHER:  # a keyword alone is an object, not a problem ("广场舞队今天表演得真好看")
-        return False
-    return bool(keyword_hits(text, ctx.policy)) or (says_what(text) and verdict.confidence >= SURE_ON_FEW_WORDS)
 
 
 def ask_what_the_problem_is(ctx: Ctx, text: str, registered: bool) -> list[Reply]:
