@@ -44,6 +44,7 @@ from handlers.intent_words import (
     GREETING,
     HARMLESS,
     INTRODUCES,
+    JUST_VENTING,
     KEEPS_ON,
     LONG_AGO,
     NOT_FIXED,
@@ -242,8 +243,18 @@ def mentions_trouble(text: str) -> bool:
 
 def names_a_fault(text: str) -> bool:
     """Something broken, pests or danger named (坏, 口子, 老鼠, 火, 打架): the words never chat may overrule."""
+    return names_danger_or_pests(text) or bool(BROKEN.search(HARMLESS.sub("", letters_and_digits(text))))
+
+
+def names_danger_or_pests(text: str) -> bool:
+    """Danger (火, 血, 打架, 煤气) or pests (老鼠, 蚊子) named: never chat, however sure the chat model is."""
     rest = HARMLESS.sub("", letters_and_digits(text))
-    return any(pattern.search(rest) for pattern in (BROKEN, PEST, DANGER))
+    return bool(DANGER.search(rest) or PEST.search(rest))
+
+
+def just_venting(text: str) -> bool:
+    """The resident says nothing is to be done ("回南天 墙上都在出水 烦死了 没事就是吐槽下")."""
+    return bool(JUST_VENTING.search(letters_and_digits(text)))
 
 
 def asks(text: str) -> bool:

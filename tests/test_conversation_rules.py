@@ -210,7 +210,16 @@ def test_asking_how_it_goes_after_done_is_told_and_asked_to_rate(chat):  # noqa:
 
 
 @pytest.mark.parametrize(
-    "text", ["那个灯还是一闪一闪的", "你们写的已处理 其实水还在滴", "前天刚换的灯泡今天又不亮了", "说是弄好了 结果还是堵"]
+    "text",
+    [
+        "那个灯还是一闪一闪的",
+        "你们写的已处理 其实水还在滴",
+        "前天刚换的灯泡今天又不亮了",
+        "说是弄好了 结果还是堵",
+        "剩下的还堆在那儿",
+        "说已经弄好了 我咋没看着",
+        "这单不算完 得重新弄",
+    ],
 )
 def test_the_job_called_done_or_the_thing_still_as_it_was_reopens_whatever_it_names(chat, text):  # noqa: F811
     _done_half_an_hour_ago(chat)
@@ -233,7 +242,15 @@ def test_resolved_in_words_of_another_category_withdraws_the_residents_order(cha
 
 
 @pytest.mark.parametrize(
-    "text", ["补充 漏水的是厨房不是卫生间", "更正一下 是东门不是南门", "忘说了 我电话13800001234", "噢对 是二楼"]
+    "text",
+    [
+        "补充 漏水的是厨房不是卫生间",
+        "更正一下 是东门不是南门",
+        "忘说了 我电话13800001234",
+        "噢对 是二楼",
+        "单元门的锁不好使 直接推门就开",
+        "过道的灯不亮 上来的时候带个手电筒",
+    ],
 )
 def test_a_correction_or_a_detail_goes_onto_the_order_whatever_it_names(chat, text):  # noqa: F811
     _claimed_half_an_hour_ago(chat)
