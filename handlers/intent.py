@@ -43,6 +43,7 @@ from handlers.intent_words import (
     GRATITUDE,
     GREETING,
     HARMLESS,
+    HOURS,
     INTRODUCES,
     JUST_VENTING,
     KEEPS_ON,
@@ -122,7 +123,8 @@ def kind_of(text: str, models: acts.ActModels | None = None, follow_ups: bool = 
         return Kind.SMALL_TALK  # emoji, stickers, punctuation
     if cleaned.isascii() and not cleaned.isdigit() and len(cleaned) <= LONE_ASCII:
         return Kind.SMALL_TALK  # "ok", "testing123": a test or a slip of the finger (digits: a missed button)
-    if _about_the_bot(cleaned) and not report_by_model(cleaned, models):  # "孩子上学要开居住证明 找谁" asks the staff
+    if _about_the_bot(cleaned) and (HOURS.search(cleaned) or not report_by_model(cleaned, models)):
+        # "孩子上学要开居住证明 找谁" asks the staff; the hours someone answers are the bot's, however they sound
         return Kind.ABOUT_BOT
     rest = POLITE.sub("", HARMLESS.sub("", cleaned))
     if not rest:
@@ -213,7 +215,7 @@ def is_chat(cleaned: str, rest: str) -> bool:
         return False
     if GREETING.search(cleaned) and len(rest) <= NAME_REST:
         return True
-    if INTRODUCES.search(cleaned) and not SUGGESTION.search(rest) and len(rest) <= THANKS_REST:
+    if INTRODUCES.search(_LEADING_POLITE.sub("", cleaned)) and not SUGGESTION.search(rest) and len(rest) <= THANKS_REST:
         return True  # "我是退休教师 在这住了二十年了": who they are, nothing asked
     if not CHAT.search(cleaned):
         return False

@@ -57,7 +57,19 @@ def test_a_question_for_the_staff_in_a_few_words_is_filed_not_asked_about(chat):
     assert "工单 #1" in chat.say(RESIDENT, "刚搬来 户口迁到这边要咋弄")
 
 
-@pytest.mark.parametrize("text", ["在这儿直接发就可以", "过年也有人值班吗", "你们都管哪些事", "节假日也有人回不"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "在这儿直接发就可以",
+        "过年也有人值班吗",
+        "你们都管哪些事",
+        "节假日也有人回不",
+        "请问这里都能反映哪些问题",
+        "这是政府办的还是物业办的",
+        "在这儿反映行吧",
+        "夜里几点以后就没人回了",  # the chat model calls it a report: the hours are the bot's all the same
+    ],
+)
 def test_how_to_report_the_hours_and_what_is_handled_are_about_the_bot(chat, text):  # noqa: F811
     assert "服务助手" in _files_nothing(chat, text)
 
@@ -117,4 +129,14 @@ def test_testing_whether_it_works_and_how_soon_it_answers_file_nothing(chat, tex
 def test_the_job_praised_as_cleared_right_out_closes_the_open_order(chat):  # noqa: F811
     _claimed_half_an_hour_ago(chat)
     assert "已为您撤销" in chat.say(RESIDENT, "下楼一看 全清空了 谢谢")
+    assert _order(chat.services).status == S.CANCELLED
+
+
+def test_news_of_a_cold_got_over_and_no_need_to_worry_is_chat(chat):  # noqa: F811
+    _files_nothing(chat, "前几天感冒了 现在好了 你们不用担心")
+
+
+def test_the_job_reported_finished_to_the_last_bit_closes_the_open_order(chat):  # noqa: F811
+    _claimed_half_an_hour_ago(chat)
+    assert "已为您撤销" in chat.say(RESIDENT, "全部清理完毕 一点都没剩")
     assert _order(chat.services).status == S.CANCELLED
