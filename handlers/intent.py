@@ -34,6 +34,7 @@ from handlers.classifier.model import Model, shipped_examples
 from handlers.intent_words import (
     ABOUT_BOT,
     ADD,
+    ASKS_THE_STAFF,
     BROKEN,
     BUT,
     CHASE,
@@ -257,6 +258,11 @@ def names_danger_or_pests(text: str) -> bool:
 def just_venting(text: str) -> bool:
     """The resident says nothing is to be done ("回南天 墙上都在出水 烦死了 没事就是吐槽下")."""
     return bool(JUST_VENTING.search(letters_and_digits(text)))
+
+
+def asks_the_staff(text: str) -> bool:
+    """How to get something done, asked of the staff ("想问一下这个事情怎么弄")."""
+    return bool(ASKS_THE_STAFF.search(letters_and_digits(text)))
 
 
 def asks(text: str) -> bool:

@@ -151,6 +151,8 @@ TROUBLE = re.compile(
 INTRODUCES = re.compile(r"^(我是|我叫|俺是|本人是|本人退休|我们是|我们家是)")
 # "不然真不知道咋办", "要不是你们都不知道怎么弄": gratitude, not a question.
 WITHOUT_YOU = re.compile(r"(不然|要不然|要不是\S{0,6}?)\S{0,2}不知道(咋|怎么|该怎么|如何)(办|弄)")
+# Asking the staff how to get something done ("想问一下这个事情怎么弄", "老年卡咋办"): never chat, however chatty the rest.
+ASKS_THE_STAFF = re.compile(r"想问|请问|问(一)?下|咨询|(怎么|咋|如何)(办|弄|整|处理|申请|报名|联系)|找谁|问谁")
 QUESTION = re.compile(
     r"怎么|咋|如何|吗|哪|什么|啥|多少|能不能|可不可以|是不是|有没有|么|"
     r"(?<![这那前好过头十了送给买吃拍摘种养们])几(?![十百千万遍盆棵朵斤])"  # not "这几天", "送你们几个", "几十年"

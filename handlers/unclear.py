@@ -8,6 +8,7 @@ from handlers.context import Ctx
 from handlers.intent import (
     FEW_WORDS,
     asks,
+    asks_the_staff,
     just_venting,
     letters_and_digits,
     mentions_trouble,
@@ -61,8 +62,8 @@ def reads_as_chat(ctx: Ctx, text: str) -> bool:
     cleaned = letters_and_digits(text)
     if not text or inbound.photo or inbound.location or inbound.voice or len(cleaned) > TELLS_AT_MOST:
         return False
-    if names_danger_or_pests(text) or ctx.urgent_by_pattern(text):
-        return False  # "忙死了", "天黑" may be chat; "老鼠", "打架" never are
+    if names_danger_or_pests(text) or asks_the_staff(text) or ctx.urgent_by_pattern(text):
+        return False  # "忙死了", "天黑" may be chat; "老鼠", "打架", "想问一下怎么弄" never are
     probability, venting = acts.chat_probability(cleaned, ctx.services.acts), just_venting(text)
     if (probability < LEANS_TO_CHAT and not venting) or (names_a_fault(text) and probability < BROKEN_IN_PASSING):
         return False  # "口子", "松了": a thing broken, unless told in passing ("家里电视坏了 闺女说直接买新的")
