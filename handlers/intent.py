@@ -34,6 +34,7 @@ from handlers.classifier.model import Model, shipped_examples
 from handlers.intent_words import (
     ABOUT_BOT,
     ADD,
+    ASKS_THE_STAFF,
     BROKEN,
     BUT,
     CHASE,
@@ -43,7 +44,9 @@ from handlers.intent_words import (
     GRATITUDE,
     GREETING,
     HARMLESS,
+    HOURS,
     INTRODUCES,
+    JUST_VENTING,
     KEEPS_ON,
     LONG_AGO,
     NOT_FIXED,
@@ -121,7 +124,8 @@ def kind_of(text: str, models: acts.ActModels | None = None, follow_ups: bool = 
         return Kind.SMALL_TALK  # emoji, stickers, punctuation
     if cleaned.isascii() and not cleaned.isdigit() and len(cleaned) <= LONE_ASCII:
         return Kind.SMALL_TALK  # "ok", "testing123": a test or a slip of the finger (digits: a missed button)
-    if _about_the_bot(cleaned) and not report_by_model(cleaned, models):  # "孩子上学要开居住证明 找谁" asks the staff
+    if _about_the_bot(cleaned) and (HOURS.search(cleaned) or not report_by_model(cleaned, models)):
+        # "孩子上学要开居住证明 找谁" asks the staff; the hours someone answers are the bot's, however they sound
         return Kind.ABOUT_BOT
     rest = POLITE.sub("", HARMLESS.sub("", cleaned))
     if not rest:
@@ -212,7 +216,7 @@ def is_chat(cleaned: str, rest: str) -> bool:
         return False
     if GREETING.search(cleaned) and len(rest) <= NAME_REST:
         return True
-    if INTRODUCES.search(cleaned) and not SUGGESTION.search(rest) and len(rest) <= THANKS_REST:
+    if INTRODUCES.search(_LEADING_POLITE.sub("", cleaned)) and not SUGGESTION.search(rest) and len(rest) <= THANKS_REST:
         return True  # "我是退休教师 在这住了二十年了": who they are, nothing asked
     if not CHAT.search(cleaned):
         return False
@@ -242,8 +246,23 @@ def mentions_trouble(text: str) -> bool:
 
 def names_a_fault(text: str) -> bool:
     """Something broken, pests or danger named (坏, 口子, 老鼠, 火, 打架): the words never chat may overrule."""
+    return names_danger_or_pests(text) or bool(BROKEN.search(HARMLESS.sub("", letters_and_digits(text))))
+
+
+def names_danger_or_pests(text: str) -> bool:
+    """Danger (火, 血, 打架, 煤气) or pests (老鼠, 蚊子) named: never chat, however sure the chat model is."""
     rest = HARMLESS.sub("", letters_and_digits(text))
-    return any(pattern.search(rest) for pattern in (BROKEN, PEST, DANGER))
+    return bool(DANGER.search(rest) or PEST.search(rest))
+
+
+def just_venting(text: str) -> bool:
+    """The resident says nothing is to be done ("回南天 墙上都在出水 烦死了 没事就是吐槽下")."""
+    return bool(JUST_VENTING.search(letters_and_digits(text)))
+
+
+def asks_the_staff(text: str) -> bool:
+    """How to get something done, asked of the staff ("想问一下这个事情怎么弄")."""
+    return bool(ASKS_THE_STAFF.search(letters_and_digits(text)))
 
 
 def asks(text: str) -> bool:

@@ -101,7 +101,7 @@ def report(ctx: Ctx, asked: bool = False) -> list[Reply]:
         return _answer_about(ctx, question)
     if not asked and unclear.says_too_little(ctx, text):
         return ask_what_the_problem_is(ctx, text, registered)
-    if not asked and unclear.leans_to_chat(ctx, text):
+    if not asked and unclear.reads_as_chat(ctx, text):
         return [Reply(CHAT_OR_REPORT)]
     draft = dict(ctx.identity.draft or {})
     if inbound.photo:

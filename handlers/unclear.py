@@ -8,9 +8,12 @@ from handlers.context import Ctx
 from handlers.intent import (
     FEW_WORDS,
     asks,
+    asks_the_staff,
+    just_venting,
     letters_and_digits,
     mentions_trouble,
     names_a_fault,
+    names_danger_or_pests,
     report_by_model,
     says_what,
 )
@@ -18,6 +21,8 @@ from handlers.intent import (
 SAYS_NOTHING_WRONG = 30  # letters: up to this, words with no trouble that the triage calls 其他 are asked about
 SURE_ON_FEW_WORDS = 0.7  # on a few words the category model is this sure of small talk too ("小张在不在呀": 0.72)
 LEANS_TO_CHAT = 0.3  # the chat model this sure of words with nothing wrong in them, that no category fits: not filed
+ALL_BUT_CERTAIN = 0.98  # … and this sure, even beside a question or a category's word
+BROKEN_IN_PASSING = 0.999  # … and this sure, even beside a word for something broken
 TELLS_AT_MOST = 100  # letters: longer, a message describes something
 OTHER = "other"
 CONSULT = "consult"  # 政策咨询: a question to the staff is a report …
@@ -47,20 +52,26 @@ def _chat_at_length(ctx: Ctx, text: str) -> bool:
     return verdict.category == OTHER and verdict.confidence >= ctx.policy.confidence_threshold and verdict.urgency == ORDINARY
 
 
-def leans_to_chat(ctx: Ctx, text: str) -> bool:
-    """News that names nothing broken, no pest or danger, asks nothing, fits no category the model is sure of, and
-    that the chat model leans to calling chat ("唉 老伴走了三年了 有时候还是想他", "忙死了 今天店里客人一波又一波"):
+def reads_as_chat(ctx: Ctx, text: str) -> bool:
+    """News that names nothing broken, no pest or danger, that the urgency model and its patterns hear nothing in and
+    no category fits surely, when the chat model leans to calling it chat ("唉 老伴走了三年了 有时候还是想他"), or,
+    all but certain, even beside a question or a word of trouble in passing ("你说是不是这个理", "累死了 腿都站直了");
+    or, whatever it is about, when the resident says it is just venting ("烦死了 没事就是吐槽下"):
     answered, and asked what the problem is if there is one, rather than filed (a triage for nothing). Nothing kept."""
     inbound = ctx.inbound
     cleaned = letters_and_digits(text)
     if not text or inbound.photo or inbound.location or inbound.voice or len(cleaned) > TELLS_AT_MOST:
         return False
-    if names_a_fault(text) or asks(text) or keyword_hits(text, ctx.policy) or ctx.urgent_by_pattern(text):
-        return False  # "忙死了", "天黑" may be chat; "口子", "老鼠", "打架" never are
-    if acts.chat_probability(cleaned, ctx.services.acts) < LEANS_TO_CHAT:
+    if names_danger_or_pests(text) or asks_the_staff(text) or ctx.urgent_by_pattern(text):
+        return False  # "忙死了", "天黑" may be chat; "老鼠", "打架", "想问一下怎么弄" never are
+    probability, venting = acts.chat_probability(cleaned, ctx.services.acts), just_venting(text)
+    if (probability < LEANS_TO_CHAT and not venting) or (names_a_fault(text) and probability < BROKEN_IN_PASSING):
+        return False  # "口子", "松了": a thing broken, unless told in passing ("家里电视坏了 闺女说直接买新的")
+    if probability < ALL_BUT_CERTAIN and (asks(text) or (keyword_hits(text, ctx.policy) and not venting)):
         return False
     verdict = ctx.classify(text)
-    return verdict.urgency == ORDINARY and (verdict.category == OTHER or verdict.confidence < ctx.policy.confidence_threshold)
+    no_category = verdict.category == OTHER or verdict.confidence < ctx.policy.confidence_threshold
+    return verdict.urgency == ORDINARY and (no_category or venting)  # venting: whatever it is about, nothing to do
 
 
 def names_a_problem(ctx: Ctx, text: str) -> bool:

@@ -83,7 +83,15 @@ def test_a_greeting_with_a_name_is_chat(chat, text):  # noqa: F811
     assert "服务助手" in _files_nothing(chat, text)
 
 
-@pytest.mark.parametrize("text", ["我是新搬来的 住在五号楼", "俺是老住户了 在这住了三十年", "多亏你们 不然真不知道咋办"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我是新搬来的 住在五号楼",
+        "俺是老住户了 在这住了三十年",
+        "多亏你们 不然真不知道咋办",
+        "你好 我是5号楼刚搬来的 以后多多关照",
+    ],
+)
 def test_saying_who_one_is_or_thanks_with_a_what_if_is_chat(chat, text):  # noqa: F811
     _files_nothing(chat, text)
 
@@ -178,7 +186,16 @@ def test_unclear_words_while_an_order_is_open_go_onto_that_order(chat):  # noqa:
 
 
 @pytest.mark.parametrize(
-    "text", ["师傅啥时候来啊", "咋还莫得人来看", "说好今天来的 人呢", "上周报的事情有消息没有", "今天能来吗", "你们效率太低了"]
+    "text",
+    [
+        "师傅啥时候来啊",
+        "咋还莫得人来看",
+        "说好今天来的 人呢",
+        "上周报的事情有消息没有",
+        "今天能来吗",
+        "你们效率太低了",
+        "再不来我就打12345了",
+    ],
 )
 def test_a_chase_that_names_no_order_chases_the_residents_order(chat, text):  # noqa: F811
     _claimed_half_an_hour_ago(chat)
@@ -210,7 +227,17 @@ def test_asking_how_it_goes_after_done_is_told_and_asked_to_rate(chat):  # noqa:
 
 
 @pytest.mark.parametrize(
-    "text", ["那个灯还是一闪一闪的", "你们写的已处理 其实水还在滴", "前天刚换的灯泡今天又不亮了", "说是弄好了 结果还是堵"]
+    "text",
+    [
+        "那个灯还是一闪一闪的",
+        "你们写的已处理 其实水还在滴",
+        "前天刚换的灯泡今天又不亮了",
+        "说是弄好了 结果还是堵",
+        "剩下的还堆在那儿",
+        "说已经弄好了 我咋没看着",
+        "这单不算完 得重新弄",
+        "完成了？我刚下楼还差点绊一跤",
+    ],
 )
 def test_the_job_called_done_or_the_thing_still_as_it_was_reopens_whatever_it_names(chat, text):  # noqa: F811
     _done_half_an_hour_ago(chat)
@@ -233,7 +260,19 @@ def test_resolved_in_words_of_another_category_withdraws_the_residents_order(cha
 
 
 @pytest.mark.parametrize(
-    "text", ["补充 漏水的是厨房不是卫生间", "更正一下 是东门不是南门", "忘说了 我电话13800001234", "噢对 是二楼"]
+    "text",
+    [
+        "补充 漏水的是厨房不是卫生间",
+        "更正一下 是东门不是南门",
+        "忘说了 我电话13800001234",
+        "噢对 是二楼",
+        "单元门的锁不好使 直接推门就开",
+        "过道的灯不亮 上来的时候带个手电筒",
+        "不用找我 楼道是公共的",
+        "门口电动车得先挪开才能搬",
+        "那边门口也有一点 顺便一起清了吧",
+        "对了 我电话是13712345670",
+    ],
 )
 def test_a_correction_or_a_detail_goes_onto_the_order_whatever_it_names(chat, text):  # noqa: F811
     _claimed_half_an_hour_ago(chat)

@@ -17,15 +17,22 @@ from tests.test_move_consequences import (
 )
 
 
-class _Leaning:
-    """A chat model of an unseen kind of line: it leans to chat, short of the rules' 0.7."""
+class _ChatModel:
+    """A chat model as sure of small talk as told, whatever it reads: an unseen kind of line."""
+
+    def __init__(self, sure: float):
+        self.sure = sure
 
     def probabilities(self, _text: str) -> dict[str, float]:
-        return {acts.SMALL_TALK: 0.5, acts.REPORT: 0.5}
+        return {acts.SMALL_TALK: self.sure, acts.REPORT: 1 - self.sure}
+
+
+def _chat_model_sure(chat, sure: float) -> None:  # noqa: F811
+    chat.services = replace(chat.services, acts=acts.ActModels(chat=_ChatModel(sure), follow_up=acts.follow_up_model()))
 
 
 def _leaning(chat) -> None:  # noqa: F811
-    chat.services = replace(chat.services, acts=acts.ActModels(chat=_Leaning(), follow_up=acts.follow_up_model()))
+    _chat_model_sure(chat, 0.5)  # leans to chat, short of the rules' 0.7
 
 
 @pytest.mark.parametrize("text", ["忙到天黑才吃上饭 老头子炒了两个菜", "唉 老伴走了五年了 逢年过节还是想她"])
@@ -50,7 +57,19 @@ def test_a_question_for_the_staff_in_a_few_words_is_filed_not_asked_about(chat):
     assert "工单 #1" in chat.say(RESIDENT, "刚搬来 户口迁到这边要咋弄")
 
 
-@pytest.mark.parametrize("text", ["在这儿直接发就可以", "过年也有人值班吗", "你们都管哪些事", "节假日也有人回不"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "在这儿直接发就可以",
+        "过年也有人值班吗",
+        "你们都管哪些事",
+        "节假日也有人回不",
+        "请问这里都能反映哪些问题",
+        "这是政府办的还是物业办的",
+        "在这儿反映行吧",
+        "夜里几点以后就没人回了",  # the chat model calls it a report: the hours are the bot's all the same
+    ],
+)
 def test_how_to_report_the_hours_and_what_is_handled_are_about_the_bot(chat, text):  # noqa: F811
     assert "服务助手" in _files_nothing(chat, text)
 
@@ -70,3 +89,54 @@ def test_the_job_praised_as_done_closes_the_open_order(chat, text):  # noqa: F81
 
 def test_a_repair_long_ago_praised_as_well_done_is_chat(chat):  # noqa: F811
     assert "谢谢" in _files_nothing(chat, "去年你们修的楼道扶手 修得真结实 到现在好好的")
+
+
+@pytest.mark.parametrize(("sure", "filed"), [(0.5, True), (0.99, False)])
+def test_news_with_a_question_in_passing_is_chat_only_when_the_chat_model_is_all_but_certain(chat, sure, filed):  # noqa: F811
+    _chat_model_sure(chat, sure)
+    text = "你说现在的葱咋这么贵呢 我们年轻时候几分钱一把"
+    assert ("工单 #1" in chat.say(RESIDENT, text)) if filed else ("谢谢您跟我们说这些" in _files_nothing(chat, text))
+
+
+@pytest.mark.parametrize(("sure", "filed"), [(0.99, True), (0.9995, False)])
+def test_something_broken_told_in_passing_is_chat_only_when_the_chat_model_is_certain(chat, sure, filed):  # noqa: F811
+    _chat_model_sure(chat, sure)
+    text = "家里电视坏了 儿子说直接换个新的 明天就送来"
+    assert ("工单 #1" in chat.say(RESIDENT, text)) if filed else ("谢谢您跟我们说这些" in _files_nothing(chat, text))
+
+
+@pytest.mark.parametrize("text", ["小区门口有人打架 吵了一晚上", "楼道里好多蚊子 咬得睡不着"])
+def test_danger_or_pests_are_filed_however_certain_the_chat_model_is(chat, text):  # noqa: F811
+    _chat_model_sure(chat, 0.9999)
+    assert "工单 #1" in chat.say(RESIDENT, text)
+
+
+def test_just_venting_is_answered_whatever_it_is_about(chat):  # noqa: F811
+    _chat_model_sure(chat, 0.1)
+    assert "谢谢您跟我们说这些" in _files_nothing(chat, "这几天回南天 地上墙上都在出水 衣服晾不干 就是吐槽一下")
+
+
+def test_venting_about_danger_is_still_filed(chat):  # noqa: F811
+    _chat_model_sure(chat, 0.1)
+    assert "工单 #1" in chat.say(RESIDENT, "楼道里天天有人抽烟 烟味呛人 就是吐槽一下")
+
+
+@pytest.mark.parametrize("text", ["发个消息看看灵不灵", "你们一般多久回复"])
+def test_testing_whether_it_works_and_how_soon_it_answers_file_nothing(chat, text):  # noqa: F811
+    _files_nothing(chat, text)
+
+
+def test_the_job_praised_as_cleared_right_out_closes_the_open_order(chat):  # noqa: F811
+    _claimed_half_an_hour_ago(chat)
+    assert "已为您撤销" in chat.say(RESIDENT, "下楼一看 全清空了 谢谢")
+    assert _order(chat.services).status == S.CANCELLED
+
+
+def test_news_of_a_cold_got_over_and_no_need_to_worry_is_chat(chat):  # noqa: F811
+    _files_nothing(chat, "前几天感冒了 现在好了 你们不用担心")
+
+
+def test_the_job_reported_finished_to_the_last_bit_closes_the_open_order(chat):  # noqa: F811
+    _claimed_half_an_hour_ago(chat)
+    assert "已为您撤销" in chat.say(RESIDENT, "全部清理完毕 一点都没剩")
+    assert _order(chat.services).status == S.CANCELLED
