@@ -23,6 +23,13 @@ SEEN = {
     "set3": ROOT / "bench" / "conversation_holdout_3.tsv",
     "set4": ROOT / "bench" / "conversation_holdout_4.tsv",
     "set5": ROOT / "bench" / "conversation_holdout_5.tsv",
+    "set6": ROOT / "bench" / "conversation_holdout_6.tsv",
+    "set7": ROOT / "bench" / "conversation_holdout_7.tsv",
+    "set8": ROOT / "bench" / "conversation_holdout_8.tsv",
+    "set9": ROOT / "bench" / "conversation_holdout_9.tsv",
+    "set10": ROOT / "bench" / "conversation_holdout_10.tsv",
+    "set11": ROOT / "bench" / "conversation_holdout_11.tsv",
+    "set12": ROOT / "bench" / "conversation_holdout_12.tsv",
     "dev": ROOT / "bench" / "conversation_dev.tsv",
 }
 SAMPLES = ROOT.parent / "shared" / "samples" / "resident_messages.tsv"

@@ -61,6 +61,7 @@ from handlers.intent_words import (
     REFERS_BACK,
     REQUEST,
     RESOLVED,
+    STAFF_MATTER,
     STILL_FINE,
     STILL_WRONG,
     SUGGESTION,
@@ -181,7 +182,10 @@ def praises(cleaned: str, rest: str) -> bool:
 
 def _about_the_bot(cleaned: str) -> bool:
     """A short question about the bot ("你是机器人吗", "你能干什么"); at a little more length, one about
-    who answers ("你怎么回复这么快 是不是电脑在回") that names no trouble besides."""
+    who answers ("你怎么回复这么快 是不是电脑在回") that names no trouble besides. Never a matter only the staff can
+    see to ("退休人员生存认证怎么弄 我不会用手机")."""
+    if STAFF_MATTER.search(cleaned):
+        return False
     if ABOUT_BOT.search(cleaned) and len(cleaned) <= ABOUT_BOT_SHORT:
         return True
     if ABOUT_BOT.search(cleaned) and len(cleaned) <= ABOUT_BOT_CHARS + 5 and not TROUBLE.search(ABOUT_BOT.sub("", cleaned)):

@@ -140,3 +140,27 @@ def test_the_job_reported_finished_to_the_last_bit_closes_the_open_order(chat): 
     _claimed_half_an_hour_ago(chat)
     assert "已为您撤销" in chat.say(RESIDENT, "全部清理完毕 一点都没剩")
     assert _order(chat.services).status == S.CANCELLED
+
+
+@pytest.mark.parametrize("text", ["我爷爷眼睛不好 能让我代他发吗", "上门的都是些什么人啊", "发一条 看看有没有反应"])
+def test_writing_for_a_grandparent_who_comes_and_a_test_file_nothing(chat, text):  # noqa: F811
+    _files_nothing(chat, text)
+
+
+@pytest.mark.parametrize("text", ["老人的养老金认证咋弄 我不会用手机", "how to 开在职证明？流程不太清楚"])
+def test_a_matter_for_the_staff_beside_words_about_the_phone_or_english_is_filed(chat, text):  # noqa: F811
+    assert "工单 #1" in chat.say(RESIDENT, text)
+
+
+@pytest.mark.parametrize("text", ["从南门进来第三栋就是", "电梯装不下 得走楼梯往下搬", "门禁坏了 直接一推就进来了"])
+def test_directions_for_whoever_comes_go_onto_the_open_order(chat, text):  # noqa: F811
+    _claimed_half_an_hour_ago(chat)
+    assert "已补充到工单 #1" in chat.say(RESIDENT, text)
+    assert _count(chat.services.engine, Order) == 1
+
+
+@pytest.mark.parametrize("text", ["楼道的杂物都没了 谢谢", "清理完了 点赞"])
+def test_the_rubbish_gone_closes_the_open_order(chat, text):  # noqa: F811
+    _claimed_half_an_hour_ago(chat)
+    assert "已为您撤销" in chat.say(RESIDENT, text)
+    assert _order(chat.services).status == S.CANCELLED
