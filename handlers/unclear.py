@@ -53,25 +53,33 @@ def _chat_at_length(ctx: Ctx, text: str) -> bool:
 
 
 def reads_as_chat(ctx: Ctx, text: str) -> bool:
-    """News that names nothing broken, no pest or danger, that the urgency model and its patterns hear nothing in and
-    no category fits surely, when the chat model leans to calling it chat ("唉 老伴走了三年了 有时候还是想他"), or,
-    all but certain, even beside a question or a word of trouble in passing ("你说是不是这个理", "累死了 腿都站直了");
-    or, whatever it is about, when the resident says it is just venting ("烦死了 没事就是吐槽下"):
-    answered, and asked what the problem is if there is one, rather than filed (a triage for nothing). Nothing kept."""
+    """News that names no danger or pest, asks the staff for nothing, that the urgency model and its patterns hear
+    nothing in and no category fits surely, when the chat model is as sure as `_chat_bar` asks ("唉 老伴走了三年了
+    有时候还是想他", "你说是不是这个理", "家里电视坏了 闺女说直接买新的"); or what the resident calls just venting
+    ("烦死了 没事就是吐槽下"), whatever it is about: answered, and asked what the problem is if there is one, rather
+    than filed (a triage for nothing). Nothing kept."""
     inbound = ctx.inbound
     cleaned = letters_and_digits(text)
     if not text or inbound.photo or inbound.location or inbound.voice or len(cleaned) > TELLS_AT_MOST:
         return False
     if names_danger_or_pests(text) or asks_the_staff(text) or ctx.urgent_by_pattern(text):
-        return False  # "忙死了", "天黑" may be chat; "老鼠", "打架", "想问一下怎么弄" never are
-    probability, venting = acts.chat_probability(cleaned, ctx.services.acts), just_venting(text)
-    if (probability < LEANS_TO_CHAT and not venting) or (names_a_fault(text) and probability < BROKEN_IN_PASSING):
-        return False  # "口子", "松了": a thing broken, unless told in passing ("家里电视坏了 闺女说直接买新的")
-    if probability < ALL_BUT_CERTAIN and (asks(text) or (keyword_hits(text, ctx.policy) and not venting)):
+        return False  # "老鼠", "打架", "想问一下怎么弄": never chat, however sure the chat model is
+    if acts.chat_probability(cleaned, ctx.services.acts) < _chat_bar(ctx, text):
         return False
     verdict = ctx.classify(text)
     no_category = verdict.category == OTHER or verdict.confidence < ctx.policy.confidence_threshold
-    return verdict.urgency == ORDINARY and (no_category or venting)  # venting: whatever it is about, nothing to do
+    return verdict.urgency == ORDINARY and (no_category or just_venting(text))
+
+
+def _chat_bar(ctx: Ctx, text: str) -> float:
+    """How sure the chat model must be: certain beside a word for something broken, all but certain beside a question
+    or a category's word (unless venting), leaning otherwise; venting needs nothing more."""
+    if names_a_fault(text):
+        return BROKEN_IN_PASSING
+    venting = just_venting(text)
+    if asks(text) or (keyword_hits(text, ctx.policy) and not venting):
+        return ALL_BUT_CERTAIN
+    return 0.0 if venting else LEANS_TO_CHAT
 
 
 def names_a_problem(ctx: Ctx, text: str) -> bool:
