@@ -68,6 +68,7 @@ from handlers.intent_words import (
     THING,
     TOPIC,
     TROUBLE,
+    UNFINISHED,
     VAGUE,
     WHO_ANSWERS,
     WITHOUT_YOU,
@@ -154,7 +155,8 @@ def chat_by_model(cleaned: str, rest: str, models: acts.ActModels | None = None)
     praise, a pet, the food, the weather ("今天楼下的桂花开了 真香"). Never words that say something is broken,
     pests, danger, a question or a request. Words that often mean trouble or ask for something but need not ("热死了",
     "血压挺正常", "希望今年也这样"), a topic of complaints, or news at length: only when it is all but certain."""
-    if cleaned.isdigit() or any(pattern.search(rest) for pattern in NEVER_CHAT):  # digits: a missed button
+    if cleaned.isdigit() or UNFINISHED.search(cleaned) or any(pattern.search(rest) for pattern in NEVER_CHAT):
+        # digits: a missed button; "老师 我家那边有个": broken off before it says what
         return False  # a question to the staff is a report ("想问一下老年卡怎么办")
     probability = acts.chat_probability(cleaned, models)
     if any(pattern.search(rest) for pattern in (TROUBLE, SUGGESTION)) or len(cleaned) > CHAT_MAX_CHARS:

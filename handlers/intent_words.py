@@ -113,6 +113,8 @@ JUST_VENTING = re.compile(
     r"(就是|只是|随便)\S{0,3}(吐槽|说说|聊聊|唠唠|发发牢骚)|就想(跟人|找人|跟你)(说说|聊聊|唠唠)|吐槽(一)?下|没事(就是|只是)|"
     r"(不用|别|莫|不要)(担心|挂念|惦记)|闲谈|闲聊|并无他事|没(有)?(别|其他)的事"
 )
+# Words broken off before they say what ("老师 我家那边有个"): an opener, never chat.
+UNFINISHED = re.compile(r"(有个|有一个|有件|有一件|那个|这个|就是)$")
 # Praise of a thing or a person, news of a sale ("面馆 味道还不错", "小狗好可爱", "亮堂多了"): chat when nothing beside
 # it is trouble but the thing praised (猫, 狗, 味 are trouble words only as what a complaint is about).
 PRAISE = re.compile(
@@ -224,7 +226,7 @@ CHASE = re.compile(
 ADD = re.compile(
     r"^(具体|位置|地点|地址|是|就是|就在|补充|再补充|补一下|补一句|补个|另外|还有|再说|再加|加一句|顺便|忘了|忘说|忘记|对了|更正|纠正|改一下|刚才|"
     r"我说错|说错|写错|搞错|(是|在)\S{1,8}不是|不是\S{1,8}是)|补充|补(一|几|两)句|更正|纠正|说错了|写错了|搞错了|忘(了|记)?(说|讲|告诉)|"
-    r"照片|图片|拍了|发个图|视频|电话|手机|号码|联系我|打我|门牌|房号|(来之前|上门前|来的时候|来了先)|在家|家里有人|家里没人|"
+    r"照片|图片|拍了|发个图|视频|电话|手机|号码|联系我|打我|门牌|房号|(来之前|上门前|来的时候|来了先)|在家|家里有人|家里没人|(都|一直|全天|整天|天天)有人|"
     r"随时(可以)?来|钥匙|(又|更)多了|更高了|越堆越|开始有味|招(苍蝇|蚊子|老鼠)|小心|当心|注意(点|安全|别)|" + VISIT
 )
 # The resident ties the words to an earlier job of theirs: an order ("我报的", "那个单子"), a correction
