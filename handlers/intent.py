@@ -39,7 +39,9 @@ from handlers.intent_words import (
     BUT,
     CHASE,
     CHAT,
+    CONCEDES,
     DANGER,
+    DONE_BUT,
     FIXED,
     GRATITUDE,
     GREETING,
@@ -48,6 +50,7 @@ from handlers.intent_words import (
     INTRODUCES,
     JUST_VENTING,
     KEEPS_ON,
+    LEFT_UNDONE,
     LONG_AGO,
     NOT_FIXED,
     OPENER,
@@ -205,12 +208,25 @@ def _follow_up_kind(cleaned: str) -> Kind | None:
         return None
     # "噢对 是二楼", "哦对了 …": the follow-up starts after the acknowledgement, or after the interjection
     openings = (cleaned, _LEADING_POLITE.sub("", cleaned), _INTERJECTION.sub("", cleaned))
+    if any(done_by_halves(opening) for opening in openings):
+        return Kind.NOT_FIXED  # read before the phrases: "是拉走了" is 已经好了's, "可楼道…还没清干净" says where
     tied = any(REFERS_BACK.search(opening) for opening in openings) or bool(KEEPS_ON.search(cleaned))
     for kind, pattern in FOLLOW_UPS:
         if any(pattern.search(opening) for opening in openings):
             reads_like_one = tied or kind == Kind.RESOLVED or (len(cleaned) <= REPORT_LENGTH and not PLACE.search(cleaned))
             return kind if reads_like_one else None
     return None
+
+
+def done_by_halves(cleaned: str) -> bool:
+    """Done said of part of the job, or in someone else's words, and something left after it ("垃圾是拉走了 地上一大摊脏水
+    没人管", "你们说弄好了 下楼一看啥都没动", "修好了 可楼道的垃圾还没清干净"); not "物业说已经弄好了 确实不漏了"."""
+    done = FIXED.search(cleaned)
+    if done is None:
+        return False
+    before, after = cleaned[: done.start()], cleaned[done.end() :]
+    left = FIXED.sub("", HARMLESS.sub("", after))
+    return bool((CONCEDES.search(before) or DONE_BUT.search(after)) and LEFT_UNDONE.search(left))
 
 
 def is_chat(cleaned: str, rest: str) -> bool:

@@ -134,6 +134,11 @@ def test_a_message_with_trouble_beside_thanks_is_still_a_report(chat):  # noqa: 
 # ---- unclear words: asked, and the next message is the report ------------------------------------
 
 
+@pytest.mark.parametrize("text", ["我这边遇到点情况，能帮个忙吗", "家里出了点状况 等下慢慢说", "楼里出了点问题"])
+def test_trouble_said_without_saying_what_is_a_bare_opener(chat, text):  # noqa: F811
+    assert "请说说是什么问题" in _files_nothing(chat, text)
+
+
 def test_a_few_unclear_words_are_asked_about_and_the_next_words_are_filed(chat):  # noqa: F811
     assert "请说说是什么问题" in _files_nothing(chat, "老师 我家那边有个")
     answer = chat.say(RESIDENT, "门口那个")  # still few words, but the answer to the question: filed
@@ -243,6 +248,27 @@ def test_the_job_called_done_or_the_thing_still_as_it_was_reopens_whatever_it_na
     _done_half_an_hour_ago(chat)
     assert "返工" in chat.say(RESIDENT, text)
     assert _order(chat.services).status == S.DISPATCHED and _count(chat.services.engine, Order) == 1
+
+
+@pytest.mark.parametrize(
+    "text", ["东西是搬走了 楼梯上还全是泥", "你们说清理好了 我下去一看一点没动", "清走了 可墙角那堆砖头没人管"]
+)
+def test_done_said_of_part_of_the_job_or_in_someone_elses_words_reopens_it(chat, text):  # noqa: F811
+    _done_half_an_hour_ago(chat)
+    assert "返工" in chat.say(RESIDENT, text)
+    assert _order(chat.services).status == S.DISPATCHED and _count(chat.services.engine, Order) == 1
+
+
+def test_done_by_halves_while_the_order_is_being_done_hurries_it_and_withdraws_nothing(chat):  # noqa: F811
+    _claimed_half_an_hour_ago(chat)
+    assert "已替您催办" in chat.say(RESIDENT, "纸箱是拉走了 可地上的脏水没人拖")
+    assert _order(chat.services).status == S.CLAIMED and _count(chat.services.engine, Order) == 1
+
+
+def test_done_in_someone_elses_words_and_fine_asks_for_the_rating(chat):  # noqa: F811
+    _done_half_an_hour_ago(chat)
+    replies = chat.send(RESIDENT, "物业说已经清走了 确实清爽了")
+    assert "打个分" in replies[0].text and _order(chat.services).status == S.DONE
 
 
 @pytest.mark.parametrize("text", ["两家已经和解了 这个投诉我撤了", "对方赔了钱 不用你们管了", "事情说开了 不追究了"])

@@ -111,6 +111,12 @@ def test_danger_or_pests_are_filed_however_certain_the_chat_model_is(chat, text)
     assert "工单 #1" in chat.say(RESIDENT, text)
 
 
+@pytest.mark.parametrize("text", ["红烧肉火候没掌握好 有点柴", "炖汤最讲究火候 我婆婆教的"])
+def test_the_heat_of_cooking_is_no_fire(chat, text):  # noqa: F811
+    _chat_model_sure(chat, 0.9999)
+    _files_nothing(chat, text)
+
+
 def test_just_venting_is_answered_whatever_it_is_about(chat):  # noqa: F811
     _chat_model_sure(chat, 0.1)
     assert "谢谢您跟我们说这些" in _files_nothing(chat, "这几天回南天 地上墙上都在出水 衣服晾不干 就是吐槽一下")
