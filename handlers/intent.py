@@ -64,6 +64,7 @@ from handlers.intent_words import (
     REFERS_BACK,
     REQUEST,
     RESOLVED,
+    STAFF_ASKED,
     STAFF_MATTER,
     STILL_FINE,
     STILL_WRONG,
@@ -138,6 +139,8 @@ def kind_of(text: str, models: acts.ActModels | None = None, follow_ups: bool = 
     follow_up = _follow_up_kind(cleaned) if follow_ups else None
     if follow_up is not None:
         return follow_up
+    if asks_for_a_staff_matter(rest):
+        return Kind.REPORT  # "老年卡多大年纪可以办": a question for the staff, however few its words
     if is_chat(cleaned, rest):
         return Kind.SMALL_TALK
     if thanks_for_an_old_repair(cleaned):
@@ -216,6 +219,11 @@ def _follow_up_kind(cleaned: str) -> Kind | None:
             reads_like_one = tied or kind == Kind.RESOLVED or (len(cleaned) <= REPORT_LENGTH and not PLACE.search(cleaned))
             return kind if reads_like_one else None
     return None
+
+
+def asks_for_a_staff_matter(cleaned: str) -> bool:
+    """A matter only the staff can see to (老年卡, 医保, 居住证) and how to get it (办, 申请, 年纪, 材料): never chat."""
+    return bool(STAFF_MATTER.search(cleaned) and STAFF_ASKED.search(STAFF_MATTER.sub("", cleaned)))
 
 
 def done_by_halves(cleaned: str) -> bool:
