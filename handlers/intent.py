@@ -54,6 +54,7 @@ from handlers.intent_words import (
     LONG_AGO,
     NOT_FIXED,
     OPENER,
+    OWN_THINGS,
     PAST,
     PEST,
     PLACE,
@@ -277,6 +278,12 @@ def mentions_trouble(text: str) -> bool:
 def names_a_fault(text: str) -> bool:
     """Something broken, pests or danger named (坏, 口子, 老鼠, 火, 打架): the words never chat may overrule."""
     return names_danger_or_pests(text) or bool(BROKEN.search(HARMLESS.sub("", letters_and_digits(text))))
+
+
+def only_own_things_broken(text: str) -> bool:
+    """What is broken is one's own ("牙坏了一颗 明天去拔", "老花镜腿断了"): no thing of the community's, no place named."""
+    cleaned = letters_and_digits(text)
+    return bool(OWN_THINGS.search(cleaned)) and not things_named(text) and not PLACE.search(cleaned)
 
 
 def names_danger_or_pests(text: str) -> bool:

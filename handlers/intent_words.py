@@ -108,6 +108,8 @@ BROKEN = re.compile(
 DANGER = re.compile(r"报警|救|命|火|烟|血|伤|晕|喘|摔|偷|抢|危险|打架|爆|砸|投诉|举报|纠纷|违|漏电|触电|煤气|燃气")
 # Pests: never chat, however few the words ("地下室发现好多白蚁").
 PEST = re.compile(r"白蚁|蚂蚁|老鼠|蟑螂|臭虫|跳蚤|马蜂|蜂窝|虫|蚊子|苍蝇")
+# One's own things and body ("牙坏了一颗", "老花镜腿断了"): broken, they are no job for the community.
+OWN_THINGS = re.compile(r"手机|屏幕|牙|腰|腿|膝盖|胳膊|眼镜|老花镜|玩具|遥控|鞋|衣服|裤子|伞|钱包|电脑|耳机|充电器|手表|指甲")
 # Just venting: the resident says there is nothing to be done ("烦死了 没事就是吐槽下", "现在好了 你们不用担心").
 JUST_VENTING = re.compile(
     r"(就是|只是|随便)\S{0,3}(吐槽|说说|聊聊|唠唠|发发牢骚)|就想(跟人|找人|跟你)(说说|聊聊|唠唠)|吐槽(一)?下|没事(就是|只是)|"

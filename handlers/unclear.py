@@ -14,6 +14,7 @@ from handlers.intent import (
     mentions_trouble,
     names_a_fault,
     names_danger_or_pests,
+    only_own_things_broken,
     report_by_model,
     says_what,
 )
@@ -56,7 +57,8 @@ def reads_as_chat(ctx: Ctx, text: str) -> bool:
     """News that names no danger or pest, asks the staff for nothing, that the urgency model and its patterns hear
     nothing in and no category fits surely, when the chat model is as sure as `_chat_bar` asks ("唉 老伴走了三年了
     有时候还是想他", "你说是不是这个理", "家里电视坏了 闺女说直接买新的"); or what the resident calls just venting
-    ("烦死了 没事就是吐槽下"), whatever it is about: answered, and asked what the problem is if there is one, rather
+    ("烦死了 没事就是吐槽下"), whatever it is about, or one's own things broken ("老花镜腿断了"), whatever category the
+    words suggest: answered, and asked what the problem is if there is one, rather
     than filed (a triage for nothing). Nothing kept."""
     inbound = ctx.inbound
     cleaned = letters_and_digits(text)
@@ -68,14 +70,14 @@ def reads_as_chat(ctx: Ctx, text: str) -> bool:
         return False
     verdict = ctx.classify(text)
     no_category = verdict.category == OTHER or verdict.confidence < ctx.policy.confidence_threshold
-    return verdict.urgency == ORDINARY and (no_category or just_venting(text))
+    return verdict.urgency == ORDINARY and (no_category or just_venting(text) or only_own_things_broken(text))
 
 
 def _chat_bar(ctx: Ctx, text: str) -> float:
-    """How sure the chat model must be: certain beside a word for something broken, all but certain beside a question
-    or a category's word (unless venting), leaning otherwise; venting needs nothing more."""
-    if names_a_fault(text):
-        return BROKEN_IN_PASSING
+    """How sure the chat model must be: certain beside a word for something broken (all but certain when it is one's own),
+    all but certain beside a question or a category's word (unless venting), leaning otherwise; venting needs nothing."""
+    if names_a_fault(text):  # one's own things broken ("牙坏了一颗") are for the chat model as a question is
+        return ALL_BUT_CERTAIN if only_own_things_broken(text) else BROKEN_IN_PASSING
     venting = just_venting(text)
     if asks(text) or (keyword_hits(text, ctx.policy) and not venting):
         return ALL_BUT_CERTAIN

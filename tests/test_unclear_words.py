@@ -170,3 +170,34 @@ def test_the_rubbish_gone_closes_the_open_order(chat, text):  # noqa: F811
     _claimed_half_an_hour_ago(chat)
     assert "已为您撤销" in chat.say(RESIDENT, text)
     assert _order(chat.services).status == S.CANCELLED
+
+
+@pytest.mark.parametrize("text", ["社保卡要什么材料", "独生子女补贴在哪里领", "老年卡多少岁数能办"])
+def test_how_to_get_what_only_the_staff_see_to_is_filed_however_few_the_words(chat, text):  # noqa: F811
+    assert "工单 #1" in chat.say(RESIDENT, text)
+
+
+def test_good_news_of_a_staff_matter_is_chat(chat):  # noqa: F811
+    _files_nothing(chat, "外孙女入学了 高兴得很")
+
+
+@pytest.mark.parametrize("text", ["晚上给你们发信息有人回不", "深夜在这留言有人在吗"])
+def test_the_hours_asked_at_more_words_are_about_the_bot(chat, text):  # noqa: F811
+    assert "服务助手" in _files_nothing(chat, text)
+
+
+@pytest.mark.parametrize("text", ["电视剧里那栋楼着火了 看得我揪心", "梦里家里漏水了 一下吓醒了"])
+def test_what_happens_in_a_story_or_a_dream_is_no_trouble(chat, text):  # noqa: F811
+    _chat_model_sure(chat, 0.9)
+    _files_nothing(chat, text)
+
+
+def test_danger_beside_a_story_is_still_filed(chat):  # noqa: F811
+    _chat_model_sure(chat, 0.9)
+    assert "工单 #1" in chat.say(RESIDENT, "正看电视剧呢 楼下着火了")
+
+
+@pytest.mark.parametrize(("text", "filed"), [("老花镜腿断了 得去配一副", False), ("楼道灯坏了 我拿手机电筒照着走", True)])
+def test_ones_own_things_broken_are_chat_when_the_chat_model_is_all_but_certain(chat, text, filed):  # noqa: F811
+    _chat_model_sure(chat, 0.99)
+    assert ("工单 #1" in chat.say(RESIDENT, text)) if filed else ("谢谢您跟我们说这些" in _files_nothing(chat, text))
