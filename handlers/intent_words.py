@@ -132,7 +132,7 @@ HARMLESS = re.compile(
     r"笑(到|得)\S{0,2}(肚子)?疼|腿(都)?要(断|废)了|火锅|上火|火候|发火|火气|火车|火腿|火龙果|(嗓子|心里)\S{0,2}冒火|破防|(大)?气(都)?不喘|"
     r"(高兴|开心|乐|激动|兴奋|美)得\S{0,4}?(睡不着|合不拢嘴|不行|不得了|跳起来|哭了|冒泡)|堆(了)?(个)?雪人|垃圾分类|热火朝天|红红火火|红火|火红|"
     r"撕心裂肺|一晃|血压|血糖|没毛病|一点毛病(都|也)?没(有)?|歪歪扭扭|"
-    r"(电视剧|电视|电影|小说|梦|游戏|视频|剧|片子?)里\S{0,10}"  # what happens in a story ("电视剧里那个房子着火了")
+    r"(电视剧|电影|小说|梦|游戏|剧)里\S{0,10}"  # in a story ("电视剧里那个房子着火了"); not 电视里, 视频里: a signal, a camera
 )
 # Things a complaint is often about, and "again", that name no trouble by themselves ("我家狗狗学会握手了", "猫又胖了"):
 # beside no other trouble, the chat model decides, sure beyond its usual measure.
@@ -161,9 +161,9 @@ WITHOUT_YOU = re.compile(r"(不然|要不然|要不是\S{0,6}?)\S{0,2}不知道(
 # Asking the staff how to get something done ("想问一下这个事情怎么弄", "老年卡咋办"): never chat, however chatty the rest.
 ASKS_THE_STAFF = re.compile(r"想问|请问|问(一)?下|咨询|(怎么|咋|如何)(办|弄|整|处理|申请|报名|联系)|找谁|问谁|howto|流程|手续")
 # A matter only the staff can see to ("生存认证怎么弄", "居住证"): never a question about the bot.
-# Asking how to get one (办, 申请, 领 …): never chat, however few the words ("老年卡多大年纪可以办").
-STAFF_ASKED = re.compile(r"办|申请|领|年纪|岁数|多大|条件|材料|手续|流程|(怎么|咋|去哪|哪里|在哪)\S{0,2}(交|补|换|开|弄)")
 STAFF_MATTER = re.compile(r"认证|证明|居住证|身份证|户口|户籍|低保|医保|社保|养老金|补贴|老年卡|残疾证|出生证|入学|落户")
+# … and asking how to get one (办, 申请, 领 …): never chat, however few the words ("老年卡多大年纪可以办").
+STAFF_ASKED = re.compile(r"办|申请|领|年纪|岁数|多大|条件|材料|手续|流程|(怎么|咋|去哪|哪里|在哪)\S{0,2}(交|补|换|开|弄)")
 QUESTION = re.compile(
     r"怎么|咋|如何|吗|哪|什么|啥|多少|能不能|可不可以|是不是|有没有|么|"
     r"(?<![这那前好过头十了送给买吃拍摘种养们])几(?![十百千万遍盆棵朵斤])"  # not "这几天", "送你们几个", "几十年"

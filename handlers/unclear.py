@@ -58,8 +58,8 @@ def reads_as_chat(ctx: Ctx, text: str) -> bool:
     nothing in and no category fits surely, when the chat model is as sure as `_chat_bar` asks ("唉 老伴走了三年了
     有时候还是想他", "你说是不是这个理", "家里电视坏了 闺女说直接买新的"); or what the resident calls just venting
     ("烦死了 没事就是吐槽下"), whatever it is about, or one's own things broken ("老花镜腿断了"), whatever category the
-    words suggest: answered, and asked what the problem is if there is one, rather
-    than filed (a triage for nothing). Nothing kept."""
+    words suggest: answered, and asked what the problem is if there is one, rather than filed (a triage for nothing).
+    Nothing kept."""
     inbound = ctx.inbound
     cleaned = letters_and_digits(text)
     if not text or inbound.photo or inbound.location or inbound.voice or len(cleaned) > TELLS_AT_MOST:
