@@ -201,3 +201,11 @@ def test_danger_beside_a_story_is_still_filed(chat):  # noqa: F811
 def test_ones_own_things_broken_are_chat_when_the_chat_model_is_all_but_certain(chat, text, filed):  # noqa: F811
     _chat_model_sure(chat, 0.99)
     assert ("工单 #1" in chat.say(RESIDENT, text)) if filed else ("谢谢您跟我们说这些" in _files_nothing(chat, text))
+
+
+def test_a_complaint_asked_for_help_in_english_is_filed(chat):  # noqa: F811
+    assert "工单 #1" in chat.say(RESIDENT, "装修的灰尘太大了lah，桌上一层灰，can help or not?")
+
+
+def test_thanks_for_the_help_in_english_is_chat(chat):  # noqa: F811
+    _files_nothing(chat, "Thanks for your help!")
