@@ -242,18 +242,12 @@ def test_asking_how_it_goes_after_done_is_told_and_asked_to_rate(chat):  # noqa:
         "说已经弄好了 我咋没看着",
         "这单不算完 得重新弄",
         "完成了？我刚下楼还差点绊一跤",
+        "东西是搬走了 楼梯上还全是泥",  # done said of part of the job …
+        "你们说清理好了 我下去一看一点没动",  # … or in someone else's words …
+        "清走了 可墙角那堆砖头没人管",  # … and something left after it
     ],
 )
 def test_the_job_called_done_or_the_thing_still_as_it_was_reopens_whatever_it_names(chat, text):  # noqa: F811
-    _done_half_an_hour_ago(chat)
-    assert "返工" in chat.say(RESIDENT, text)
-    assert _order(chat.services).status == S.DISPATCHED and _count(chat.services.engine, Order) == 1
-
-
-@pytest.mark.parametrize(
-    "text", ["东西是搬走了 楼梯上还全是泥", "你们说清理好了 我下去一看一点没动", "清走了 可墙角那堆砖头没人管"]
-)
-def test_done_said_of_part_of_the_job_or_in_someone_elses_words_reopens_it(chat, text):  # noqa: F811
     _done_half_an_hour_ago(chat)
     assert "返工" in chat.say(RESIDENT, text)
     assert _order(chat.services).status == S.DISPATCHED and _count(chat.services.engine, Order) == 1

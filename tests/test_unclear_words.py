@@ -111,12 +111,6 @@ def test_danger_or_pests_are_filed_however_certain_the_chat_model_is(chat, text)
     assert "工单 #1" in chat.say(RESIDENT, text)
 
 
-@pytest.mark.parametrize("text", ["红烧肉火候没掌握好 有点柴", "炖汤最讲究火候 我婆婆教的"])
-def test_the_heat_of_cooking_is_no_fire(chat, text):  # noqa: F811
-    _chat_model_sure(chat, 0.9999)
-    _files_nothing(chat, text)
-
-
 def test_just_venting_is_answered_whatever_it_is_about(chat):  # noqa: F811
     _chat_model_sure(chat, 0.1)
     assert "谢谢您跟我们说这些" in _files_nothing(chat, "这几天回南天 地上墙上都在出水 衣服晾不干 就是吐槽一下")
@@ -186,8 +180,11 @@ def test_the_hours_asked_at_more_words_are_about_the_bot(chat, text):  # noqa: F
     assert "服务助手" in _files_nothing(chat, text)
 
 
-@pytest.mark.parametrize("text", ["电视剧里那栋楼着火了 看得我揪心", "梦里家里漏水了 一下吓醒了"])
-def test_what_happens_in_a_story_or_a_dream_is_no_trouble(chat, text):  # noqa: F811
+@pytest.mark.parametrize(
+    "text",
+    ["电视剧里那栋楼着火了 看得我揪心", "梦里家里漏水了 一下吓醒了", "红烧肉火候没掌握好 有点柴", "炖汤最讲究火候 我婆婆教的"],
+)
+def test_a_story_a_dream_or_the_heat_of_cooking_is_no_trouble(chat, text):  # noqa: F811
     _chat_model_sure(chat, 0.9)
     _files_nothing(chat, text)
 
