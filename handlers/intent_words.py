@@ -132,7 +132,7 @@ HARMLESS = re.compile(
     r"笑(到|得)\S{0,2}(肚子)?疼|腿(都)?要(断|废)了|火锅|上火|火候|发火|火气|火车|火腿|火龙果|(嗓子|心里)\S{0,2}冒火|破防|(大)?气(都)?不喘|"
     r"(高兴|开心|乐|激动|兴奋|美)得\S{0,4}?(睡不着|合不拢嘴|不行|不得了|跳起来|哭了|冒泡)|堆(了)?(个)?雪人|垃圾分类|热火朝天|红红火火|红火|火红|"
     r"撕心裂肺|一晃|血压|血糖|没毛病|一点毛病(都|也)?没(有)?|歪歪扭扭|"
-    r"(电视剧|电影|小说|梦|游戏|剧)里\S{0,10}"  # in a story ("电视剧里那个房子着火了"); not 电视里, 视频里: a signal, a camera
+    r"((电视剧|电影|小说|梦|游戏|剧|片)里|电视上)\S{0,10}"  # a story ("电视剧里那个房子着火了"); not 电视里, 视频里
 )
 # Things a complaint is often about, and "again", that name no trouble by themselves ("我家狗狗学会握手了", "猫又胖了"):
 # beside no other trouble, the chat model decides, sure beyond its usual measure.

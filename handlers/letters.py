@@ -16,10 +16,20 @@ _DIALECT = re.compile(r"咗|冇|喺|嘅|佢|唔(?!该)|仲(?!裁|夏|秋)|辰光
 _MANDARIN = {"咗": "了", "冇": "没", "喺": "在", "嘅": "的", "佢": "他", "唔": "不", "仲": "还", "辰光": "时候"}
 
 
+# Internet slang that says nothing of the world, however it sounds ("蚌埠住了": can't hold it in; "破大防": hurt).
+# Not 裂开 (a wall cracks too) nor 麻了 (numb hands may be a stroke).
+_SLANG = re.compile(r"蚌埠住了?|破大?防了?|emo了?|栓q|yyds|绝绝子|社死|芭比q了?|无语子|笑死(我了)?", re.IGNORECASE)
+
+
+def without_slang(text: str) -> str:
+    """The words with internet slang taken out: what the rules, the category model and the urgency reading see."""
+    return _SLANG.sub(" ", text)
+
+
 def letters_and_digits(text: str) -> str:
     """Letters and digits only, lower-cased, in simplified characters and Mandarin words: emoji, WeChat emoticons,
-    punctuation and spaces go."""
-    text = _DIALECT.sub(lambda match: _MANDARIN[match.group()], _simplified(_EMOTICON.sub("", text)))
+    internet slang, punctuation and spaces go."""
+    text = _DIALECT.sub(lambda match: _MANDARIN[match.group()], _simplified(without_slang(_EMOTICON.sub("", text))))
     return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN").lower()
 
 

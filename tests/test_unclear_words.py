@@ -206,3 +206,14 @@ def test_a_complaint_asked_for_help_in_english_is_filed(chat):  # noqa: F811
 
 def test_thanks_for_the_help_in_english_is_chat(chat):  # noqa: F811
     _files_nothing(chat, "Thanks for your help!")
+
+
+@pytest.mark.parametrize("text", ["地铁上坐过了站 蚌埠住了", "我爸又在群里转养生谣言 蚌埠住了", "方案又被打回来了 破大防了"])
+def test_internet_slang_raises_no_alarm(chat, text):  # noqa: F811
+    answer = chat.say(RESIDENT, text)
+    assert "⚠️" not in answer and "危险" not in answer
+
+
+@pytest.mark.parametrize("text", ["警匪片里那场大火拍得好假", "电视上那俩人打起来了 看得我直乐"])
+def test_a_film_or_the_tv_is_no_emergency(chat, text):  # noqa: F811
+    _files_nothing(chat, text)

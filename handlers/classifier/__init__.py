@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from handlers.classifier.model import Model, model_for
 from handlers.classifier.urgency import ORDINARY, UNSURE, URGENT, assess, matches_a_pattern
+from handlers.letters import without_slang
 
 __all__ = ["ORDINARY", "UNSURE", "URGENT", "Verdict", "classify"]
 from storage.policy import Policy
@@ -34,6 +35,7 @@ def classify(text: str, policy: Policy, model: Model | None = None) -> Verdict:
 
     `model` is for evaluation (a model trained on part of the data); the bot leaves it out.
     """
+    text = without_slang(text)  # "蚌埠住了" is neither a place nor a danger
     scores = blended_scores(text, policy, model or model_for(category_keywords(policy)))
     category = max(scores, key=lambda code: scores[code])
     confidence = round(float(scores[category]), 2)
