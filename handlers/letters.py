@@ -18,7 +18,9 @@ _MANDARIN = {"咗": "了", "冇": "没", "喺": "在", "嘅": "的", "佢": "他
 
 # Internet slang that says nothing of the world, however it sounds ("蚌埠住了": can't hold it in; "破大防": hurt).
 # Not 裂开 (a wall cracks too) nor 麻了 (numb hands may be a stroke).
-_SLANG = re.compile(r"蚌埠住了?|破大?防了?|emo了?|栓q|yyds|绝绝子|社死|芭比q了?|无语子|笑死(我了)?", re.IGNORECASE)
+_SLANG = re.compile(
+    r"蚌埠住了?|破大?防了?|(?<![a-z])emo(?![a-z])了?|栓q|yyds|绝绝子|社死|芭比q了?|无语子|笑死(我了)?", re.IGNORECASE
+)
 
 
 def without_slang(text: str) -> str:
