@@ -257,7 +257,7 @@ KEEPS_ON = re.compile(r"快点|尽快|赶紧|抓紧|" + STILL)
 # when the bot or the staff are to help ("请帮我看看", "能不能帮我"); "王大姐帮我拎菜上楼" tells of a neighbour's help.
 REQUEST = re.compile(
     r"申请|补贴|办理|想要|需要|想找|想请|(^|请|麻烦|能|可以|你们|您|求|谁|给)帮(我|俺|忙)|"
-    r"canhelp|help(me|us)|fix|please|pls|ornot"  # asked in English ("can help or not?", "pls fix"); not "thanks for your help"
+    r"canhelp|help(me|us)|fix(?!ed)|please(?!d)|pls|ornot"  # in English ("can help or not?", "pls fix"); not "fixed", "your help"
 )
 SUGGESTION = re.compile(r"建议|希望|意见|请|联系|麻烦|要求|能否|可否")  # asking the community for something
 PAST = re.compile(r"上次|上回|之前|以前|前几天|那天|昨天|前天|上礼拜|上周|上个月")

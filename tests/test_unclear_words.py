@@ -204,8 +204,9 @@ def test_a_complaint_asked_for_help_in_english_is_filed(chat):  # noqa: F811
     assert "工单 #1" in chat.say(RESIDENT, "装修的灰尘太大了lah，桌上一层灰，can help or not?")
 
 
-def test_thanks_for_the_help_in_english_is_chat(chat):  # noqa: F811
-    _files_nothing(chat, "Thanks for your help!")
+@pytest.mark.parametrize("text", ["Thanks for your help!", "门禁fixed了 thanks"])
+def test_thanks_for_the_help_or_a_fix_in_english_is_chat(chat, text):  # noqa: F811
+    _files_nothing(chat, text)
 
 
 @pytest.mark.parametrize("text", ["地铁上坐过了站 蚌埠住了", "我爸又在群里转养生谣言 蚌埠住了", "方案又被打回来了 破大防了"])
