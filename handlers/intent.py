@@ -211,7 +211,7 @@ def _follow_up_kind(cleaned: str) -> Kind | None:
     if len(cleaned) > FOLLOW_UP_MAX_CHARS:
         return None
     # "噢对 是二楼", "哦对了 …": the follow-up starts after the acknowledgement, or after the interjection
-    openings = (cleaned, _LEADING_POLITE.sub("", cleaned), _INTERJECTION.sub("", cleaned))
+    openings = tuple(dict.fromkeys((cleaned, _LEADING_POLITE.sub("", cleaned), _INTERJECTION.sub("", cleaned))))
     if any(done_by_halves(opening) for opening in openings):
         return Kind.NOT_FIXED  # read before the phrases: "是拉走了" is 已经好了's, "可楼道…还没清干净" says where
     tied = any(REFERS_BACK.search(opening) for opening in openings) or bool(KEEPS_ON.search(cleaned))
